@@ -1,0 +1,23 @@
+/* backend: the registry of built backends and job helpers. */
+#include "backend/backend.h"
+#include "backend/native.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const gw_backend_ops_t *gw_backend_find(const char *name)
+{
+    if (name == NULL || strcmp(name, "native") == 0)
+        return &gw_backend_native;
+    return NULL;
+}
+
+void gw_job_fail(gw_job_t *job, int err, const char *fmt, ...)
+{
+    job->err = err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(job->detail, sizeof(job->detail), fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,100 @@
+/*
+ * backend: the seam between the pool and whatever speaks RFC.
+ *
+ * A backend instance serves one destination; a session is one logged-on
+ * connection (one ABAP user session). The pool drives sessions through the
+ * ops table below, one job at a time per session. `native` speaks rfmgw's
+ * WebSocket RFC protocol (docs/protocol.md) over the transport; another
+ * backend (e.g. the SAP NW RFC SDK) implements the same ops.
+ *
+ * All ops and callbacks run on the transport loop thread.
+ */
+#ifndef GW_BACKEND_H
+#define GW_BACKEND_H
+
+#include "base/base.h"
+#include "config/config.h"
+#include "rfc/rfc.h"
+#include "transport/transport.h"
+
+/** What a job asks of the backend. */
+typedef enum {
+    GW_JOB_DESCRIBE = 1, /* fetch the function description */
+    GW_JOB_CALL = 2,     /* call the function */
+} gw_job_kind_t;
+
+typedef struct gw_job gw_job_t;
+
+/**
+ * The call object. The submitter fills the request part, hands the job to
+ * gw_pool_submit() and must not touch it until `done` runs (on the loop
+ * thread); then the result part is filled. Result data is allocated from
+ * `arena`, which the submitter owns.
+ */
+struct gw_job {
+    /* request */
+    int kind; /* gw_job_kind_t */
+    gw_slice_t function;
+    gw_rfc_field_t *params;
+    uint32_t nparams;
+    gw_slice_t trace;    /* W3C traceparent or empty */
+    int64_t deadline_ms; /* absolute, gw_now_ms() clock */
+    gw_arena_t *arena;
+    void (*done)(gw_job_t *job);
+    void *user;
+    /* result */
+    int err;            /* 0 or GW_E* */
+    char detail[256];   /* why, in words, when err != 0 */
+    int has_rfc;        /* rfc holds the backend's error details */
+    gw_rfc_error_t rfc; /* slices in `arena` */
+    gw_rfc_field_t *result;
+    uint32_t nresult;
+    gw_rfc_func_t *desc; /* GW_JOB_DESCRIBE: in `arena` */
+    /* pool internals */
+    gw_task_t task;
+    gw_timer_t timer;
+    gw_job_t *qnext;
+    void *pool;
+    void *session;
+};
+
+typedef struct gw_bsession gw_bsession_t;
+
+/** Session events, to the pool. */
+typedef struct {
+    /** Logon succeeded; the session takes jobs. */
+    void (*on_ready)(gw_bsession_t *s, void *ud);
+    /** The job given to start() finished (job->err says how). The session is idle again. */
+    void (*on_done)(gw_bsession_t *s, void *ud, gw_job_t *job);
+    /**
+     * The session is gone (before or after ready; a running job is NOT
+     * completed by the backend — the pool does that). `rfc` may be NULL.
+     * The session is freed after this returns.
+     */
+    void (*on_dead)(gw_bsession_t *s, void *ud, int err, const char *reason,
+                    const gw_rfc_error_t *rfc);
+} gw_bsession_cbs_t;
+
+/** A backend implementation. */
+typedef struct {
+    const char *name;
+    /** Creates the per-destination instance; NULL on failure (logged). */
+    void *(*create)(gw_transport_t *t, const gw_dest_conf_t *d);
+    /** Frees the instance; all sessions are closed by then. */
+    void (*destroy)(void *backend);
+    /** Opens a session; NULL only on out-of-memory. Callbacks follow later. */
+    gw_bsession_t *(*open)(void *backend, const gw_bsession_cbs_t *cbs, void *ud);
+    /** Starts `job` on a ready, idle session. Returns 0, or an error (no on_done then). */
+    int (*start)(gw_bsession_t *s, gw_job_t *job);
+    /** Closes the session now; no callback follows. A running job stays with the caller. */
+    void (*close)(gw_bsession_t *s);
+} gw_backend_ops_t;
+
+/** Finds the backend named `name` ("native"); NULL when not built. */
+const gw_backend_ops_t *gw_backend_find(const char *name);
+
+/** Fills a job's error fields. */
+void gw_job_fail(gw_job_t *job, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

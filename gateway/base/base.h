@@ -1,0 +1,93 @@
+/*
+ * base: the few primitives every other module builds on.
+ *
+ * - gw_slice_t: a {ptr, len} view of bytes that crosses module borders
+ *   instead of NUL-scanned copies.
+ * - gw_arena_t: a bump allocator owned by one request (or one decoded
+ *   message). Everything allocated from it is freed at once by
+ *   gw_arena_free(); nothing inside is freed individually.
+ * - gw_buf_t: a growable byte buffer with a hard size cap, used by encoders.
+ */
+#ifndef GW_BASE_H
+#define GW_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/** A borrowed view of `len` bytes at `ptr`; not NUL-terminated unless said so. */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} gw_slice_t;
+
+#define GW_SLICE_LIT(s)  ((gw_slice_t){(s), sizeof(s) - 1})
+#define GW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/** Makes a slice of a NUL-terminated string (NULL gives an empty slice). */
+static inline gw_slice_t gw_slice(const char *s)
+{
+    return (gw_slice_t){s ? s : "", s ? strlen(s) : 0};
+}
+
+/** Returns 1 when both slices hold the same bytes. */
+static inline int gw_slice_eq(gw_slice_t a, gw_slice_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/** Returns 1 when the slice equals the NUL-terminated string `s`. */
+static inline int gw_slice_eq_str(gw_slice_t a, const char *s)
+{
+    return gw_slice_eq(a, gw_slice(s));
+}
+
+typedef struct gw_arena_chunk gw_arena_chunk_t;
+
+/** A bump allocator; zero-initialise it (or use gw_arena_init) before use. */
+typedef struct {
+    gw_arena_chunk_t *head;
+    size_t chunk_size; /* size of the next ordinary chunk */
+    size_t total;      /* bytes obtained from malloc so far */
+    size_t limit;      /* 0 = unlimited; otherwise allocations past it fail */
+} gw_arena_t;
+
+/** Prepares an empty arena. `limit` caps its total size in bytes (0 = no cap). */
+void gw_arena_init(gw_arena_t *a, size_t limit);
+/** Returns `size` bytes aligned for any type, or NULL when memory or the limit runs out. */
+void *gw_arena_alloc(gw_arena_t *a, size_t size);
+/** Like gw_arena_alloc but zero-filled; `n * size` is checked for overflow. */
+void *gw_arena_calloc(gw_arena_t *a, size_t n, size_t size);
+/** Copies `len` bytes into the arena and NUL-terminates the copy. */
+char *gw_arena_strndup(gw_arena_t *a, const char *s, size_t len);
+/** Copies a slice into the arena as a NUL-terminated string. */
+char *gw_arena_slice_str(gw_arena_t *a, gw_slice_t s);
+/** printf into the arena. */
+char *gw_arena_printf(gw_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Frees every chunk; the arena is empty and reusable afterwards. */
+void gw_arena_free(gw_arena_t *a);
+
+/** A growable byte buffer that refuses to grow past `max` bytes. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* 0 = unlimited */
+    int failed; /* set once an append failed; later appends are no-ops */
+} gw_buf_t;
+
+/** Prepares an empty buffer capped at `max` bytes (0 = uncapped). */
+void gw_buf_init(gw_buf_t *b, size_t max);
+/** Ensures room for `extra` more bytes; returns 0 or GW_ENOMEM / GW_ETOOBIG. */
+int gw_buf_reserve(gw_buf_t *b, size_t extra);
+/** Appends bytes; on failure marks the buffer failed and returns the error. */
+int gw_buf_append(gw_buf_t *b, const void *p, size_t n);
+/** Appends printf output. */
+int gw_buf_printf(gw_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Releases the memory; the buffer is empty afterwards. */
+void gw_buf_free(gw_buf_t *b);
+
+/** Monotonic clock in milliseconds. */
+int64_t gw_now_ms(void);
+
+#endif

@@ -1,0 +1,540 @@
+/*
+ * config: declaration-table loader and the gateway's own tables.
+ *
+ * The tables below are the single source of truth for every gateway
+ * setting: names, defaults, ranges and the reference text. libconfig gives
+ * us syntax and line numbers; everything semantic (unknown names, types,
+ * ranges, cross-field rules) is checked here so every mistake reports
+ * `file:line` instead of being silently ignored (libconfig's own lookups
+ * fail quietly on a wrong type).
+ */
+#include "config/config.h"
+#include "error/error.h"
+#include "log/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void gw_cfg_error(gw_cfg_errors_t *e, const config_setting_t *s, const char *fmt, ...)
+{
+    const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : e->file;
+    int line = s ? (int)config_setting_source_line(s) : 0;
+    if (line > 0)
+        gw_buf_printf(&e->text, "%s:%d: ", file ? file : "?", line);
+    else
+        gw_buf_printf(&e->text, "%s: ", file ? file : "?");
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    gw_buf_printf(&e->text, "%s\n", msg);
+    e->count++;
+}
+
+char *gw_cfg_dirname(gw_arena_t *arena, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return gw_arena_strndup(arena, ".", 1);
+    if (slash == path)
+        return gw_arena_strndup(arena, "/", 1);
+    return gw_arena_strndup(arena, path, (size_t)(slash - path));
+}
+
+static char *resolve_path(gw_arena_t *arena, const char *dir, const char *p)
+{
+    if (p[0] == '/' || dir == NULL)
+        return gw_arena_strndup(arena, p, strlen(p));
+    return gw_arena_printf(arena, "%s/%s", dir, p);
+}
+
+static const gw_cfg_decl_t *find_decl(const gw_cfg_group_t *grp, const char *name)
+{
+    for (size_t i = 0; i < grp->ndecls; i++)
+        if (strcmp(grp->decls[i].name, name) == 0)
+            return &grp->decls[i];
+    return NULL;
+}
+
+static int set_value(gw_arena_t *arena, const gw_cfg_decl_t *d, void *out, const char *dir,
+                     const config_setting_t *s, gw_cfg_errors_t *e)
+{
+    char *base = out;
+    int type = s ? config_setting_type(s) : 0;
+    switch (d->kind) {
+    case GW_CFG_STR:
+    case GW_CFG_PATH: {
+        const char *v = d->def;
+        if (s) {
+            if (type != CONFIG_TYPE_STRING) {
+                gw_cfg_error(e, s, "'%s' must be a string", d->name);
+                return 1;
+            }
+            v = config_setting_get_string(s);
+        }
+        char **dst = (char **)(base + d->offset);
+        *dst = NULL;
+        if (v == NULL)
+            return 0;
+        *dst = d->kind == GW_CFG_PATH && v[0] ? resolve_path(arena, dir, v)
+                                              : gw_arena_strndup(arena, v, strlen(v));
+        return 0;
+    }
+    case GW_CFG_INT: {
+        long long v = d->def ? strtoll(d->def, NULL, 10) : 0;
+        if (s) {
+            if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+                gw_cfg_error(e, s, "'%s' must be an integer", d->name);
+                return 1;
+            }
+            v = config_setting_get_int64(s);
+            if (v < d->min || v > d->max) {
+                gw_cfg_error(e, s, "'%s' must be between %lld and %lld, not %lld", d->name, d->min,
+                             d->max, v);
+                return 1;
+            }
+        }
+        *(int *)(base + d->offset) = (int)v;
+        return 0;
+    }
+    case GW_CFG_BOOL: {
+        int v = d->def && strcmp(d->def, "true") == 0;
+        if (s) {
+            if (type != CONFIG_TYPE_BOOL) {
+                gw_cfg_error(e, s, "'%s' must be true or false", d->name);
+                return 1;
+            }
+            v = config_setting_get_bool(s);
+        }
+        *(int *)(base + d->offset) = v;
+        return 0;
+    }
+    }
+    return 0;
+}
+
+int gw_cfg_load_group(gw_arena_t *arena, const config_setting_t *g, const gw_cfg_group_t *grp,
+                      void *out, const char *dir, const char *const *also_known, gw_cfg_errors_t *e)
+{
+    int before = e->count;
+    if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        gw_cfg_error(e, g, "'%s' must be a group { ... }", grp->path);
+        return e->count - before;
+    }
+    for (int i = 0; g && i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s);
+        int known = find_decl(grp, name) != NULL;
+        for (const char *const *k = also_known; !known && k && *k; k++)
+            known = strcmp(*k, name) == 0;
+        if (!known)
+            gw_cfg_error(e, s, "unknown setting '%s' in %s", name, grp->path);
+    }
+    for (size_t i = 0; i < grp->ndecls; i++) {
+        const gw_cfg_decl_t *d = &grp->decls[i];
+        const config_setting_t *s = g ? config_setting_get_member(g, d->name) : NULL;
+        if (s == NULL && d->required) {
+            gw_cfg_error(e, g, "missing required setting '%s' in %s", d->name, grp->path);
+            continue;
+        }
+        set_value(arena, d, out, dir, s, e);
+    }
+    return e->count - before;
+}
+
+int gw_cfg_read_file(config_t *cfg, const char *path, gw_cfg_errors_t *e)
+{
+    struct stat st;
+    config_init(cfg);
+    if (stat(path, &st) != 0) {
+        gw_buf_printf(&e->text, "%s: cannot open: %s\n", path, strerror(errno));
+        e->count++;
+        config_destroy(cfg);
+        return GW_ECONFIG;
+    }
+    if (!config_read_file(cfg, path)) {
+        gw_buf_printf(&e->text, "%s:%d: %s\n",
+                      config_error_file(cfg) ? config_error_file(cfg) : path,
+                      config_error_line(cfg), config_error_text(cfg));
+        e->count++;
+        config_destroy(cfg);
+        return GW_ECONFIG;
+    }
+    return 0;
+}
+
+static const char *kind_name(gw_cfg_kind_t k)
+{
+    switch (k) {
+    case GW_CFG_STR:
+        return "string";
+    case GW_CFG_PATH:
+        return "path";
+    case GW_CFG_INT:
+        return "integer";
+    case GW_CFG_BOOL:
+        return "boolean";
+    }
+    return "?";
+}
+
+void gw_cfg_print_reference(FILE *f, const gw_cfg_group_t *const *groups, size_t n)
+{
+    for (size_t g = 0; g < n; g++) {
+        const gw_cfg_group_t *grp = groups[g];
+        fprintf(f, "### `%s`\n\n%s\n\n", grp->path, grp->doc);
+        fprintf(f, "| setting | type | default | range | description |\n");
+        fprintf(f, "|---|---|---|---|---|\n");
+        for (size_t i = 0; i < grp->ndecls; i++) {
+            const gw_cfg_decl_t *d = &grp->decls[i];
+            char range[64] = "";
+            if (d->kind == GW_CFG_INT)
+                snprintf(range, sizeof(range), "%lld – %lld", d->min, d->max);
+            fprintf(f, "| `%s` | %s | %s%s%s | %s | %s%s |\n", d->name, kind_name(d->kind),
+                    d->def ? "`" : "", d->def ? d->def : (d->required ? "required" : "—"),
+                    d->def ? "`" : "", range, d->doc,
+                    d->kind == GW_CFG_PATH ? " Relative paths resolve against the file's directory."
+                                           : "");
+        }
+        fprintf(f, "\n");
+    }
+}
+
+/* ---- the gateway's tables ---- */
+
+#define INT_MAX_CFG 2147483647LL
+#define D(field)    offsetof(gw_dest_conf_t, field)
+#define C(field)    offsetof(gw_config_t, field)
+
+static const gw_cfg_decl_t listen_decls[] = {
+    {"address", GW_CFG_STR, C(listen.address), "127.0.0.1", 0, 0, 0,
+     "IP address the HTTP front listens on."},
+    {"port", GW_CFG_INT, C(listen.port), "8080", 0, 65535, 0,
+     "TCP port of the HTTP front; 0 picks a free port (see `--ready-file`)."},
+    {"threads", GW_CFG_INT, C(listen.threads), "2", 1, 64, 0,
+     "HTTP worker threads (epoll, one event loop each)."},
+    {"max_body", GW_CFG_INT, C(listen.max_body), "1048576", 1024, 1073741824, 0,
+     "Largest request body in bytes; larger bodies are answered 413."},
+    {"connection_limit", GW_CFG_INT, C(listen.connection_limit), "1024", 1, 1000000, 0,
+     "Most concurrent HTTP connections."},
+    {"connection_memory", GW_CFG_INT, C(listen.connection_memory), "8192", 4096, 1048576, 0,
+     "Memory per HTTP connection for headers (libmicrohttpd's connection memory limit)."},
+    {"timeout_s", GW_CFG_INT, C(listen.timeout_s), "60", 1, 3600, 0,
+     "Idle HTTP connections are closed after this many seconds."},
+};
+
+static const gw_cfg_decl_t log_decls[] = {
+    {"level", GW_CFG_STR, C(log.level), "info", 0, 0, 0, "One of error, warn, info, debug."},
+};
+
+static const gw_cfg_decl_t limits_decls[] = {
+    {"json_depth", GW_CFG_INT, C(limits.json_depth), "32", 2, 1024, 0,
+     "Deepest nesting accepted in a JSON request body."},
+    {"max_errors", GW_CFG_INT, C(limits.max_errors), "20", 1, 1000, 0,
+     "Most entries in the `errors` list of one 400 answer."},
+};
+
+static const gw_cfg_decl_t dest_decls[] = {
+    {"name", GW_CFG_STR, D(name), NULL, 0, 0, 1, "Name that routes refer to."},
+    {"backend", GW_CFG_STR, D(backend), "native", 0, 0, 0,
+     "`native` (rfmgw's WebSocket RFC). Other backends are not built yet."},
+    {"host", GW_CFG_STR, D(host), NULL, 0, 0, 1,
+     "The API host name, as in SM59 type W: the API URL without `https://` (a leading "
+     "`https://` is stripped; `http://` or `ws://` is an error). Sent as Host header and TLS "
+     "SNI, checked against the server certificate, and selects the client by host name."},
+    {"port", GW_CFG_INT, D(port), "443", 1, 65535, 0, "TCP port of the API host."},
+    {"address", GW_CFG_STR, D(address), NULL, 0, 0, 0,
+     "Optional TCP target (IP or name) to connect to instead of `host`; Host header, SNI and "
+     "the certificate check still use `host`."},
+    {"path", GW_CFG_STR, D(path), "/rfmgw/rfc/v1", 0, 0, 0, "WebSocket upgrade path."},
+    {"client", GW_CFG_STR, D(client), "by_hostname", 0, 0, 0,
+     "`by_hostname` (the API host name selects the client) or an explicit three-digit client."},
+    {"language", GW_CFG_STR, D(language), "E", 0, 0, 0, "Logon language."},
+    {"connect_timeout_ms", GW_CFG_INT, D(connect_timeout_ms), "5000", 100, 600000, 0,
+     "Time allowed for TCP connect, TLS handshake, upgrade and logon."},
+    {"call_timeout_ms", GW_CFG_INT, D(call_timeout_ms), "30000", 100, 3600000, 0,
+     "Time allowed for one request, from its arrival to the backend's answer. A connect "
+     "needed on the way is bounded by `connect_timeout_ms` as well."},
+    {"max_message", GW_CFG_INT, D(max_message), "16777216", 4096, 1073741824, 0,
+     "Largest protocol message accepted from the backend, in bytes."},
+};
+
+static const gw_cfg_decl_t auth_decls[] = {
+    {"method", GW_CFG_STR, D(auth.method), "password", 0, 0, 0,
+     "`password` (communication user) or `certificate` (X.509 client certificate, mutual TLS)."},
+    {"user", GW_CFG_STR, D(auth.user), NULL, 0, 0, 0, "Communication user (method `password`)."},
+    {"alias_user", GW_CFG_BOOL, D(auth.alias_user), "false", 0, 0, 0,
+     "`user` is the user's alias, as SM59's *Alias User* flag."},
+    {"password", GW_CFG_STR, D(auth.password), NULL, 0, 0, 0,
+     "The password inline. Prefer `password_file`."},
+    {"password_file", GW_CFG_PATH, D(auth.password_file), NULL, 0, 0, 0,
+     "File whose first line is the password."},
+    {"cert", GW_CFG_PATH, D(auth.cert), NULL, 0, 0, 0,
+     "Client certificate, PEM (method `certificate`)."},
+    {"key", GW_CFG_PATH, D(auth.key), NULL, 0, 0, 0, "Private key of `cert`, PEM."},
+};
+
+static const gw_cfg_decl_t tls_decls[] = {
+    {"ca_file", GW_CFG_PATH, D(tls.ca_file), NULL, 0, 0, 0,
+     "CA certificates (PEM) that the backend's certificate must chain to. Only these are "
+     "trusted, not the operating system's store."},
+    {"verify", GW_CFG_BOOL, D(tls.verify), "true", 0, 0, 0,
+     "Verify the server certificate and its host name. `false` is insecure and logged loudly."},
+};
+
+static const gw_cfg_decl_t pool_decls[] = {
+    {"max", GW_CFG_INT, D(pool.max), "4", 1, 1024, 0,
+     "Most backend connections (sessions) of this destination."},
+    {"queue_max", GW_CFG_INT, D(pool.queue_max), "256", 0, 1000000, 0,
+     "Most requests waiting for a connection; more are answered 503 at once."},
+};
+
+#define GROUP(p, arr, d)                                                                           \
+    {                                                                                              \
+        p, arr, GW_ARRAY_SIZE(arr), d                                                              \
+    }
+static const gw_cfg_group_t g_listen =
+    GROUP("listen", listen_decls, "The HTTP front (libmicrohttpd).");
+static const gw_cfg_group_t g_log = GROUP("log", log_decls, "Logging to standard error.");
+static const gw_cfg_group_t g_limits = GROUP("limits", limits_decls, "Request limits.");
+static const gw_cfg_group_t g_dest =
+    GROUP("destinations[]", dest_decls,
+          "A backend destination, the analogue of an SM59 destination of type W. The list "
+          "`destinations = ( { ... }, ... );` holds one group per destination.");
+static const gw_cfg_group_t g_auth =
+    GROUP("destinations[].auth", auth_decls, "How the gateway logs on to the destination.");
+static const gw_cfg_group_t g_tls =
+    GROUP("destinations[].tls", tls_decls, "TLS to the destination (always on).");
+static const gw_cfg_group_t g_pool =
+    GROUP("destinations[].pool", pool_decls, "Connections to the destination.");
+
+static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log, &g_limits, &g_dest,
+                                                   &g_auth,   &g_tls, &g_pool};
+
+void gw_config_print_reference(FILE *f)
+{
+    fprintf(f, "### top level\n\n| setting | type | default | description |\n|---|---|---|---|\n");
+    fprintf(f, "| `mappings` | path or list of paths | — | Mapping files with the routes "
+               "(docs/mappings.md). Relative paths resolve against the config file's "
+               "directory. |\n\n");
+    gw_cfg_print_reference(f, all_groups, GW_ARRAY_SIZE(all_groups));
+}
+
+static char *read_secret_file(gw_arena_t *a, const char *path, const config_setting_t *s,
+                              gw_cfg_errors_t *e)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        gw_cfg_error(e, s, "cannot read password_file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char line[1024];
+    char *got = fgets(line, sizeof(line), f);
+    fclose(f);
+    if (got == NULL) {
+        gw_cfg_error(e, s, "password_file %s is empty", path);
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    char *secret = gw_arena_strndup(a, line, strlen(line));
+    explicit_bzero(line, sizeof(line));
+    return secret;
+}
+
+static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *s,
+                       gw_cfg_errors_t *e)
+{
+    if (d->host) {
+        if (strncmp(d->host, "https://", 8) == 0)
+            d->host += 8;
+        size_t n = strlen(d->host);
+        while (n && d->host[n - 1] == '/')
+            d->host[--n] = '\0';
+        if (strstr(d->host, "://"))
+            gw_cfg_error(e, config_setting_get_member(s, "host"),
+                         "destination '%s': host must be an https API host name; '%s' is not "
+                         "(plain http:// and ws:// are not allowed)",
+                         d->name ? d->name : "?", d->host);
+        else if (n == 0 || strchr(d->host, '/') || strchr(d->host, ':'))
+            gw_cfg_error(e, config_setting_get_member(s, "host"),
+                         "destination '%s': host must be a bare host name (put the port in "
+                         "'port' and the path in 'path')",
+                         d->name ? d->name : "?");
+    }
+    if (d->backend && strcmp(d->backend, "native") != 0)
+        gw_cfg_error(e, config_setting_get_member(s, "backend"),
+                     "destination '%s': backend '%s' is not available (only 'native' is built)",
+                     d->name ? d->name : "?", d->backend);
+    if (d->path && d->path[0] != '/')
+        gw_cfg_error(e, config_setting_get_member(s, "path"), "path must start with '/'");
+    if (d->client && strcmp(d->client, "by_hostname") != 0 &&
+        !(strlen(d->client) == 3 && strspn(d->client, "0123456789") == 3))
+        gw_cfg_error(e, config_setting_get_member(s, "client"),
+                     "client must be \"by_hostname\" or three digits, not '%s'", d->client);
+    const config_setting_t *as = config_setting_get_member(s, "auth");
+    if (as == NULL) {
+        gw_cfg_error(e, s, "destination '%s' has no auth group", d->name ? d->name : "?");
+        return;
+    }
+    if (strcmp(d->auth.method, "password") == 0) {
+        if (d->auth.user == NULL || !d->auth.user[0])
+            gw_cfg_error(e, as, "auth method password needs 'user'");
+        if ((d->auth.password != NULL) == (d->auth.password_file != NULL))
+            gw_cfg_error(e, as,
+                         "auth method password needs exactly one of 'password' and "
+                         "'password_file'");
+        else if (d->auth.password_file)
+            d->auth.secret = read_secret_file(&c->arena, d->auth.password_file,
+                                              config_setting_get_member(as, "password_file"), e);
+        else
+            d->auth.secret = d->auth.password;
+        if (d->auth.user && strchr(d->auth.user, ':'))
+            gw_cfg_error(e, as, "user must not contain ':'");
+    } else if (strcmp(d->auth.method, "certificate") == 0) {
+        if (d->auth.cert == NULL || d->auth.key == NULL)
+            gw_cfg_error(e, as, "auth method certificate needs 'cert' and 'key'");
+        if (d->auth.password || d->auth.password_file || d->auth.user)
+            gw_cfg_error(e, as, "auth method certificate takes no user or password");
+        struct stat st;
+        if (d->auth.cert && stat(d->auth.cert, &st) != 0)
+            gw_cfg_error(e, config_setting_get_member(as, "cert"), "cannot read cert %s: %s",
+                         d->auth.cert, strerror(errno));
+        if (d->auth.key && stat(d->auth.key, &st) != 0)
+            gw_cfg_error(e, config_setting_get_member(as, "key"), "cannot read key %s: %s",
+                         d->auth.key, strerror(errno));
+    } else {
+        gw_cfg_error(e, config_setting_get_member(as, "method"),
+                     "auth method must be \"password\" or \"certificate\", not '%s'",
+                     d->auth.method);
+    }
+    struct stat st;
+    if (d->tls.ca_file && stat(d->tls.ca_file, &st) != 0)
+        gw_cfg_error(e, config_setting_get_member(config_setting_get_member(s, "tls"), "ca_file"),
+                     "cannot read ca_file %s: %s", d->tls.ca_file, strerror(errno));
+    if (d->tls.verify && d->tls.ca_file == NULL)
+        gw_cfg_error(e, s, "destination '%s': tls.ca_file is required while tls.verify is true",
+                     d->name ? d->name : "?");
+}
+
+static const char *const dest_subgroups[] = {"auth", "tls", "pool", NULL};
+static const char *const top_known[] = {"listen",   "log",          "limits",
+                                        "mappings", "destinations", NULL};
+
+static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
+{
+    if (m == NULL)
+        return;
+    int type = config_setting_type(m);
+    int n = type == CONFIG_TYPE_STRING                                ? 1
+            : (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) ? config_setting_length(m)
+                                                                      : -1;
+    if (n < 0) {
+        gw_cfg_error(e, m, "'mappings' must be a path or a list of paths");
+        return;
+    }
+    c->mappings = gw_arena_calloc(&c->arena, (size_t)n + 1, sizeof(char *));
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s =
+            type == CONFIG_TYPE_STRING ? m : config_setting_get_elem(m, (unsigned)i);
+        if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+            gw_cfg_error(e, s, "'mappings' entries must be strings");
+            continue;
+        }
+        c->mappings[c->nmappings++] = resolve_path(&c->arena, c->dir, config_setting_get_string(s));
+    }
+}
+
+int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
+{
+    config_t cfg;
+    int ret = GW_ECONFIG;
+    int before = e->count;
+    gw_config_t *c = calloc(1, sizeof(*c));
+    *out = NULL;
+    if (c == NULL)
+        return GW_ENOMEM;
+    gw_arena_init(&c->arena, 0);
+    e->file = path;
+    if (gw_cfg_read_file(&cfg, path, e) != 0)
+        goto cleanup;
+    c->file = gw_arena_strndup(&c->arena, path, strlen(path));
+    c->dir = gw_cfg_dirname(&c->arena, path);
+    const config_setting_t *root = config_root_setting(&cfg);
+    for (int i = 0; i < config_setting_length(root); i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        int known = 0;
+        for (const char *const *k = top_known; *k; k++)
+            known |= strcmp(*k, config_setting_name(s)) == 0;
+        if (!known)
+            gw_cfg_error(e, s, "unknown setting '%s'", config_setting_name(s));
+    }
+    gw_cfg_load_group(&c->arena, config_lookup(&cfg, "listen"), &g_listen, c, c->dir, NULL, e);
+    gw_cfg_load_group(&c->arena, config_lookup(&cfg, "log"), &g_log, c, c->dir, NULL, e);
+    gw_cfg_load_group(&c->arena, config_lookup(&cfg, "limits"), &g_limits, c, c->dir, NULL, e);
+    if (gw_log_parse_level(c->log.level) < 0)
+        gw_cfg_error(e, config_lookup(&cfg, "log.level"),
+                     "log.level must be error, warn, info or debug");
+    load_mappings(c, config_lookup(&cfg, "mappings"), e);
+
+    const config_setting_t *ds = config_lookup(&cfg, "destinations");
+    if (ds && config_setting_type(ds) != CONFIG_TYPE_LIST) {
+        gw_cfg_error(e, ds, "'destinations' must be a list ( { ... }, ... )");
+        ds = NULL;
+    }
+    int nd = ds ? config_setting_length(ds) : 0;
+    c->dests = gw_arena_calloc(&c->arena, (size_t)nd + 1, sizeof(*c->dests));
+    for (int i = 0; i < nd; i++) {
+        const config_setting_t *s = config_setting_get_elem(ds, (unsigned)i);
+        gw_dest_conf_t *d = &c->dests[c->ndests];
+        /* the table offsets are relative to gw_dest_conf_t */
+        if (gw_cfg_load_group(&c->arena, s, &g_dest, d, c->dir, dest_subgroups, e))
+            continue;
+        const char *const *sub = dest_subgroups;
+        const gw_cfg_group_t *subg[] = {&g_auth, &g_tls, &g_pool};
+        for (size_t k = 0; k < 3; k++)
+            gw_cfg_load_group(&c->arena, config_setting_get_member(s, sub[k]), subg[k], d, c->dir,
+                              NULL, e);
+        for (size_t k = 0; k < c->ndests; k++)
+            if (strcmp(c->dests[k].name, d->name) == 0)
+                gw_cfg_error(e, s, "duplicate destination name '%s'", d->name);
+        check_dest(c, d, s, e);
+        if (!d->tls.verify)
+            GW_LOGW("config",
+                    "destination '%s': TLS verification is OFF (tls.verify = false); "
+                    "this is insecure",
+                    d->name);
+        c->ndests++;
+    }
+    if (e->count == before)
+        ret = 0;
+    config_destroy(&cfg);
+cleanup:
+    if (ret == 0)
+        *out = c;
+    else
+        gw_config_free(c);
+    return ret;
+}
+
+void gw_config_free(gw_config_t *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->ndests; i++)
+        if (c->dests[i].auth.secret)
+            explicit_bzero(c->dests[i].auth.secret, strlen(c->dests[i].auth.secret));
+    gw_arena_free(&c->arena);
+    free(c);
+}
+
+const gw_dest_conf_t *gw_config_dest(const gw_config_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->ndests; i++)
+        if (strcmp(c->dests[i].name, name) == 0)
+            return &c->dests[i];
+    return NULL;
+}

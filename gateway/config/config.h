@@ -1,0 +1,157 @@
+/*
+ * config: libconfig files → immutable, validated config structs.
+ *
+ * Every setting is declared once in a table (name, kind, default, range,
+ * doc). The loader walks a libconfig group against its table: unknown
+ * names, wrong types and out-of-range values are errors with `file:line`;
+ * missing settings take their defaults. The same tables print the
+ * configuration reference (`rfmgw --config-reference`), which
+ * docs/configuration.md embeds and a test compares.
+ *
+ * A loaded gw_config_t owns one arena with every string in it; it is
+ * never modified after loading, so any thread may read it.
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include "base/base.h"
+
+#include <libconfig.h>
+#include <stdio.h>
+
+/** Kinds of settings. */
+typedef enum {
+    GW_CFG_STR,  /* string */
+    GW_CFG_PATH, /* string; a relative path resolves against the directory of its file */
+    GW_CFG_INT,  /* integer within [min, max] */
+    GW_CFG_BOOL, /* true / false */
+} gw_cfg_kind_t;
+
+/** One setting of a group: where it lands in the struct and how it is checked. */
+typedef struct {
+    const char *name;
+    gw_cfg_kind_t kind;
+    size_t offset;   /* into the struct the group fills; char * for STR/PATH, int for INT/BOOL */
+    const char *def; /* default as text; NULL = no default (STR/PATH stay NULL) */
+    long long min, max;
+    int required;
+    const char *doc; /* one line for the reference */
+} gw_cfg_decl_t;
+
+/** A group of settings: its path as written in the reference and its table. */
+typedef struct {
+    const char *path; /* e.g. "destinations[].tls" */
+    const gw_cfg_decl_t *decls;
+    size_t ndecls;
+    const char *doc;
+} gw_cfg_group_t;
+
+/** Collects errors as "file:line: message" lines while loading. */
+typedef struct {
+    gw_buf_t text;
+    int count;
+    const char *file; /* file being loaded (for errors without a setting) */
+} gw_cfg_errors_t;
+
+/** Records an error at `s` (which may be NULL). */
+void gw_cfg_error(gw_cfg_errors_t *e, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/**
+ * Fills `out` from the libconfig group `g` (may be NULL: defaults only)
+ * according to `grp`. Strings are copied into `arena`; relative PATH values
+ * resolve against `dir`. Unknown names in `g` whose name is not in
+ * `also_known` (NULL-terminated list, may be NULL) are errors. Returns the
+ * number of errors added to `e`.
+ */
+int gw_cfg_load_group(gw_arena_t *arena, const config_setting_t *g, const gw_cfg_group_t *grp,
+                      void *out, const char *dir, const char *const *also_known,
+                      gw_cfg_errors_t *e);
+
+/**
+ * Reads a libconfig file, checking it exists first (libconfig reports a
+ * missing file without its name). On failure records the error and returns
+ * GW_ECONFIG (`cfg` is then already destroyed); on success the caller destroys `cfg`.
+ */
+int gw_cfg_read_file(config_t *cfg, const char *path, gw_cfg_errors_t *e);
+
+/** Writes the reference of `groups` as Markdown tables. */
+void gw_cfg_print_reference(FILE *f, const gw_cfg_group_t *const *groups, size_t n);
+
+/** The directory part of `path` ("." when it has none), in `arena`. */
+char *gw_cfg_dirname(gw_arena_t *arena, const char *path);
+
+/** A backend destination, shaped like an SM59 destination of type W. */
+typedef struct {
+    char *name;
+    char *backend;  /* "native" */
+    char *host;     /* API host name (https:// stripped); Host header, SNI, cert name */
+    int port;       /* default 443 */
+    char *address;  /* TCP target; NULL = host */
+    char *path;     /* WebSocket upgrade path */
+    char *client;   /* "by_hostname" or an explicit three-digit client */
+    char *language; /* logon language */
+    int connect_timeout_ms;
+    int call_timeout_ms;
+    struct {
+        char *method; /* "password" or "certificate" */
+        char *user;
+        int alias_user;
+        char *password;      /* inline secret (discouraged) */
+        char *password_file; /* file holding the password (first line) */
+        char *cert;
+        char *key;
+        char *secret; /* the password actually used: from password or password_file */
+    } auth;
+    struct {
+        char *ca_file;
+        int verify;
+    } tls;
+    struct {
+        int max;
+        int queue_max;
+    } pool;
+    int max_message;
+} gw_dest_conf_t;
+
+/** The whole gateway configuration. */
+typedef struct {
+    gw_arena_t arena;
+    char *file;
+    char *dir;
+    struct {
+        char *address;
+        int port;
+        int threads;
+        int max_body;
+        int connection_limit;
+        int connection_memory;
+        int timeout_s;
+    } listen;
+    struct {
+        char *level;
+    } log;
+    struct {
+        int json_depth;
+        int max_errors;
+    } limits;
+    char **mappings; /* mapping files, resolved */
+    size_t nmappings;
+    gw_dest_conf_t *dests;
+    size_t ndests;
+} gw_config_t;
+
+/**
+ * Loads and validates the gateway configuration `path`. On success returns
+ * 0 and a config to free with gw_config_free(). On failure returns
+ * GW_ECONFIG and the errors, one "file:line: message" per line, in `e`.
+ */
+int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e);
+/** Frees a loaded configuration. NULL is fine. */
+void gw_config_free(gw_config_t *c);
+/** Finds a destination by name; NULL when there is none. */
+const gw_dest_conf_t *gw_config_dest(const gw_config_t *c, const char *name);
+/** Prints the reference of every gateway setting (docs/configuration.md). */
+void gw_config_print_reference(FILE *f);
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * http: one request = one req_t with its arena, a small state machine
+ * driven by libmicrohttpd's repeated calls of the access handler:
+ *
+ *   READ body → (DESCRIBE if the function's metadata is not cached yet)
+ *             → CALL → answer
+ *
+ * Each backend step suspends the connection and hands a job to the pool;
+ * the job's `done` (on the loop thread) resumes it, and libmicrohttpd calls
+ * the handler again on its own thread, where the JSON work happens.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+
+#include "http/http.h"
+#include "codec/codec.h"
+#include "error/error.h"
+#include "log/log.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct gw_http {
+    struct MHD_Daemon *d;
+    gw_http_deps_t deps;
+    atomic_int waiting;
+};
+
+enum { ST_READ, ST_DESCRIBING, ST_CALLING };
+
+typedef struct {
+    gw_arena_t arena;
+    gw_http_t *h;
+    struct MHD_Connection *conn;
+    const gw_route_t *route;
+    gw_pool_t *pool;
+    gw_buf_t body;
+    int too_large;
+    int state;
+    int64_t deadline_ms;
+    const gw_rfc_func_t *desc;
+    json_t *json;
+    gw_job_t job;
+    const char *url;
+} req_t;
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_json(req_t *r, unsigned status, json_t *body, const char *ctype,
+                                 const char *hname, const char *hvalue)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+    json_decref(body);
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (hname)
+        MHD_add_response_header(resp, hname, hvalue);
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static json_t *rfc_error_json(const gw_rfc_error_t *e)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "group", json_string(gw_rfc_err_group_name(e->group)));
+#define SET(k, s)                                                                                  \
+    if ((s).len)                                                                                   \
+        json_object_set_new(o, k, json_stringn((s).ptr, (s).len));
+    SET("key", e->key);
+    SET("message", e->message);
+    SET("messageClass", e->msg_class);
+    SET("messageType", e->msg_type);
+    SET("messageNumber", e->msg_number);
+    SET("messageV1", e->msg_v[0]);
+    SET("messageV2", e->msg_v[1]);
+    SET("messageV3", e->msg_v[2]);
+    SET("messageV4", e->msg_v[3]);
+#undef SET
+    return o;
+}
+
+/* problem+json (RFC 9457). `extra` (stolen) adds extension members. */
+static enum MHD_Result problem(req_t *r, int err, const char *detail, json_t *extra,
+                               const char *hname, const char *hvalue)
+{
+    int status = gw_err_status(err);
+    json_t *o = json_object();
+    char type[96];
+    snprintf(type, sizeof(type), GW_PROBLEM_TYPE_PREFIX "%s", gw_err_slug(err));
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "title", json_string(gw_strerror(err)));
+    json_object_set_new(o, "status", json_integer(status));
+    if (detail && detail[0]) {
+        json_t *d = json_string(detail);
+        json_object_set_new(o, "detail", d ? d : json_string("(detail not valid UTF-8)"));
+    }
+    if (r->url)
+        json_object_set_new(o, "instance", json_string(r->url));
+    if (extra) {
+        json_object_update(o, extra);
+        json_decref(extra);
+    }
+    if (status == 503 && hname == NULL) {
+        hname = MHD_HTTP_HEADER_RETRY_AFTER;
+        hvalue = "1";
+    }
+    if (status >= 500)
+        GW_LOGW("http", "%s %s → %d %s: %s", r->route ? r->route->method : "-",
+                r->url ? r->url : "-", status, gw_err_slug(err), detail ? detail : "");
+    return send_json(r, (unsigned)status, o, "application/problem+json", hname, hvalue);
+}
+
+/* ---- request life cycle ---- */
+
+static void job_done(gw_job_t *job)
+{
+    req_t *r = job->user;
+    atomic_fetch_sub(&r->h->waiting, 1);
+    MHD_resume_connection(r->conn);
+}
+
+static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
+{
+    memset(&r->job, 0, sizeof(r->job));
+    r->job.kind = kind;
+    r->job.function = gw_slice(r->route->function);
+    r->job.params = params;
+    r->job.nparams = nparams;
+    r->job.deadline_ms = r->deadline_ms;
+    r->job.arena = &r->arena;
+    r->job.done = job_done;
+    r->job.user = r;
+    r->state = kind == GW_JOB_DESCRIBE ? ST_DESCRIBING : ST_CALLING;
+    atomic_fetch_add(&r->h->waiting, 1);
+    MHD_suspend_connection(r->conn);
+    gw_pool_submit(r->pool, &r->job);
+}
+
+static enum MHD_Result job_problem(req_t *r)
+{
+    json_t *extra = NULL;
+    if (r->job.has_rfc) {
+        extra = json_object();
+        json_object_set_new(extra, "rfc", rfc_error_json(&r->job.rfc));
+    }
+    return problem(r, r->job.err, r->job.detail, extra, NULL, NULL);
+}
+
+static int json_depth_ok(json_t *j, int left)
+{
+    if (left < 0)
+        return 0;
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v) if (!json_depth_ok(v, left - 1)) return 0;
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) if (!json_depth_ok(v, left - 1)) return 0;
+    }
+    return 1;
+}
+
+static enum MHD_Result convert_and_call(req_t *r)
+{
+    gw_codec_errors_t errs;
+    gw_rfc_field_t *params = NULL;
+    uint32_t n = 0;
+    if (gw_codec_errors_init(&r->arena, &errs, (size_t)r->h->deps.cfg->limits.max_errors))
+        return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
+    int ret = gw_codec_params_from_json(&r->arena, r->desc, r->json, &params, &n, &errs);
+    if (ret == GW_EPARAM) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < errs.n; i++) {
+            json_t *e = json_object();
+            json_object_set_new(e, "pointer", json_string(errs.items[i].pointer));
+            json_object_set_new(e, "detail", json_string(errs.items[i].reason));
+            json_array_append_new(list, e);
+        }
+        json_t *extra = json_object();
+        json_object_set_new(extra, "errors", list);
+        if (errs.dropped)
+            json_object_set_new(extra, "errorsOmitted", json_integer((json_int_t)errs.dropped));
+        char detail[160];
+        snprintf(detail, sizeof(detail), "%zu parameter%s of %s %s invalid; see errors",
+                 errs.n + errs.dropped, errs.n + errs.dropped == 1 ? "" : "s", r->route->function,
+                 errs.n + errs.dropped == 1 ? "is" : "are");
+        return problem(r, GW_EPARAM, detail, extra, NULL, NULL);
+    }
+    if (ret != 0)
+        return problem(r, ret, "cannot convert the parameters", NULL, NULL, NULL);
+    submit(r, GW_JOB_CALL, params, n);
+    return MHD_YES;
+}
+
+static enum MHD_Result on_body_complete(req_t *r)
+{
+    if (r->too_large) {
+        char d[96];
+        snprintf(d, sizeof(d), "the request body exceeds listen.max_body (%d bytes)",
+                 r->h->deps.cfg->listen.max_body);
+        return problem(r, GW_ETOOBIG, d, NULL, NULL, NULL);
+    }
+    if (r->body.len > 0) {
+        json_error_t jerr;
+        r->json = json_loadb((const char *)r->body.data, r->body.len,
+                             JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        if (r->json == NULL) {
+            char d[300];
+            snprintf(d, sizeof(d), "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+            json_t *extra = json_object();
+            json_object_set_new(extra, "line", json_integer(jerr.line));
+            json_object_set_new(extra, "column", json_integer(jerr.column));
+            return problem(r, GW_EJSON, d, extra, NULL, NULL);
+        }
+        if (!json_is_object(r->json))
+            return problem(r, GW_EJSON, "the body must be a JSON object of parameters", NULL, NULL,
+                           NULL);
+        if (!json_depth_ok(r->json, r->h->deps.cfg->limits.json_depth)) {
+            char d[96];
+            snprintf(d, sizeof(d), "the body nests deeper than limits.json_depth (%d)",
+                     r->h->deps.cfg->limits.json_depth);
+            return problem(r, GW_EJSON, d, NULL, NULL, NULL);
+        }
+    }
+    gw_buf_free(&r->body);
+    r->desc = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
+    if (r->desc == NULL) {
+        submit(r, GW_JOB_DESCRIBE, NULL, 0);
+        return MHD_YES;
+    }
+    return convert_and_call(r);
+}
+
+static enum MHD_Result on_resumed(req_t *r)
+{
+    if (r->job.err)
+        return job_problem(r);
+    if (r->state == ST_DESCRIBING) {
+        r->desc = gw_pool_desc_put(r->pool, r->job.desc);
+        if (r->desc == NULL)
+            return problem(r, GW_ENOMEM, "out of memory caching the description", NULL, NULL, NULL);
+        return convert_and_call(r);
+    }
+    json_t *out = gw_codec_result_to_json(r->desc, r->job.result, r->job.nresult);
+    if (out == NULL)
+        return problem(r, GW_ENOMEM, "out of memory building the answer", NULL, NULL, NULL);
+    return send_json(r, MHD_HTTP_OK, out, "application/json", NULL, NULL);
+}
+
+static int is_json_type(const char *ct)
+{
+    if (ct == NULL)
+        return 0;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return 1;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
+{
+    gw_http_t *h = r->h;
+    if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
+        json_t *o = json_pack("{s:s}", "status", "ok");
+        return send_json(r, MHD_HTTP_OK, o, "application/json", NULL, NULL);
+    }
+    gw_route_captures_t caps;
+    int known = 0;
+    char allow[64];
+    r->route = gw_route_match(h->deps.routes, gw_slice(method), gw_slice(url), &caps, &known, allow,
+                              sizeof(allow));
+    if (r->route == NULL) {
+        if (known) {
+            char d[128];
+            snprintf(d, sizeof(d), "%s is not allowed here; use %s", method, allow);
+            return problem(r, GW_EMETHOD, d, NULL, MHD_HTTP_HEADER_ALLOW, allow);
+        }
+        return problem(r, GW_ENOROUTE, "no route matches this path", NULL, NULL, NULL);
+    }
+    for (size_t i = 0; i < h->deps.cfg->ndests; i++)
+        if (strcmp(h->deps.cfg->dests[i].name, r->route->destination) == 0)
+            r->pool = h->deps.pools[i];
+    const gw_dest_conf_t *d = gw_config_dest(h->deps.cfg, r->route->destination);
+    r->deadline_ms = gw_now_ms() + d->call_timeout_ms;
+
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    int has_body = (cl && strcmp(cl, "0") != 0) || te;
+    if (has_body) {
+        if (r->route->body == GW_ROUTE_BODY_NONE)
+            return problem(r, GW_EMEDIA, "this route takes no request body", NULL, NULL, NULL);
+        const char *ct =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!is_json_type(ct)) {
+            char dd[160];
+            snprintf(dd, sizeof(dd), "the body must be application/json, not %.100s",
+                     ct ? ct : "(no Content-Type)");
+            return problem(r, GW_EMEDIA, dd, NULL, NULL, NULL);
+        }
+        if (cl && strtoull(cl, NULL, 10) > (unsigned long long)h->deps.cfg->listen.max_body) {
+            char dd[96];
+            snprintf(dd, sizeof(dd), "the request body exceeds listen.max_body (%d bytes)",
+                     h->deps.cfg->listen.max_body);
+            return problem(r, GW_ETOOBIG, dd, NULL, NULL, NULL);
+        }
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
+{
+    gw_http_t *h = cls;
+    req_t *r = *con_cls;
+    (void)version;
+    if (r == NULL) {
+        r = calloc(1, sizeof(*r));
+        if (r == NULL)
+            return MHD_NO;
+        gw_arena_init(&r->arena, 0);
+        gw_buf_init(&r->body, (size_t)h->deps.cfg->listen.max_body);
+        r->h = h;
+        r->conn = conn;
+        r->url = gw_arena_strndup(&r->arena, url, strlen(url));
+        *con_cls = r;
+        return on_new(r, method, url);
+    }
+    if (*upload_data_size) {
+        if (!r->too_large && gw_buf_append(&r->body, upload_data, *upload_data_size) != 0) {
+            r->too_large = 1;
+            gw_buf_free(&r->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->state == ST_READ)
+        return on_body_complete(r);
+    return on_resumed(r);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    req_t *r = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (r == NULL)
+        return;
+    json_decref(r->json);
+    gw_buf_free(&r->body);
+    gw_arena_free(&r->arena);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    GW_LOGD("mhd", "%s", line);
+}
+
+gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
+{
+    const gw_config_t *cfg = deps->cfg;
+    gw_http_t *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return NULL;
+    h->deps = *deps;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, cfg->listen.address, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)cfg->listen.port);
+    } else if (inet_pton(AF_INET6, cfg->listen.address, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)cfg->listen.port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        GW_LOGE("http", "listen.address '%s' is not an IPv4 or IPv6 address", cfg->listen.address);
+        free(h);
+        return NULL;
+    }
+    h->d = MHD_start_daemon(
+        flags, (uint16_t)cfg->listen.port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->listen.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->listen.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)cfg->listen.connection_memory, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->listen.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+    if (h->d == NULL) {
+        GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
+                cfg->listen.address, cfg->listen.port);
+        free(h);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : cfg->listen.port;
+    return h;
+}
+
+void gw_http_quiesce(gw_http_t *h)
+{
+    MHD_socket s = MHD_quiesce_daemon(h->d);
+    (void)s; /* libmicrohttpd keeps the socket and closes it on stop */
+}
+
+int gw_http_waiting(gw_http_t *h)
+{
+    return atomic_load(&h->waiting);
+}
+
+void gw_http_stop(gw_http_t *h)
+{
+    if (h == NULL)
+        return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}

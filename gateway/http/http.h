@@ -1,0 +1,35 @@
+/*
+ * http: the libmicrohttpd front — request lifecycle, built-in endpoints
+ * and problem+json errors.
+ *
+ * An HTTP thread never waits for the backend: a request whose RFC call is
+ * in flight is suspended (MHD_suspend_connection) and resumed by the job's
+ * completion on the loop thread. Each request owns an arena that is freed
+ * once, when libmicrohttpd reports the request complete.
+ */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include "config/config.h"
+#include "pool/pool.h"
+#include "route/route.h"
+
+typedef struct gw_http gw_http_t;
+
+/** What the front needs; all of it must outlive the front. */
+typedef struct {
+    const gw_config_t *cfg;
+    const gw_route_table_t *routes;
+    gw_pool_t *const *pools; /* one per cfg->dests[i], same order */
+} gw_http_deps_t;
+
+/** Starts listening. Returns NULL on failure (logged). `*port` receives the bound port. */
+gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port);
+/** Stops accepting new connections; requests in progress go on. */
+void gw_http_quiesce(gw_http_t *h);
+/** Number of requests currently waiting for the backend. */
+int gw_http_waiting(gw_http_t *h);
+/** Stops the daemon and frees the front. Every suspended request must be resumed by then. */
+void gw_http_stop(gw_http_t *h);
+
+#endif

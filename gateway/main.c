@@ -1,0 +1,238 @@
+/*
+ * main: arguments, start-up in dependency order (config → routes →
+ * transport → pools → HTTP), signals, and shutdown in reverse order.
+ *
+ * Signals are blocked before any thread starts and taken with sigwait()
+ * here, so no other thread is ever interrupted by one.
+ */
+#include "config/config.h"
+#include "error/error.h"
+#include "http/http.h"
+#include "log/log.h"
+#include "pool/pool.h"
+#include "route/route.h"
+#include "transport/transport.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: rfmgw [OPTIONS]\n"
+               "REST/JSON gateway to SAP remote-enabled function modules over WebSocket RFC.\n\n"
+               "  -c, --config FILE      configuration file (default conf/demo.conf)\n"
+               "  -p, --port N           listen on port N instead of listen.port (0 = any)\n"
+               "      --ready-file FILE  once listening, write the port number to FILE\n"
+               "      --log-level LEVEL  error, warn, info or debug (overrides log.level)\n"
+               "      --check-config     validate the configuration and mappings, then exit\n"
+               "      --config-reference print the reference of every setting (Markdown)\n"
+               "      --errors-reference print the table of error types (Markdown)\n"
+               "  -h, --help             this help\n"
+               "  -V, --version          print the version\n\n"
+               "Exit status: 0 on success and clean shutdown, 1 on a runtime failure,\n"
+               "2 on a configuration or usage error.\n");
+}
+
+static void print_error_row(int err, void *arg)
+{
+    FILE *f = arg;
+    fprintf(f, "| `" GW_PROBLEM_TYPE_PREFIX "%s` | %d | %s | `%s` |\n", gw_err_slug(err),
+            gw_err_status(err), gw_strerror(err), gw_errname(err));
+}
+
+static void print_errors_reference(FILE *f)
+{
+    fprintf(f, "| type | status | title | code |\n|---|---|---|---|\n");
+    gw_err_foreach(print_error_row, f);
+}
+
+static int write_ready_file(const char *path, int port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_file = "conf/demo.conf";
+    const char *ready_file = NULL;
+    const char *log_level = NULL;
+    int port_override = -1, check_only = 0;
+    enum { OPT_READY = 256, OPT_LOG, OPT_CHECK, OPT_CREF, OPT_EREF };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"port", required_argument, NULL, 'p'},
+        {"ready-file", required_argument, NULL, OPT_READY},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"config-reference", no_argument, NULL, OPT_CREF},
+        {"errors-reference", no_argument, NULL, OPT_EREF},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:p:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_file = optarg;
+            break;
+        case 'p': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 65535) {
+                fprintf(stderr, "rfmgw: --port needs a number 0-65535\n");
+                return 2;
+            }
+            port_override = (int)v;
+            break;
+        }
+        case OPT_READY:
+            ready_file = optarg;
+            break;
+        case OPT_LOG:
+            log_level = optarg;
+            break;
+        case OPT_CHECK:
+            check_only = 1;
+            break;
+        case OPT_CREF:
+            gw_config_print_reference(stdout);
+            return 0;
+        case OPT_EREF:
+            print_errors_reference(stdout);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("rfmgw %s (wire protocol v1)\n", RFMGW_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rfmgw: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (log_level && gw_log_parse_level(log_level) < 0) {
+        fprintf(stderr, "rfmgw: --log-level must be error, warn, info or debug\n");
+        return 2;
+    }
+
+    gw_cfg_errors_t errs = {0};
+    gw_buf_init(&errs.text, 0);
+    gw_config_t *cfg = NULL;
+    gw_route_table_t *routes = NULL;
+    int ret = gw_config_load(config_file, &cfg, &errs);
+    if (ret == 0)
+        ret = gw_route_table_load(cfg, &routes, &errs);
+    if (ret != 0) {
+        fprintf(stderr, "rfmgw: configuration is not valid:\n%.*s", (int)errs.text.len,
+                errs.text.data ? (const char *)errs.text.data : "");
+        gw_buf_free(&errs.text);
+        gw_route_table_free(routes);
+        gw_config_free(cfg);
+        return 2;
+    }
+    gw_buf_free(&errs.text);
+    if (check_only) {
+        printf("%s: OK (%zu destination%s, %zu route%s)\n", config_file, cfg->ndests,
+               cfg->ndests == 1 ? "" : "s", routes->n, routes->n == 1 ? "" : "s");
+        gw_route_table_free(routes);
+        gw_config_free(cfg);
+        return 0;
+    }
+    gw_log_set_level(gw_log_parse_level(log_level ? log_level : cfg->log.level));
+    if (port_override >= 0)
+        cfg->listen.port = port_override;
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int status = 1, port = 0;
+    gw_http_t *http = NULL;
+    gw_pool_t **pools = calloc(cfg->ndests + 1, sizeof(*pools));
+    gw_transport_t *t = gw_transport_create();
+    if (t == NULL || pools == NULL)
+        goto cleanup;
+    for (size_t i = 0; i < cfg->ndests; i++)
+        if ((pools[i] = gw_pool_create(t, &cfg->dests[i])) == NULL)
+            goto cleanup;
+    if (gw_transport_start(t) != 0)
+        goto cleanup;
+    gw_http_deps_t deps = {cfg, routes, pools};
+    http = gw_http_start(&deps, &port);
+    if (http == NULL)
+        goto cleanup;
+    GW_LOGI("main", "rfmgw %s listening on http://%s:%d (%zu destination%s, %zu route%s)",
+            RFMGW_VERSION, cfg->listen.address, port, cfg->ndests, cfg->ndests == 1 ? "" : "s",
+            routes->n, routes->n == 1 ? "" : "s");
+    for (size_t i = 0; i < cfg->ndests; i++)
+        GW_LOGI("main", "destination %s: wss://%s:%d%s%s%s (%s, client %s)", cfg->dests[i].name,
+                cfg->dests[i].host, cfg->dests[i].port, cfg->dests[i].path,
+                cfg->dests[i].address ? " via " : "",
+                cfg->dests[i].address ? cfg->dests[i].address : "", cfg->dests[i].auth.method,
+                cfg->dests[i].client);
+    if (ready_file && write_ready_file(ready_file, port) != 0) {
+        GW_LOGE("main", "cannot write --ready-file %s: %s", ready_file, strerror(errno));
+        goto cleanup;
+    }
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    GW_LOGI("main", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    status = 0;
+
+cleanup:
+    if (http) {
+        gw_http_quiesce(http);
+        /* Let calls in flight finish, up to a short drain time. */
+        int64_t until = gw_now_ms() + 5000;
+        while (gw_http_waiting(http) > 0 && gw_now_ms() < until) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (size_t i = 0; pools && t && i < cfg->ndests; i++)
+        if (pools[i])
+            gw_pool_shutdown(pools[i]);
+    if (http) {
+        int64_t until = gw_now_ms() + 1000;
+        while (gw_http_waiting(http) > 0 && gw_now_ms() < until) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        gw_http_stop(http);
+    }
+    if (t)
+        gw_transport_stop(t);
+    for (size_t i = 0; pools && i < cfg->ndests; i++)
+        gw_pool_destroy(pools[i]);
+    gw_transport_destroy(t);
+    free(pools);
+    gw_route_table_free(routes);
+    gw_config_free(cfg);
+    return status;
+}

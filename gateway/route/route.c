@@ -1,0 +1,273 @@
+/*
+ * route: loading and matching. Matching is a linear scan over segments;
+ * route tables are small (tens to a few hundred routes) and a scan over
+ * pre-split segments costs less than building anything cleverer.
+ */
+#include "route/route.h"
+#include "error/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define R(field) offsetof(gw_route_t, field)
+
+static const gw_cfg_decl_t route_decls[] = {
+    {"method", GW_CFG_STR, R(method), NULL, 0, 0, 1, "GET, POST, PUT, PATCH or DELETE."},
+    {"path", GW_CFG_STR, R(path), NULL, 0, 0, 1,
+     "Path template; `{name}` segments capture path parameters."},
+    {"destination", GW_CFG_STR, R(destination), NULL, 0, 0, 1, "Destination name."},
+    {"function", GW_CFG_STR, R(function), NULL, 0, 0, 1, "The RFM to call."},
+};
+
+static const gw_cfg_group_t g_route = {"routes[]", route_decls, GW_ARRAY_SIZE(route_decls),
+                                       "One route."};
+
+static const char *const reserved[] = {"/api/v1/rfc",   "/api/v1/batch", "/api/v1/functions",
+                                       "/healthz",      "/readyz",       "/metrics",
+                                       "/openapi.json", "/docs",         NULL};
+
+int gw_route_path_reserved(const char *path)
+{
+    for (const char *const *r = reserved; *r; r++) {
+        size_t n = strlen(*r);
+        if (strncmp(path, *r, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+static int split_path(gw_arena_t *a, const char *path, gw_route_t *r)
+{
+    size_t n = 0;
+    for (const char *p = path; *p; p++)
+        n += *p == '/';
+    r->segs = gw_arena_calloc(a, n + 1, sizeof(*r->segs));
+    if (r->segs == NULL)
+        return GW_ENOMEM;
+    r->nsegs = 0;
+    const char *p = path + 1;
+    while (1) {
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        r->segs[r->nsegs++] = (gw_slice_t){p, len};
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static int is_capture(gw_slice_t s)
+{
+    return s.len >= 3 && s.ptr[0] == '{' && s.ptr[s.len - 1] == '}';
+}
+
+static int valid_function_name(const char *f)
+{
+    size_t n = strlen(f);
+    if (n == 0 || n > 30)
+        return 0;
+    for (const char *p = f; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '/'))
+            return 0;
+    return 1;
+}
+
+static int same_shape(const gw_route_t *a, const gw_route_t *b)
+{
+    if (a->nsegs != b->nsegs)
+        return 0;
+    for (size_t i = 0; i < a->nsegs; i++) {
+        if (is_capture(a->segs[i]) && is_capture(b->segs[i]))
+            continue;
+        if (!gw_slice_eq(a->segs[i], b->segs[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static void check_route(const gw_config_t *cfg, gw_route_table_t *t, gw_route_t *r,
+                        const config_setting_t *s, gw_cfg_errors_t *e)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", NULL};
+    int ok = 0;
+    for (const char *const *m = methods; *m; m++)
+        ok |= strcmp(*m, r->method) == 0;
+    if (!ok)
+        gw_cfg_error(e, config_setting_get_member(s, "method"),
+                     "method must be GET, POST, PUT, PATCH or DELETE, not '%s'", r->method);
+    if (r->path[0] != '/' || strstr(r->path, "//") || strpbrk(r->path, "?# ")) {
+        gw_cfg_error(e, config_setting_get_member(s, "path"),
+                     "path must start with '/' and contain no '//', '?', '#' or blanks");
+        return;
+    }
+    if (gw_route_path_reserved(r->path))
+        gw_cfg_error(e, config_setting_get_member(s, "path"),
+                     "path %s is reserved for rfmgw's own endpoints", r->path);
+    if (gw_config_dest(cfg, r->destination) == NULL)
+        gw_cfg_error(e, config_setting_get_member(s, "destination"), "unknown destination '%s'",
+                     r->destination);
+    if (!valid_function_name(r->function))
+        gw_cfg_error(e, config_setting_get_member(s, "function"),
+                     "'%s' is not a valid function module name (A-Z, 0-9, _ and /, at most 30)",
+                     r->function);
+    if (split_path(&t->arena, r->path, r))
+        return;
+    size_t caps = 0;
+    for (size_t i = 0; i < r->nsegs; i++)
+        caps += is_capture(r->segs[i]);
+    if (caps > GW_ROUTE_MAX_CAPTURES)
+        gw_cfg_error(e, config_setting_get_member(s, "path"), "at most %d path parameters",
+                     GW_ROUTE_MAX_CAPTURES);
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->routes[i].method, r->method) == 0 && same_shape(&t->routes[i], r))
+            gw_cfg_error(e, s, "route %s %s duplicates or overlaps %s %s (%s:%d)", r->method,
+                         r->path, t->routes[i].method, t->routes[i].path, t->routes[i].file,
+                         t->routes[i].line);
+}
+
+static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *file,
+                      gw_cfg_errors_t *e)
+{
+    config_t mc;
+    e->file = file;
+    if (gw_cfg_read_file(&mc, file, e) != 0)
+        return;
+    const config_setting_t *root = config_root_setting(&mc);
+    for (int i = 0; i < config_setting_length(root); i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        if (strcmp(config_setting_name(s), "routes") != 0)
+            gw_cfg_error(e, s, "unknown setting '%s' (a mapping file holds 'routes')",
+                         config_setting_name(s));
+    }
+    const config_setting_t *rs = config_lookup(&mc, "routes");
+    if (rs == NULL || config_setting_type(rs) != CONFIG_TYPE_LIST) {
+        gw_cfg_error(e, rs, "a mapping file needs 'routes = ( { ... }, ... );'");
+        config_destroy(&mc);
+        return;
+    }
+    int n = config_setting_length(rs);
+    gw_route_t *grown = gw_arena_calloc(&t->arena, t->n + (size_t)n + 1, sizeof(*grown));
+    if (grown == NULL) {
+        config_destroy(&mc);
+        return;
+    }
+    if (t->n)
+        memcpy(grown, t->routes, t->n * sizeof(*grown));
+    t->routes = grown;
+    char *dir = gw_cfg_dirname(&t->arena, file);
+    static const char *const also[] = {"body", NULL};
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(rs, (unsigned)i);
+        gw_route_t *r = &t->routes[t->n];
+        memset(r, 0, sizeof(*r));
+        if (gw_cfg_load_group(&t->arena, s, &g_route, r, dir, also, e))
+            continue;
+        r->file = gw_arena_strndup(&t->arena, file, strlen(file));
+        r->line = (int)config_setting_source_line(s);
+        const config_setting_t *b = config_setting_get_member(s, "body");
+        r->body = strcmp(r->method, "GET") == 0 || strcmp(r->method, "DELETE") == 0
+                      ? GW_ROUTE_BODY_NONE
+                      : GW_ROUTE_BODY_PARAMS;
+        if (b) {
+            const char *bv =
+                config_setting_type(b) == CONFIG_TYPE_STRING ? config_setting_get_string(b) : "";
+            if (strcmp(bv, "parameters") == 0)
+                r->body = GW_ROUTE_BODY_PARAMS;
+            else if (strcmp(bv, "none") == 0)
+                r->body = GW_ROUTE_BODY_NONE;
+            else
+                gw_cfg_error(e, b, "body must be \"parameters\" or \"none\"");
+        }
+        check_route(cfg, t, r, s, e);
+        t->n++;
+    }
+    config_destroy(&mc);
+}
+
+int gw_route_table_load(const gw_config_t *cfg, gw_route_table_t **out, gw_cfg_errors_t *e)
+{
+    int before = e->count;
+    gw_route_table_t *t = calloc(1, sizeof(*t));
+    *out = NULL;
+    if (t == NULL)
+        return GW_ENOMEM;
+    gw_arena_init(&t->arena, 0);
+    for (size_t i = 0; i < cfg->nmappings; i++)
+        load_file(cfg, t, cfg->mappings[i], e);
+    if (e->count != before) {
+        gw_route_table_free(t);
+        return GW_ECONFIG;
+    }
+    *out = t;
+    return 0;
+}
+
+void gw_route_table_free(gw_route_table_t *t)
+{
+    if (t == NULL)
+        return;
+    gw_arena_free(&t->arena);
+    free(t);
+}
+
+static int match_path(const gw_route_t *r, gw_slice_t path, gw_route_captures_t *caps)
+{
+    if (path.len == 0 || path.ptr[0] != '/')
+        return 0;
+    const char *p = path.ptr + 1, *end = path.ptr + path.len;
+    size_t ncap = 0;
+    for (size_t i = 0; i < r->nsegs; i++) {
+        if (p > end)
+            return 0;
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        const char *segend = slash ? slash : end;
+        gw_slice_t seg = {p, (size_t)(segend - p)};
+        if (is_capture(r->segs[i])) {
+            if (seg.len == 0)
+                return 0;
+            if (caps) {
+                caps->name[ncap] = (gw_slice_t){r->segs[i].ptr + 1, r->segs[i].len - 2};
+                caps->value[ncap] = seg;
+            }
+            ncap++;
+        } else if (!gw_slice_eq(seg, r->segs[i])) {
+            return 0;
+        }
+        if (i + 1 == r->nsegs) {
+            if (slash != NULL)
+                return 0;
+        } else if (slash == NULL) {
+            return 0;
+        }
+        p = segend + 1;
+    }
+    if (caps)
+        caps->n = ncap;
+    return 1;
+}
+
+const gw_route_t *gw_route_match(const gw_route_table_t *t, gw_slice_t method, gw_slice_t path,
+                                 gw_route_captures_t *caps, int *path_known, char *allow,
+                                 size_t allow_size)
+{
+    *path_known = 0;
+    if (allow && allow_size)
+        allow[0] = '\0';
+    for (size_t i = 0; i < t->n; i++) {
+        const gw_route_t *r = &t->routes[i];
+        if (!match_path(r, path, NULL))
+            continue;
+        if (gw_slice_eq_str(method, r->method)) {
+            match_path(r, path, caps);
+            return r;
+        }
+        *path_known = 1;
+        if (allow) {
+            size_t used = strlen(allow);
+            snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", r->method);
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,543 @@
+/*
+ * transport: libwebsockets client. One context, one service thread, one
+ * vhost per endpoint so that every destination has its own TLS client
+ * context (CA, client certificate) without another thread.
+ *
+ * Every connection's end is delivered through a zero-delay timer (close_tm)
+ * rather than from inside lws callbacks or gw_transport_connect: lws may
+ * fail a connect inline, and the pool must never be re-entered from the
+ * call it is making.
+ */
+#include "transport/transport.h"
+#include "error/error.h"
+#include "log/log.h"
+
+#include <libwebsockets.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(lws_sorted_usec_list_t) <= 64, "gw_timer_t.sul too small");
+
+#define RX_CHUNK 65536
+
+typedef struct outmsg {
+    struct outmsg *next;
+    size_t len;
+    uint8_t data[]; /* LWS_PRE headroom, then the message */
+} outmsg_t;
+
+struct gw_endpoint {
+    gw_transport_t *t;
+    struct lws_vhost *vh;
+    char *name, *host, *address, *path, *subprotocol;
+    int port, verify;
+    size_t nheaders;
+    gw_header_t *headers;
+    size_t max_message;
+    gw_endpoint_t *next;
+};
+
+struct gw_tconn {
+    gw_transport_t *t;
+    gw_endpoint_t *ep;
+    struct lws *wsi;
+    gw_tconn_cbs_t cbs;
+    void *ud;
+    outmsg_t *out_head, *out_tail;
+    gw_buf_t rx;
+    int dead; /* no more I/O; close_tm delivers on_close */
+    int err;  /* first recorded reason */
+    char reason[256];
+    char tls_error[160];
+    int closing; /* gw_transport_close asked; kill on next writable */
+    gw_timer_t close_tm;
+    gw_tconn_t *prev, *next; /* all live connections, for destroy */
+};
+
+struct gw_transport {
+    struct lws_context *ctx;
+    pthread_t thread;
+    int started;
+    volatile int stop;
+    pthread_mutex_t lock;
+    gw_task_t *q_head, *q_tail;
+    gw_endpoint_t *endpoints;
+    gw_tconn_t *conns;
+    int destroying;
+};
+
+static void set_reason(gw_tconn_t *c, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_reason(gw_tconn_t *c, int err, const char *fmt, ...)
+{
+    if (c->err)
+        return; /* the first reason wins */
+    c->err = err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+    va_end(ap);
+}
+
+static void conn_free(gw_tconn_t *c)
+{
+    gw_transport_t *t = c->t;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        t->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    outmsg_t *m = c->out_head;
+    while (m) {
+        outmsg_t *n = m->next;
+        free(m);
+        m = n;
+    }
+    gw_buf_free(&c->rx);
+    free(c);
+}
+
+static void deliver_close(gw_timer_t *tm)
+{
+    gw_tconn_t *c = (gw_tconn_t *)((char *)tm - offsetof(gw_tconn_t, close_tm));
+    if (c->cbs.on_close)
+        c->cbs.on_close(c, c->ud, c->err, c->reason[0] ? c->reason : "connection closed");
+    conn_free(c);
+}
+
+/* The wsi is gone (or about to be): detach and schedule on_close. */
+static void conn_dead(gw_tconn_t *c)
+{
+    if (c->dead)
+        return;
+    c->dead = 1;
+    if (c->wsi)
+        lws_set_opaque_user_data(c->wsi, NULL);
+    c->wsi = NULL;
+    gw_timer_start(c->t, &c->close_tm, 0, deliver_close);
+}
+
+static void run_tasks(gw_transport_t *t)
+{
+    pthread_mutex_lock(&t->lock);
+    gw_task_t *task = t->q_head;
+    t->q_head = t->q_tail = NULL;
+    pthread_mutex_unlock(&t->lock);
+    while (task) {
+        gw_task_t *next = task->next;
+        task->fn(task);
+        task = next;
+    }
+}
+
+static int append_headers(gw_tconn_t *c, struct lws *wsi, unsigned char **p, unsigned char *end)
+{
+    for (size_t i = 0; i < c->ep->nheaders; i++) {
+        const gw_header_t *h = &c->ep->headers[i];
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)h->name,
+                                        (const unsigned char *)h->value, (int)strlen(h->value), p,
+                                        end))
+            return -1;
+    }
+    return 0;
+}
+
+static int on_receive(gw_tconn_t *c, struct lws *wsi, const void *in, size_t len)
+{
+    if (!lws_frame_is_binary(wsi)) {
+        set_reason(c, GW_ECOMM, "protocol error: text message from the backend");
+        return -1;
+    }
+    if (lws_is_first_fragment(wsi))
+        c->rx.len = 0;
+    if (c->rx.len + len > c->ep->max_message) {
+        set_reason(c, GW_ECOMM, "message from the backend exceeds max_message (%zu bytes)",
+                   c->ep->max_message);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+        return -1;
+    }
+    c->rx.failed = 0;
+    if (gw_buf_append(&c->rx, in, len)) {
+        set_reason(c, GW_ECOMM, "out of memory receiving a message");
+        return -1;
+    }
+    if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+        if (c->cbs.on_message)
+            c->cbs.on_message(c, c->ud, c->rx.data, c->rx.len);
+        c->rx.len = 0;
+        if (c->closing || c->dead)
+            return -1;
+    }
+    return 0;
+}
+
+static int on_writable(gw_tconn_t *c, struct lws *wsi)
+{
+    if (c->closing)
+        return -1;
+    outmsg_t *m = c->out_head;
+    if (m == NULL)
+        return 0;
+    c->out_head = m->next;
+    if (c->out_head == NULL)
+        c->out_tail = NULL;
+    int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_BINARY);
+    size_t len = m->len;
+    free(m);
+    if (n < (int)len) {
+        set_reason(c, GW_ECOMM, "write to the backend failed");
+        return -1;
+    }
+    if (c->out_head)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    gw_tconn_t *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    (void)user;
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+        gw_transport_t *t = lws_context_user(lws_get_context(wsi));
+        if (t)
+            run_tasks(t);
+        return 0;
+    }
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        if (c && len == 0 && !c->tls_error[0]) {
+            X509_STORE_CTX *xs = user;
+            int e = X509_STORE_CTX_get_error(xs);
+            snprintf(c->tls_error, sizeof(c->tls_error), "certificate verify failed: %s",
+                     X509_verify_cert_error_string(e));
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        if (c == NULL)
+            return 0;
+        return append_headers(c, wsi, (unsigned char **)in, *(unsigned char **)in + len);
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (c == NULL)
+            return 0;
+        if (c->tls_error[0]) {
+            set_reason(c, GW_ETLS, "%s", c->tls_error);
+        } else {
+            const char *why = in ? (const char *)in : "connection failed";
+            int status = (int)lws_http_client_http_response(wsi);
+            if (status > 0 && status != 101)
+                set_reason(c, GW_ECOMM, "WebSocket upgrade refused: HTTP %d", status);
+            else if (strstr(why, "ssl") || strstr(why, "SSL") || strstr(why, "tls") ||
+                     strstr(why, "TLS"))
+                set_reason(c, GW_ETLS, "TLS handshake failed: %s", why);
+            else if (strstr(why, "HS:") || strstr(why, "upgrade"))
+                set_reason(c, GW_ECOMM, "WebSocket upgrade failed: %s", why);
+            else
+                set_reason(c, GW_EUNREACHABLE, "cannot connect to %s:%d: %s",
+                           c->ep->address ? c->ep->address : c->ep->host, c->ep->port, why);
+        }
+        conn_dead(c);
+        return 0;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (c && c->cbs.on_open)
+            c->cbs.on_open(c, c->ud);
+        if (c && (c->closing || c->dead))
+            return -1;
+        if (c && c->out_head)
+            lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        return c ? on_receive(c, wsi, in, len) : -1;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return c ? on_writable(c, wsi) : -1;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (c && len >= 2) {
+            const unsigned char *b = in;
+            int code = (b[0] << 8) | b[1];
+            set_reason(c, GW_ECOMM, "backend closed the connection (WebSocket close %d%s%.*s)",
+                       code, len > 2 ? ": " : "", (int)(len > 2 ? len - 2 : 0),
+                       (const char *)in + 2);
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (c) {
+            set_reason(c, GW_ECOMM, "backend closed the connection");
+            conn_dead(c);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"rfmgw-client", callback, 0, RX_CHUNK, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_bridge(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    gw_log(level == LLL_ERR ? GW_LOG_WARN : GW_LOG_DEBUG, "lws", "%.*s", (int)n, line);
+}
+
+gw_transport_t *gw_transport_create(void)
+{
+    gw_transport_t *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    pthread_mutex_init(&t->lock, NULL);
+    lws_set_log_level(LLL_ERR, lws_log_bridge);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.user = t;
+    info.protocols = protocols;
+    t->ctx = lws_create_context(&info);
+    if (t->ctx == NULL) {
+        GW_LOGE("transport", "cannot create the libwebsockets context");
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static char *dupz(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+gw_endpoint_t *gw_transport_endpoint_add(gw_transport_t *t, const gw_endpoint_conf_t *conf)
+{
+    gw_endpoint_t *ep = calloc(1, sizeof(*ep));
+    if (ep == NULL)
+        return NULL;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.vhost_name = conf->name;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    info.client_ssl_ca_filepath = conf->ca_file;
+    info.client_ssl_cert_filepath = conf->cert;
+    info.client_ssl_private_key_filepath = conf->key;
+    info.ssl_client_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    ep->vh = lws_create_vhost(t->ctx, &info);
+    if (ep->vh == NULL) {
+        GW_LOGE("transport",
+                "endpoint %s: cannot create the TLS client context (check ca_file, cert, key)",
+                conf->name);
+        free(ep);
+        return NULL;
+    }
+    ep->t = t;
+    ep->name = dupz(conf->name);
+    ep->host = dupz(conf->host);
+    ep->address = dupz(conf->address);
+    ep->path = dupz(conf->path);
+    ep->subprotocol = dupz(conf->subprotocol);
+    ep->port = conf->port;
+    ep->verify = conf->verify;
+    ep->max_message = conf->max_message ? conf->max_message : 16u << 20;
+    ep->headers = calloc(conf->nheaders + 1, sizeof(*ep->headers));
+    for (size_t i = 0; ep->headers && i < conf->nheaders; i++) {
+        ep->headers[i].name = dupz(conf->headers[i].name);
+        ep->headers[i].value = dupz(conf->headers[i].value);
+        ep->nheaders++;
+    }
+    ep->next = t->endpoints;
+    t->endpoints = ep;
+    return ep;
+}
+
+static void *service_main(void *arg)
+{
+    gw_transport_t *t = arg;
+    while (!t->stop)
+        if (lws_service(t->ctx, 0) < 0)
+            break;
+    return NULL;
+}
+
+int gw_transport_start(gw_transport_t *t)
+{
+    if (pthread_create(&t->thread, NULL, service_main, t) != 0)
+        return GW_ENOMEM;
+    t->started = 1;
+    return 0;
+}
+
+void gw_transport_post(gw_transport_t *t, gw_task_t *task)
+{
+    task->next = NULL;
+    pthread_mutex_lock(&t->lock);
+    if (t->q_tail)
+        t->q_tail->next = task;
+    else
+        t->q_head = task;
+    t->q_tail = task;
+    pthread_mutex_unlock(&t->lock);
+    lws_cancel_service(t->ctx);
+}
+
+void gw_transport_stop(gw_transport_t *t)
+{
+    if (!t->started)
+        return;
+    t->stop = 1;
+    lws_cancel_service(t->ctx);
+    pthread_join(t->thread, NULL);
+    t->started = 0;
+}
+
+void gw_transport_destroy(gw_transport_t *t)
+{
+    if (t == NULL)
+        return;
+    gw_transport_stop(t);
+    t->destroying = 1;
+    for (gw_tconn_t *c = t->conns; c; c = c->next) {
+        c->cbs.on_close = NULL;
+        if (c->wsi)
+            lws_set_opaque_user_data(c->wsi, NULL);
+        c->wsi = NULL;
+    }
+    lws_context_destroy(t->ctx);
+    while (t->conns)
+        conn_free(t->conns);
+    gw_endpoint_t *ep = t->endpoints;
+    while (ep) {
+        gw_endpoint_t *n = ep->next;
+        for (size_t i = 0; i < ep->nheaders; i++) {
+            free((char *)(uintptr_t)ep->headers[i].name);
+            if (ep->headers[i].value)
+                explicit_bzero((char *)(uintptr_t)ep->headers[i].value,
+                               strlen(ep->headers[i].value));
+            free((char *)(uintptr_t)ep->headers[i].value);
+        }
+        free(ep->headers);
+        free(ep->name);
+        free(ep->host);
+        free(ep->address);
+        free(ep->path);
+        free(ep->subprotocol);
+        free(ep);
+        ep = n;
+    }
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+gw_tconn_t *gw_transport_connect(gw_endpoint_t *ep, const gw_tconn_cbs_t *cbs, void *ud)
+{
+    gw_transport_t *t = ep->t;
+    gw_tconn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->t = t;
+    c->ep = ep;
+    c->cbs = *cbs;
+    c->ud = ud;
+    gw_buf_init(&c->rx, ep->max_message);
+    c->next = t->conns;
+    if (t->conns)
+        t->conns->prev = c;
+    t->conns = c;
+
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof(ci));
+    ci.context = t->ctx;
+    ci.vhost = ep->vh;
+    ci.address = ep->address ? ep->address : ep->host;
+    ci.port = ep->port;
+    ci.host = ep->host;
+    ci.origin = ep->host;
+    ci.path = ep->path;
+    ci.protocol = ep->subprotocol;
+    ci.ssl_connection = LCCSCF_USE_SSL;
+    if (!ep->verify)
+        ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                             LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+    ci.opaque_user_data = c;
+    ci.pwsi = &c->wsi;
+    if (lws_client_connect_via_info(&ci) == NULL && !c->dead) {
+        c->wsi = NULL;
+        set_reason(c, GW_EUNREACHABLE, "cannot connect to %s:%d", ci.address, ep->port);
+        conn_dead(c);
+    }
+    return c;
+}
+
+int gw_transport_send(gw_tconn_t *c, const void *p, size_t len)
+{
+    if (c->dead || c->closing)
+        return GW_ECOMM;
+    outmsg_t *m = malloc(sizeof(*m) + LWS_PRE + len);
+    if (m == NULL)
+        return GW_ENOMEM;
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->data + LWS_PRE, p, len);
+    if (c->out_tail)
+        c->out_tail->next = m;
+    else
+        c->out_head = m;
+    c->out_tail = m;
+    if (c->wsi)
+        lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void gw_transport_close(gw_tconn_t *c, int err, const char *reason)
+{
+    if (c->dead)
+        return;
+    if (err)
+        set_reason(c, err, "%s", reason ? reason : "closed");
+    else if (!c->err)
+        snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "closed");
+    c->closing = 1;
+    c->cbs.on_close = NULL; /* the caller knows; it may be gone before the wsi is */
+    if (c->wsi) {
+        lws_set_timeout(c->wsi, 1, LWS_TO_KILL_ASYNC);
+        lws_set_opaque_user_data(c->wsi, NULL);
+        c->wsi = NULL;
+    }
+    conn_dead(c);
+}
+
+static void timer_fire(lws_sorted_usec_list_t *sul)
+{
+    gw_timer_t *tm = (gw_timer_t *)(void *)sul;
+    tm->armed = 0;
+    tm->fn(tm);
+}
+
+void gw_timer_start(gw_transport_t *t, gw_timer_t *tm, int64_t ms, void (*fn)(gw_timer_t *tm))
+{
+    tm->t = t;
+    tm->fn = fn;
+    tm->armed = 1;
+    lws_sul_schedule(t->ctx, 0, (lws_sorted_usec_list_t *)(void *)tm->sul, timer_fire,
+                     (lws_usec_t)ms * LWS_US_PER_MS);
+}
+
+void gw_timer_stop(gw_timer_t *tm)
+{
+    if (!tm->armed)
+        return;
+    tm->armed = 0;
+    lws_sul_schedule(tm->t->ctx, 0, (lws_sorted_usec_list_t *)(void *)tm->sul, timer_fire,
+                     LWS_SET_TIMER_USEC_CANCEL);
+}

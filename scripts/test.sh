@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds rfmgw with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
+# (unit and end-to-end). Exits non-zero on any failure.
+# Usage: scripts/test.sh            (build dir: build-test/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+build=${RFMGW_TEST_BUILD:-build-test}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DRFMGW_SANITIZE=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 120

@@ -1,0 +1,155 @@
+# Shared helpers of the end-to-end tests: start abapsim and rfmgw on free loopback ports with
+# inline configs in a temporary directory, talk to rfmgw with curl, and clean up whatever
+# happens. Every wait is bounded; everything started is killed on exit.
+set -euo pipefail
+
+: "${RFMGW_BIN:?run through ctest (RFMGW_BIN unset)}"
+: "${ABAPSIM_BIN:?run through ctest (ABAPSIM_BIN unset)}"
+: "${RFMGW_SOURCE_DIR:?}"
+
+WORK=$(mktemp -d /tmp/rfmgw-e2e.XXXXXX)
+PIDS=()
+FAILS=0
+PASSES=0
+
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  if [ $rc -ne 0 ] || [ $FAILS -ne 0 ]; then
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The demo PKI is made once per test; P-256 keys take milliseconds.
+make_pki() { bash "$RFMGW_SOURCE_DIR/scripts/demo-pki.sh" "$WORK/pki" >/dev/null; }
+
+SIM_PASSWORD='Test-Passw0rd'
+hash_password() { printf '%s\n' "$1" | "$ABAPSIM_BIN" --hash-password --iterations 1000; }
+
+# write_sim_conf [extra settings]
+write_sim_conf() {
+  local h1 h2
+  h1=$(hash_password "$SIM_PASSWORD")
+  h2=$(hash_password "unused-$RANDOM$RANDOM")
+  cat > "$WORK/sim.conf" <<EOC
+system = { sid = "T01"; release = "758"; timezone = "UTC"; };
+listen = { address = "127.0.0.1"; port = 0; };
+tls = { cert = "pki/server.pem"; key = "pki/server.key"; client_ca = "pki/ca.pem"; };
+hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; },
+          { name = "my200000-api.abapsim.test"; client = "200"; } );
+users = ( { name = "CC0000000001"; alias = "RFMGW_TEST"; password = "$h1"; },
+          { name = "CC0000000002"; password = "$h2"; } );
+certificates = ( { subject = "CN=RFMGW_CERT_USER,O=rfmgw demo"; user = "CC0000000002"; } );
+${1:-}
+EOC
+}
+
+wait_file() { # file pid name
+  for _ in $(seq 1 100); do
+    [ -s "$1" ] && return 0
+    kill -0 "$2" 2>/dev/null || { echo "FATAL: $3 exited during start-up"; cat "$WORK/$3.log" || true; exit 1; }
+    sleep 0.1
+  done
+  echo "FATAL: $3 not ready within 10 s"; exit 1
+}
+
+start_sim() {
+  rm -f "$WORK/sim.port"
+  "$ABAPSIM_BIN" -c "$WORK/sim.conf" --ready-file "$WORK/sim.port" --log-level debug \
+    >>"$WORK/abapsim.log" 2>&1 &
+  SIM_PID=$!
+  PIDS+=("$SIM_PID")
+  wait_file "$WORK/sim.port" "$SIM_PID" abapsim
+  SIM_PORT=$(cat "$WORK/sim.port")
+}
+
+stop_sim() { stop_checked "$SIM_PID" abapsim; SIM_PID=; }
+stop_gw() { stop_checked "$GW_PID" rfmgw; GW_PID=; }
+
+# write_gw_conf SIM_PORT [auth group] [tls group] [extra destination settings]
+write_gw_conf() {
+  local port=$1
+  local auth=${2:-"auth = { method = \"password\"; user = \"RFMGW_TEST\"; alias_user = true; password_file = \"secret\"; };"}
+  local tls=${3:-"tls = { ca_file = \"pki/ca.pem\"; };"}
+  printf '%s\n' "$SIM_PASSWORD" > "$WORK/secret"
+  cat > "$WORK/gw.conf" <<EOC
+listen = { address = "127.0.0.1"; port = 0; threads = 2; };
+mappings = "routes.conf";
+destinations = ( {
+  name = "sim"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";
+  $auth
+  $tls
+  connect_timeout_ms = 3000; call_timeout_ms = 5000;
+  ${4:-}
+} );
+EOC
+  cat > "$WORK/routes.conf" <<EOC
+routes = (
+  { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
+  { method = "GET"; path = "/api/v1/ping"; destination = "sim"; function = "RFC_PING"; },
+  { method = "POST"; path = "/api/v1/missing"; destination = "sim"; function = "Z_DOES_NOT_EXIST"; }
+);
+EOC
+}
+
+start_gw() {
+  rm -f "$WORK/gw.port"
+  "$RFMGW_BIN" -c "$WORK/gw.conf" --ready-file "$WORK/gw.port" --log-level debug \
+    >>"$WORK/rfmgw.log" 2>&1 &
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+  wait_file "$WORK/gw.port" "$GW_PID" rfmgw
+  GW="http://127.0.0.1:$(cat "$WORK/gw.port")"
+}
+
+# req METHOD PATH [BODY [CONTENT-TYPE]] → $STATUS, $BODY, $HEADERS  (BODY "@file" reads a file)
+req() {
+  local method=$1 path=$2 body=${3-} ctype=${4:-application/json}
+  local args=(-s -S --max-time 15 -X "$method" -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}')
+  [ -n "$body" ] && args+=(-H "Content-Type: $ctype" --data-binary "$body")
+  STATUS=$(curl "${args[@]}" "$GW$path" || true)
+  BODY=$(cat "$WORK/body" 2>/dev/null || true)
+  HEADERS=$(cat "$WORK/headers" 2>/dev/null || true)
+}
+
+ok() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
+
+expect_status() { # expected what
+  if [ "$STATUS" = "$1" ]; then ok "$2: HTTP $1"; else fail "$2: HTTP $STATUS, expected $1 (body: $BODY)"; fi
+}
+
+expect_json() { # jq-filter-that-must-be-true what
+  if printf '%s' "$BODY" | jq -e "$1" >/dev/null 2>&1; then ok "$2"; else fail "$2: '$1' is not true of $BODY"; fi
+}
+
+expect_header() { # regex what
+  if printf '%s' "$HEADERS" | grep -qiE "$1"; then ok "$2"; else fail "$2: no header matching '$1'"; fi
+}
+
+# stop_checked PID NAME: SIGTERM, then the process must exit 0 within 10 s (under ASan a leak
+# or an error report makes the exit status non-zero).
+stop_checked() {
+  local pid=$1 name=$2 rc=0
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || rc=$?; [ $rc -eq 0 ] && ok "$name had exited cleanly" || fail "$name died earlier (exit $rc)"; return 0; }
+  kill -TERM "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then fail "$name did not stop within 10 s of SIGTERM"; return 0; fi
+  wait "$pid" 2>/dev/null || rc=$?
+  if [ $rc -eq 0 ]; then ok "$name stopped cleanly on SIGTERM"; else fail "$name exited $rc on SIGTERM (see its log)"; fi
+}
+
+# finish: stops what is still running (checking clean exits) and prints the summary line.
+finish() {
+  [ -n "${GW_PID:-}" ] && stop_checked "$GW_PID" rfmgw
+  [ -n "${SIM_PID:-}" ] && stop_checked "$SIM_PID" abapsim
+  echo "$PASSES passed, $FAILS failed"
+  [ "$FAILS" -eq 0 ]
+}

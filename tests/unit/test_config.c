@@ -1,0 +1,227 @@
+/* Unit tests of config/ and route/: good files load, every kind of bad file names its line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "error/error.h"
+#include "route/route.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void write_file(const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/rfmgw-cfg-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    write_file("ca.pem", "not really a certificate\n");
+    write_file("secret", "s3cret\n");
+    write_file("routes.conf", "routes = ( { method = \"POST\"; path = \"/api/v1/x/{id}\";\n"
+                              "  destination = \"d1\"; function = \"STFC_CONNECTION\"; } );\n");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+#define DEST_OK                                                                                    \
+    "destinations = ( { name = \"d1\"; host = \"https://my100000-api.example.com/\";\n"            \
+    "  auth = { method = \"password\"; user = \"U\"; password_file = \"secret\"; };\n"             \
+    "  tls = { ca_file = \"ca.pem\"; }; } );\n"
+
+/* Loads `text` as gw.conf; returns the error text (static) or NULL when it loaded. */
+static const char *load(const char *text, gw_config_t **out)
+{
+    static char errors[4096];
+    char path[256];
+    gw_cfg_errors_t e = {0};
+    gw_buf_init(&e.text, 0);
+    write_file("gw.conf", text);
+    snprintf(path, sizeof(path), "%s/gw.conf", dir);
+    gw_config_t *c = NULL;
+    int ret = gw_config_load(path, &c, &e);
+    snprintf(errors, sizeof(errors), "%.*s", (int)e.text.len,
+             e.text.data ? (char *)e.text.data : "");
+    gw_buf_free(&e.text);
+    if (out)
+        *out = c;
+    else
+        gw_config_free(c);
+    return ret == 0 ? NULL : errors;
+}
+
+static void expect_error(const char *text, const char *where, const char *what)
+{
+    const char *err = load(text, NULL);
+    assert_non_null(err);
+    if (strstr(err, where) == NULL || strstr(err, what) == NULL)
+        fail_msg("expected '%s' and '%s' in: %s", where, what, err);
+}
+
+static void test_good_file_and_defaults(void **state)
+{
+    gw_config_t *c = NULL;
+    (void)state;
+    const char *err = load("listen = { port = 9090; };\nmappings = \"routes.conf\";\n" DEST_OK, &c);
+    assert_null(err);
+    assert_int_equal(c->listen.port, 9090);
+    assert_string_equal(c->listen.address, "127.0.0.1");
+    assert_int_equal(c->listen.max_body, 1048576);
+    assert_int_equal(c->ndests, 1);
+    const gw_dest_conf_t *d = gw_config_dest(c, "d1");
+    assert_non_null(d);
+    assert_string_equal(d->host, "my100000-api.example.com"); /* https:// and / stripped */
+    assert_int_equal(d->port, 443);
+    assert_string_equal(d->client, "by_hostname");
+    assert_string_equal(d->auth.secret, "s3cret");
+    assert_int_equal(d->tls.verify, 1);
+    assert_non_null(strstr(d->tls.ca_file, dir)); /* relative to the config file */
+    assert_int_equal(d->pool.max, 4);
+
+    gw_cfg_errors_t e = {0};
+    gw_buf_init(&e.text, 0);
+    gw_route_table_t *t = NULL;
+    assert_int_equal(gw_route_table_load(c, &t, &e), 0);
+    assert_int_equal(t->n, 1);
+    gw_route_captures_t caps;
+    int known;
+    char allow[32];
+    const gw_route_t *r = gw_route_match(t, gw_slice("POST"), gw_slice("/api/v1/x/42"), &caps,
+                                         &known, allow, sizeof(allow));
+    assert_non_null(r);
+    assert_int_equal(caps.n, 1);
+    assert_true(gw_slice_eq_str(caps.name[0], "id") && gw_slice_eq_str(caps.value[0], "42"));
+    assert_null(gw_route_match(t, gw_slice("GET"), gw_slice("/api/v1/x/42"), &caps, &known, allow,
+                               sizeof(allow)));
+    assert_int_equal(known, 1);
+    assert_string_equal(allow, "POST");
+    assert_null(
+        gw_route_match(t, gw_slice("POST"), gw_slice("/api/v1/x/42/more"), &caps, &known, NULL, 0));
+    assert_int_equal(known, 0);
+    assert_null(
+        gw_route_match(t, gw_slice("POST"), gw_slice("/api/v1/x/"), &caps, &known, NULL, 0));
+    gw_route_table_free(t);
+    gw_buf_free(&e.text);
+    gw_config_free(c);
+}
+
+static void test_bad_files_name_their_line(void **state)
+{
+    (void)state;
+    expect_error("listen = { port = 8080 \n foo }\n", "gw.conf:2", "syntax error");
+    expect_error("listen = {\n  port = 70000; };\n", "gw.conf:2", "between 0 and 65535");
+    expect_error("listen = {\n  prot = 8080; };\n", "gw.conf:2", "unknown setting 'prot'");
+    expect_error("listen = {\n  port = \"8080\"; };\n", "gw.conf:2", "must be an integer");
+    expect_error("log = { level = \"loud\"; };\n", "gw.conf:1", "log.level");
+    expect_error("destinations = ( {\n name = \"d\"; host = \"http://x.example\";\n"
+                 " auth = { user = \"U\"; password = \"p\"; }; tls = { verify = false; }; } );\n",
+                 "gw.conf:2", "plain http:// and ws://");
+    expect_error("destinations = ( {\n name = \"d\"; host = \"x.example\";\n"
+                 " auth = { user = \"U\"; }; tls = { verify = false; }; } );\n",
+                 "gw.conf", "exactly one of 'password' and 'password_file'");
+    expect_error("destinations = ( {\n name = \"d\"; host = \"x.example\";\n"
+                 " auth = { user = \"U\"; password = \"p\"; }; } );\n",
+                 "gw.conf", "tls.ca_file is required");
+    expect_error("destinations = ( {\n name = \"d\"; host = \"x.example\"; client = \"1000\";\n"
+                 " auth = { user = \"U\"; password = \"p\"; }; tls = { verify = false; }; } );\n",
+                 "gw.conf:2", "three digits");
+    expect_error("destinations = ( {\n name = \"d\"; host = \"x.example\";\n"
+                 " auth = { method = \"certificate\"; cert = \"nope.pem\"; key = \"nope.key\"; };\n"
+                 " tls = { verify = false; }; } );\n",
+                 "gw.conf:3", "cannot read cert");
+    expect_error("destinations = ( {\n host = \"x.example\"; } );\n", "gw.conf:1",
+                 "missing required setting 'name'");
+    expect_error("bogus = 1;\n", "gw.conf:1", "unknown setting 'bogus'");
+}
+
+static void test_missing_file_is_named(void **state)
+{
+    gw_cfg_errors_t e = {0};
+    gw_config_t *c = NULL;
+    (void)state;
+    gw_buf_init(&e.text, 0);
+    assert_int_equal(gw_config_load("/nonexistent/rfmgw.conf", &c, &e), GW_ECONFIG);
+    assert_null(c);
+    assert_non_null(strstr((char *)e.text.data, "/nonexistent/rfmgw.conf: cannot open"));
+    gw_buf_free(&e.text);
+}
+
+static const char *route_errors(const char *routes)
+{
+    static char errors[4096];
+    gw_config_t *c = NULL;
+    write_file("routes.conf", routes);
+    assert_null(load("mappings = \"routes.conf\";\n" DEST_OK, &c));
+    gw_cfg_errors_t e = {0};
+    gw_buf_init(&e.text, 0);
+    gw_route_table_t *t = NULL;
+    int ret = gw_route_table_load(c, &t, &e);
+    snprintf(errors, sizeof(errors), "%.*s", (int)e.text.len,
+             e.text.data ? (char *)e.text.data : "");
+    gw_buf_free(&e.text);
+    gw_route_table_free(t);
+    gw_config_free(c);
+    return ret == 0 ? NULL : errors;
+}
+
+static void test_bad_routes(void **state)
+{
+    (void)state;
+    const char *err;
+    err =
+        route_errors("routes = (\n { method = \"POST\"; path = \"/healthz\"; destination = \"d1\";"
+                     " function = \"F\"; } );\n");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "routes.conf:2"));
+    assert_non_null(strstr(err, "reserved"));
+    err = route_errors("routes = (\n { method = \"POST\"; path = \"/a/{x}\"; destination = \"d1\";"
+                       " function = \"F\"; },\n { method = \"POST\"; path = \"/a/{y}\"; destination"
+                       " = \"d1\"; function = \"G\"; } );\n");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "routes.conf:3"));
+    assert_non_null(strstr(err, "duplicates or overlaps"));
+    err = route_errors("routes = (\n { method = \"POST\"; path = \"/a\"; destination = \"nope\";"
+                       " function = \"F\"; } );\n");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "unknown destination 'nope'"));
+    err = route_errors("routes = (\n { method = \"FETCH\"; path = \"/a\"; destination = \"d1\";"
+                       " function = \"lower\"; } );\n");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "method must be"));
+    assert_non_null(strstr(err, "not a valid function module name"));
+    assert_null(route_errors("routes = ( { method = \"GET\"; path = \"/a\"; destination = \"d1\";"
+                             " function = \"/ABC/Z_F1\"; } );\n"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_file_and_defaults),
+        cmocka_unit_test(test_bad_files_name_their_line),
+        cmocka_unit_test(test_missing_file_is_named),
+        cmocka_unit_test(test_bad_routes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
