@@ -164,6 +164,9 @@ int main(int argc, char **argv)
     if (port_override >= 0)
         cfg->listen.port = port_override;
 
+    /* A shell may start us with SIGINT ignored (background job); we want it delivered. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
