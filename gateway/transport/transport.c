@@ -13,6 +13,7 @@
 #include "log/log.h"
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -53,7 +54,8 @@ struct gw_tconn {
     int err;  /* first recorded reason */
     char reason[256];
     char tls_error[160];
-    int closing; /* gw_transport_close asked; kill on next writable */
+    int closing;     /* gw_transport_close asked; kill on next writable */
+    int established; /* the WebSocket upgrade completed */
     gw_timer_t close_tm;
     gw_tconn_t *prev, *next; /* all live connections, for destroy */
 };
@@ -199,6 +201,31 @@ static int on_writable(gw_tconn_t *c, struct lws *wsi)
     return 0;
 }
 
+/* An SSL ex_data slot that points back to the connection, to explain a fatal TLS alert. */
+static int tls_index = -1;
+static pthread_once_t tls_index_once = PTHREAD_ONCE_INIT;
+
+static void tls_index_init(void)
+{
+    tls_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static int tls_conn_index(void)
+{
+    pthread_once(&tls_index_once, tls_index_init);
+    return tls_index;
+}
+
+static void tls_info(const SSL *ssl, int where, int ret)
+{
+    if (!(where & SSL_CB_READ_ALERT) || ((ret >> 8) & 0xff) != SSL3_AL_FATAL)
+        return;
+    gw_tconn_t *c = SSL_get_ex_data(ssl, tls_conn_index());
+    if (c && !c->dead && !c->tls_error[0])
+        snprintf(c->tls_error, sizeof(c->tls_error), "the backend refused the TLS session: %s",
+                 SSL_alert_desc_string_long(ret));
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -211,7 +238,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             run_tasks(t);
         return 0;
     }
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+        SSL_CTX_set_info_callback(user, tls_info);
+        return 0;
     case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        if (c) {
+            X509_STORE_CTX *xs = user;
+            SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+            if (ssl)
+                SSL_set_ex_data(ssl, tls_conn_index(), c);
+        }
         if (c && len == 0 && !c->tls_error[0]) {
             X509_STORE_CTX *xs = user;
             int e = X509_STORE_CTX_get_error(xs);
@@ -231,7 +267,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         } else {
             const char *why = in ? (const char *)in : "connection failed";
             int status = (int)lws_http_client_http_response(wsi);
-            if (status > 0 && status != 101)
+            SSL *ssl = lws_get_ssl(wsi);
+            if (ssl && !SSL_is_init_finished(ssl))
+                set_reason(c, GW_ETLS, "TLS handshake failed: %s", why);
+            else if (ssl && status <= 0)
+                set_reason(c, GW_ECOMM,
+                           "connection closed before the WebSocket upgrade completed (%s); was the "
+                           "client certificate refused?",
+                           why);
+            else if (status > 0 && status != 101)
                 set_reason(c, GW_ECOMM, "WebSocket upgrade refused: HTTP %d", status);
             else if (strstr(why, "ssl") || strstr(why, "SSL") || strstr(why, "tls") ||
                      strstr(why, "TLS"))
@@ -245,6 +289,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         conn_dead(c);
         return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (c)
+            c->established = 1;
         if (c && c->cbs.on_open)
             c->cbs.on_open(c, c->ud);
         if (c && (c->closing || c->dead))
@@ -268,6 +314,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
         if (c) {
+            if (c->tls_error[0])
+                set_reason(c, GW_ETLS, "%s", c->tls_error);
+            if (!c->established)
+                set_reason(c, GW_ECOMM,
+                           "connection closed before the WebSocket upgrade completed; was the "
+                           "client certificate refused?");
             set_reason(c, GW_ECOMM, "backend closed the connection");
             conn_dead(c);
         }

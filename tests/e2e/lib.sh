@@ -33,7 +33,7 @@ make_pki() { bash "$RFMGW_SOURCE_DIR/scripts/demo-pki.sh" "$WORK/pki" >/dev/null
 SIM_PASSWORD='Test-Passw0rd'
 hash_password() { printf '%s\n' "$1" | "$ABAPSIM_BIN" --hash-password --iterations 1000; }
 
-# write_sim_conf [extra settings]
+# write_sim_conf [extra settings]; SIM_EXTRA_HOSTS adds entries to `hosts` (", { ... }")
 write_sim_conf() {
   local h1 h2
   h1=$(hash_password "$SIM_PASSWORD")
@@ -43,7 +43,7 @@ system = { sid = "T01"; release = "758"; timezone = "UTC"; };
 listen = { address = "127.0.0.1"; port = 0; };
 tls = { cert = "pki/server.pem"; key = "pki/server.key"; client_ca = "pki/ca.pem"; };
 hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; },
-          { name = "my200000-api.abapsim.test"; client = "200"; } );
+          { name = "my200000-api.abapsim.test"; client = "200"; }${SIM_EXTRA_HOSTS:-} );
 users = ( { name = "CC0000000001"; alias = "RFMGW_TEST"; password = "$h1"; },
           { name = "CC0000000002"; password = "$h2"; } );
 certificates = ( { subject = "CN=RFMGW_CERT_USER,O=rfmgw demo"; user = "CC0000000002"; } );
