@@ -171,6 +171,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -204,7 +205,13 @@ int main(int argc, char **argv)
     }
 
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGUSR1) {
+        size_t n = 0;
+        for (size_t i = 0; i < cfg->ndests; i++)
+            n += gw_pool_desc_clear(pools[i]);
+        GW_LOGI("main", "SIGUSR1: metadata cache cleared (%zu function description%s dropped)", n,
+                n == 1 ? "" : "s");
+    }
     GW_LOGI("main", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 

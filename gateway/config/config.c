@@ -261,6 +261,9 @@ static const gw_cfg_decl_t dest_decls[] = {
      "needed on the way is bounded by `connect_timeout_ms` as well."},
     {"max_message", GW_CFG_INT, D(max_message), "16777216", 4096, 1073741824, 0,
      "Largest protocol message accepted from the backend, in bytes."},
+    {"metadata_ttl_s", GW_CFG_INT, D(metadata_ttl_s), "600", 0, 86400, 0,
+     "Function descriptions are cached this long (0 = fetch for every request). SIGUSR1 clears "
+     "the cache at once."},
 };
 
 static const gw_cfg_decl_t auth_decls[] = {

@@ -112,6 +112,7 @@ typedef struct {
         int queue_max;
     } pool;
     int max_message;
+    int metadata_ttl_s;
 } gw_dest_conf_t;
 
 /** The whole gateway configuration. */

@@ -42,8 +42,10 @@ typedef struct {
     gw_pool_t *pool;
     gw_buf_t body;
     int too_large;
+    int json_declared; /* the request said Content-Type: application/json */
     int state;
     int64_t deadline_ms;
+    gw_desc_t *desc_ref;
     const gw_rfc_func_t *desc;
     json_t *json;
     gw_job_t job;
@@ -217,6 +219,10 @@ static enum MHD_Result on_body_complete(req_t *r)
                  r->h->deps.cfg->listen.max_body);
         return problem(r, GW_ETOOBIG, d, NULL, NULL, NULL);
     }
+    if (r->body.len == 0 && r->json_declared)
+        return problem(r, GW_EJSON,
+                       "the body is empty but declared as JSON; send {} for no parameters", NULL,
+                       NULL, NULL);
     if (r->body.len > 0) {
         json_error_t jerr;
         r->json = json_loadb((const char *)r->body.data, r->body.len,
@@ -240,11 +246,12 @@ static enum MHD_Result on_body_complete(req_t *r)
         }
     }
     gw_buf_free(&r->body);
-    r->desc = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
-    if (r->desc == NULL) {
+    r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
+    if (r->desc_ref == NULL) {
         submit(r, GW_JOB_DESCRIBE, NULL, 0);
         return MHD_YES;
     }
+    r->desc = gw_desc_func(r->desc_ref);
     return convert_and_call(r);
 }
 
@@ -253,9 +260,10 @@ static enum MHD_Result on_resumed(req_t *r)
     if (r->job.err)
         return job_problem(r);
     if (r->state == ST_DESCRIBING) {
-        r->desc = gw_pool_desc_put(r->pool, r->job.desc);
-        if (r->desc == NULL)
+        r->desc_ref = gw_pool_desc_put(r->pool, r->job.desc);
+        if (r->desc_ref == NULL)
             return problem(r, GW_ENOMEM, "out of memory caching the description", NULL, NULL, NULL);
+        r->desc = gw_desc_func(r->desc_ref);
         return convert_and_call(r);
     }
     json_t *out = gw_codec_result_to_json(r->desc, r->job.result, r->job.nresult);
@@ -306,6 +314,8 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding");
     int has_body = (cl && strcmp(cl, "0") != 0) || te;
+    r->json_declared = is_json_type(
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
     if (has_body) {
         if (r->route->body == GW_ROUTE_BODY_NONE)
             return problem(r, GW_EMEDIA, "this route takes no request body", NULL, NULL, NULL);
@@ -369,6 +379,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r == NULL)
         return;
     json_decref(r->json);
+    gw_desc_release(r->desc_ref);
     gw_buf_free(&r->body);
     gw_arena_free(&r->arena);
     free(r);

@@ -11,6 +11,7 @@
 #include "log/log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,10 +25,13 @@ typedef struct slot {
     gw_job_t *job;
 } slot_t;
 
-typedef struct desc_entry {
-    struct desc_entry *next;
+struct gw_desc {
+    gw_desc_t *next;
+    atomic_int refs;
+    int64_t expires_ms;
+    gw_arena_t arena;
     const gw_rfc_func_t *f;
-} desc_entry_t;
+};
 
 struct gw_pool {
     gw_transport_t *t;
@@ -46,9 +50,8 @@ struct gw_pool {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int shutdown_done;
-    /* metadata cache, guarded by `lock` */
-    gw_arena_t desc_arena;
-    desc_entry_t *descs;
+    /* metadata cache, guarded by `lock`; the list holds one reference per entry */
+    gw_desc_t *descs;
 };
 
 static void pump(gw_pool_t *p);
@@ -303,7 +306,6 @@ gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d)
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
-    gw_arena_init(&p->desc_arena, 0);
     return p;
 }
 
@@ -322,7 +324,7 @@ void gw_pool_destroy(gw_pool_t *p)
     if (p == NULL)
         return;
     p->ops->destroy(p->backend);
-    gw_arena_free(&p->desc_arena);
+    gw_pool_desc_clear(p);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
     free(p);
@@ -333,30 +335,93 @@ const char *gw_pool_name(const gw_pool_t *p)
     return p->d->name;
 }
 
-const gw_rfc_func_t *gw_pool_desc_get(gw_pool_t *p, gw_slice_t function)
+const gw_rfc_func_t *gw_desc_func(const gw_desc_t *d)
 {
-    const gw_rfc_func_t *f = NULL;
-    pthread_mutex_lock(&p->lock);
-    for (desc_entry_t *e = p->descs; e && !f; e = e->next)
-        if (gw_slice_eq(e->f->name, function))
-            f = e->f;
-    pthread_mutex_unlock(&p->lock);
-    return f;
+    return d->f;
 }
 
-const gw_rfc_func_t *gw_pool_desc_put(gw_pool_t *p, const gw_rfc_func_t *f)
+void gw_desc_release(gw_desc_t *d)
 {
-    const gw_rfc_func_t *have = gw_pool_desc_get(p, f->name);
-    if (have)
-        return have;
-    pthread_mutex_lock(&p->lock);
-    const gw_rfc_func_t *copy = gw_rfc_func_dup(&p->desc_arena, f);
-    desc_entry_t *e = copy ? gw_arena_alloc(&p->desc_arena, sizeof(*e)) : NULL;
-    if (e) {
-        e->f = copy;
-        e->next = p->descs;
-        p->descs = e;
+    if (d && atomic_fetch_sub(&d->refs, 1) == 1) {
+        gw_arena_free(&d->arena);
+        free(d);
     }
+}
+
+/* Unlinks entries of `name` (or all when name.ptr is NULL) into `*out`; under the lock. */
+static size_t unlink_descs(gw_pool_t *p, gw_slice_t name, int only_expired, gw_desc_t **out)
+{
+    size_t n = 0;
+    int64_t now = gw_now_ms();
+    gw_desc_t **pp = &p->descs;
+    while (*pp) {
+        gw_desc_t *d = *pp;
+        int match = name.ptr == NULL || gw_slice_eq(d->f->name, name);
+        if (match && (!only_expired || d->expires_ms <= now)) {
+            *pp = d->next;
+            d->next = *out;
+            *out = d;
+            n++;
+        } else {
+            pp = &d->next;
+        }
+    }
+    return n;
+}
+
+static void release_list(gw_desc_t *d)
+{
+    while (d) {
+        gw_desc_t *next = d->next;
+        gw_desc_release(d);
+        d = next;
+    }
+}
+
+gw_desc_t *gw_pool_desc_get(gw_pool_t *p, gw_slice_t function)
+{
+    gw_desc_t *found = NULL, *expired = NULL;
+    pthread_mutex_lock(&p->lock);
+    unlink_descs(p, function, 1, &expired);
+    for (gw_desc_t *d = p->descs; d && !found; d = d->next)
+        if (gw_slice_eq(d->f->name, function)) {
+            found = d;
+            atomic_fetch_add(&d->refs, 1);
+        }
     pthread_mutex_unlock(&p->lock);
-    return e ? copy : NULL;
+    release_list(expired);
+    return found;
+}
+
+gw_desc_t *gw_pool_desc_put(gw_pool_t *p, const gw_rfc_func_t *f)
+{
+    gw_desc_t *d = calloc(1, sizeof(*d)), *old = NULL;
+    if (d == NULL)
+        return NULL;
+    gw_arena_init(&d->arena, 0);
+    d->f = gw_rfc_func_dup(&d->arena, f);
+    if (d->f == NULL) {
+        gw_arena_free(&d->arena);
+        free(d);
+        return NULL;
+    }
+    d->expires_ms = gw_now_ms() + (int64_t)p->d->metadata_ttl_s * 1000;
+    atomic_init(&d->refs, 2); /* the cache's and the caller's */
+    pthread_mutex_lock(&p->lock);
+    unlink_descs(p, f->name, 0, &old);
+    d->next = p->descs;
+    p->descs = d;
+    pthread_mutex_unlock(&p->lock);
+    release_list(old);
+    return d;
+}
+
+size_t gw_pool_desc_clear(gw_pool_t *p)
+{
+    gw_desc_t *old = NULL;
+    pthread_mutex_lock(&p->lock);
+    size_t n = unlink_descs(p, (gw_slice_t){NULL, 0}, 0, &old);
+    pthread_mutex_unlock(&p->lock);
+    release_list(old);
+    return n;
 }

@@ -37,9 +37,28 @@ void gw_pool_destroy(gw_pool_t *p);
 /** The destination's name. */
 const char *gw_pool_name(const gw_pool_t *p);
 
-/** Looks up a cached function description; NULL when not cached. Any thread. */
-const gw_rfc_func_t *gw_pool_desc_get(gw_pool_t *p, gw_slice_t function);
-/** Caches a copy of `f` and returns the cached copy (NULL on out-of-memory). Any thread. */
-const gw_rfc_func_t *gw_pool_desc_put(gw_pool_t *p, const gw_rfc_func_t *f);
+/**
+ * A cached function description. Counted references keep it alive while a
+ * request uses it, so clearing the cache never pulls it from under a call.
+ */
+typedef struct gw_desc gw_desc_t;
+
+/** The description inside a cache entry. */
+const gw_rfc_func_t *gw_desc_func(const gw_desc_t *d);
+/**
+ * Looks up a cached description younger than the destination's
+ * `metadata_ttl_s`; NULL when there is none. The caller owns one reference
+ * and gives it back with gw_desc_release(). Any thread.
+ */
+gw_desc_t *gw_pool_desc_get(gw_pool_t *p, gw_slice_t function);
+/**
+ * Caches a copy of `f` (replacing an older entry of the same name) and
+ * returns it with one reference for the caller; NULL on out-of-memory.
+ */
+gw_desc_t *gw_pool_desc_put(gw_pool_t *p, const gw_rfc_func_t *f);
+/** Gives back a reference; NULL is fine. */
+void gw_desc_release(gw_desc_t *d);
+/** Drops every cached description (SIGUSR1, reload). Returns how many were dropped. */
+size_t gw_pool_desc_clear(gw_pool_t *p);
 
 #endif
