@@ -225,6 +225,9 @@ static const gw_cfg_decl_t listen_decls[] = {
      "Memory per HTTP connection for headers (libmicrohttpd's connection memory limit)."},
     {"timeout_s", GW_CFG_INT, C(listen.timeout_s), "60", 1, 3600, 0,
      "Idle HTTP connections are closed after this many seconds."},
+    {"drain_timeout_ms", GW_CFG_INT, C(listen.drain_timeout_ms), "10000", 0, 600000, 0,
+     "On SIGTERM/SIGINT: how long requests in flight may still finish before their backend "
+     "calls are cancelled (503)."},
 };
 
 static const gw_cfg_decl_t log_decls[] = {
@@ -291,9 +294,36 @@ static const gw_cfg_decl_t tls_decls[] = {
 
 static const gw_cfg_decl_t pool_decls[] = {
     {"max", GW_CFG_INT, D(pool.max), "4", 1, 1024, 0,
-     "Most backend connections (sessions) of this destination."},
+     "Hard cap on backend connections (sessions) of this destination. Keep the sum over all "
+     "replicas below the backend's conversation limit."},
+    {"min_idle", GW_CFG_INT, D(pool.min_idle), "0", 0, 1024, 0,
+     "Connections kept open and logged on while idle (at most `max`)."},
     {"queue_max", GW_CFG_INT, D(pool.queue_max), "256", 0, 1000000, 0,
-     "Most requests waiting for a connection; more are answered 503 at once."},
+     "Most requests waiting for a connection (FIFO); more are answered 503 with Retry-After "
+     "at once."},
+    {"acquire_timeout_ms", GW_CFG_INT, D(pool.acquire_timeout_ms), "5000", 1, 3600000, 0,
+     "Longest wait for a free connection; then 503 with Retry-After."},
+    {"idle_timeout_ms", GW_CFG_INT, D(pool.idle_timeout_ms), "300000", 1000, 86400000, 0,
+     "An idle connection above `min_idle` is closed after this long."},
+    {"max_lifetime_ms", GW_CFG_INT, D(pool.max_lifetime_ms), "3600000", 1000, 604800000, 0,
+     "A connection is retired (when idle) after this long, whatever its use."},
+    {"ping_interval_ms", GW_CFG_INT, D(pool.ping_interval_ms), "30000", 0, 86400000, 0,
+     "An idle connection is checked with RFC_PING after this long without traffic, so a dead "
+     "connection is found before a request hits it (0 = never)."},
+    {"reconnect_min_ms", GW_CFG_INT, D(pool.reconnect_min_ms), "100", 1, 600000, 0,
+     "First delay before reconnecting after a failed connect; doubles per failure, with "
+     "jitter."},
+    {"reconnect_max_ms", GW_CFG_INT, D(pool.reconnect_max_ms), "5000", 1, 3600000, 0,
+     "Longest delay between reconnect attempts."},
+    {"breaker_threshold", GW_CFG_INT, D(pool.breaker_threshold), "5", 1, 1000, 0,
+     "Consecutive failed connects that open the circuit breaker: requests then fail fast "
+     "with 503 until `breaker_cooldown_ms` has passed and one probe connection succeeded."},
+    {"breaker_cooldown_ms", GW_CFG_INT, D(pool.breaker_cooldown_ms), "5000", 100, 3600000, 0,
+     "How long an open circuit breaker stays open before it probes again."},
+    {"ready_cache_ms", GW_CFG_INT, D(pool.ready_cache_ms), "2000", 0, 600000, 0,
+     "`/readyz` reuses a probe result this long, so probes do not hammer the backend."},
+    {"ready_timeout_ms", GW_CFG_INT, D(pool.ready_timeout_ms), "2000", 100, 600000, 0,
+     "Time budget of the RFC_PING behind `/readyz`."},
 };
 
 #define GROUP(p, arr, d)                                                                           \
@@ -372,6 +402,10 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
         gw_cfg_error(e, config_setting_get_member(s, "backend"),
                      "destination '%s': backend '%s' is not available (only 'native' is built)",
                      d->name ? d->name : "?", d->backend);
+    if (d->pool.min_idle > d->pool.max)
+        gw_cfg_error(e, config_setting_get_member(s, "pool"),
+                     "pool.min_idle (%d) must not exceed pool.max (%d)", d->pool.min_idle,
+                     d->pool.max);
     if (d->path && d->path[0] != '/')
         gw_cfg_error(e, config_setting_get_member(s, "path"), "path must start with '/'");
     if (d->client && strcmp(d->client, "by_hostname") != 0 &&

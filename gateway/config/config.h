@@ -109,7 +109,18 @@ typedef struct {
     } tls;
     struct {
         int max;
+        int min_idle;
         int queue_max;
+        int acquire_timeout_ms;
+        int idle_timeout_ms;
+        int max_lifetime_ms;
+        int ping_interval_ms;
+        int reconnect_min_ms;
+        int reconnect_max_ms;
+        int breaker_threshold;
+        int breaker_cooldown_ms;
+        int ready_cache_ms;
+        int ready_timeout_ms;
     } pool;
     int max_message;
     int metadata_ttl_s;
@@ -128,6 +139,7 @@ typedef struct {
         int connection_limit;
         int connection_memory;
         int timeout_s;
+        int drain_timeout_ms;
     } listen;
     struct {
         char *level;

@@ -32,9 +32,16 @@ struct gw_http {
     atomic_int waiting;
 };
 
-enum { ST_READ, ST_DESCRIBING, ST_CALLING };
+enum { ST_READ, ST_DESCRIBING, ST_CALLING, ST_PROBING };
 
+/* A /readyz probe: an RFC_PING through one destination's pool. */
 typedef struct {
+    gw_job_t job;
+    gw_pool_t *pool;
+    struct req *r;
+} probe_t;
+
+typedef struct req {
     gw_arena_t arena;
     gw_http_t *h;
     struct MHD_Connection *conn;
@@ -49,6 +56,9 @@ typedef struct {
     const gw_rfc_func_t *desc;
     json_t *json;
     gw_job_t job;
+    probe_t *probes;
+    size_t nprobes;
+    atomic_int probes_pending;
     const char *url;
 } req_t;
 
@@ -285,6 +295,95 @@ static int is_json_type(const char *ct)
            strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
+/* ---- /readyz ---- */
+
+static void probe_done(gw_job_t *job)
+{
+    probe_t *pr = job->user;
+    req_t *r = pr->r;
+    if (atomic_fetch_sub(&r->probes_pending, 1) == 1) {
+        atomic_fetch_sub(&r->h->waiting, 1);
+        MHD_resume_connection(r->conn);
+    }
+}
+
+static enum MHD_Result ready_answer(req_t *r)
+{
+    const gw_http_deps_t *deps = &r->h->deps;
+    json_t *dests = json_object();
+    int ready = 1;
+    for (size_t i = 0; i < r->nprobes; i++)
+        if (r->probes[i].pool)
+            gw_pool_probe_note(r->probes[i].pool, r->probes[i].job.err == 0,
+                               r->probes[i].job.err ? r->probes[i].job.detail : NULL);
+    for (size_t i = 0; i < deps->cfg->ndests; i++) {
+        gw_pool_status_t st;
+        gw_pool_status(deps->pools[i], &st);
+        int ok = strcmp(st.state, "logon_failed") != 0 && strcmp(st.state, "breaker_open") != 0 &&
+                 st.probe_known && st.probe_ok;
+        json_t *d = json_pack("{s:b, s:s, s:i, s:i, s:i}", "ready", ok, "state", st.state,
+                              "sessions", st.sessions, "inUse", st.in_use, "waiting", st.waiting);
+        if (!ok) {
+            const char *why = st.probe_known && !st.probe_ok && st.probe_error[0] ? st.probe_error
+                                                                                  : st.last_error;
+            json_object_set_new(d, "error", json_string(why[0] ? why : st.state));
+        }
+        json_object_set_new(dests, deps->cfg->dests[i].name, d);
+        ready &= ok;
+    }
+    json_t *o =
+        json_pack("{s:s, s:o}", "status", ready ? "ready" : "not ready", "destinations", dests);
+    return send_json(r, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, o, "application/json",
+                     ready ? NULL : MHD_HTTP_HEADER_RETRY_AFTER, ready ? NULL : "1");
+}
+
+/*
+ * Readiness: each destination must answer RFC_PING within ready_timeout_ms.
+ * Results are reused for ready_cache_ms; a destination whose logon failed
+ * or whose breaker is open is not probed at all (a probe must never cause
+ * another failed logon).
+ */
+static enum MHD_Result on_readyz(req_t *r)
+{
+    const gw_http_deps_t *deps = &r->h->deps;
+    size_t n = deps->cfg->ndests;
+    int64_t now = gw_now_ms();
+    r->probes = gw_arena_calloc(&r->arena, n ? n : 1, sizeof(*r->probes));
+    if (r->probes == NULL)
+        return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
+    r->nprobes = n;
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++) {
+        gw_pool_status_t st;
+        gw_pool_status(deps->pools[i], &st);
+        const gw_dest_conf_t *d = &deps->cfg->dests[i];
+        if (strcmp(st.state, "logon_failed") == 0 || strcmp(st.state, "breaker_open") == 0)
+            continue;
+        if (st.probe_known && now - st.probe_at_ms < d->pool.ready_cache_ms)
+            continue;
+        probe_t *pr = &r->probes[i];
+        pr->pool = deps->pools[i];
+        pr->r = r;
+        pr->job.kind = GW_JOB_CALL;
+        pr->job.function = GW_SLICE_LIT("RFC_PING");
+        pr->job.deadline_ms = now + d->pool.ready_timeout_ms;
+        pr->job.arena = &r->arena;
+        pr->job.done = probe_done;
+        pr->job.user = pr;
+        need++;
+    }
+    if (need == 0)
+        return ready_answer(r);
+    r->state = ST_PROBING;
+    atomic_init(&r->probes_pending, (int)need);
+    atomic_fetch_add(&r->h->waiting, 1);
+    MHD_suspend_connection(r->conn);
+    for (size_t i = 0; i < n; i++)
+        if (r->probes[i].pool)
+            gw_pool_submit(r->probes[i].pool, &r->probes[i].job);
+    return MHD_YES;
+}
+
 static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
 {
     gw_http_t *h = r->h;
@@ -292,6 +391,8 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         json_t *o = json_pack("{s:s}", "status", "ok");
         return send_json(r, MHD_HTTP_OK, o, "application/json", NULL, NULL);
     }
+    if (strcmp(url, "/readyz") == 0 && strcmp(method, "GET") == 0)
+        return on_readyz(r);
     gw_route_captures_t caps;
     int known = 0;
     char allow[64];
@@ -366,6 +467,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     if (r->state == ST_READ)
         return on_body_complete(r);
+    if (r->state == ST_PROBING)
+        return ready_answer(r);
     return on_resumed(r);
 }
 

@@ -1,21 +1,33 @@
 /*
  * pool: sessions of one destination on the loop thread.
  *
- * Sessions live in one list with a state each (opening, idle, busy).
- * pump() is the only place that matches queued jobs with idle sessions and
- * decides to open new ones; every event (submit, session ready, job done,
- * session dead, deadline) ends by calling it.
+ * Sessions live in one list of slots with a state each (opening, idle,
+ * busy). pump() is the only place that matches queued jobs with idle
+ * sessions and decides to open new ones; every event (submit, session
+ * ready, job done, session dead, deadline, the maintenance tick) ends by
+ * calling it. The tick (every TICK_MS) retires old and surplus idle
+ * sessions, pings idle ones, keeps `min_idle`, and moves the breaker from
+ * open to half-open.
+ *
+ * A snapshot of the state is copied under `lock` after each event for
+ * /readyz and metrics; nothing else crosses threads.
  */
 #include "pool/pool.h"
 #include "error/error.h"
 #include "log/log.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define TICK_MS         250
+#define PING_TIMEOUT_MS 5000
+
 enum { PS_OPENING, PS_IDLE, PS_BUSY };
+enum { BR_CLOSED, BR_OPEN, BR_HALF_OPEN };
 
 typedef struct slot {
     struct slot *next;
@@ -23,6 +35,9 @@ typedef struct slot {
     gw_bsession_t *s;
     int state;
     gw_job_t *job;
+    int64_t born_ms, last_ms;
+    gw_job_t ping; /* internal RFC_PING of an idle session */
+    gw_arena_t ping_arena;
 } slot_t;
 
 struct gw_desc {
@@ -43,25 +58,58 @@ struct gw_pool {
     gw_job_t *q_head, *q_tail;
     int qlen;
     int logon_failed;
-    char logon_reason[256];
+    int fails; /* consecutive failed connects */
+    int last_err;
+    char last_error[256];
+    int64_t retry_at_ms; /* no connect before this (backoff) */
+    int breaker;
+    int64_t breaker_until_ms;
     int shutting;
+    uint64_t rng;
+    gw_timer_t tick;
+    gw_task_t start_task;
     /* shutdown hand-shake */
     gw_task_t shutdown_task;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int shutdown_done;
-    /* metadata cache, guarded by `lock`; the list holds one reference per entry */
+    /* guarded by `lock`: the snapshot, the metadata cache (one reference per entry) */
+    gw_pool_status_t status;
     gw_desc_t *descs;
 };
 
 static void pump(gw_pool_t *p);
+
+static void publish(gw_pool_t *p)
+{
+    int idle = 0, busy = 0;
+    for (slot_t *sl = p->slots; sl; sl = sl->next) {
+        idle += sl->state == PS_IDLE;
+        busy += sl->state == PS_BUSY && sl->job != &sl->ping;
+    }
+    pthread_mutex_lock(&p->lock);
+    gw_pool_status_t *st = &p->status;
+    st->state = p->shutting             ? "stopped"
+                : p->logon_failed       ? "logon_failed"
+                : p->breaker == BR_OPEN ? "breaker_open"
+                : p->fails > 0          ? "reconnecting"
+                                        : "ok";
+    st->sessions = p->nslots;
+    st->in_use = busy;
+    st->idle = idle;
+    st->waiting = p->qlen;
+    st->failures = p->fails;
+    snprintf(st->last_error, sizeof(st->last_error), "%s", p->last_error);
+    pthread_mutex_unlock(&p->lock);
+}
 
 static void complete(gw_pool_t *p, gw_job_t *job)
 {
     (void)p;
     gw_timer_stop(&job->timer);
     job->session = NULL;
-    job->done(job);
+    if (job->done)
+        job->done(job);
 }
 
 static void queue_remove(gw_pool_t *p, gw_job_t *job)
@@ -89,18 +137,52 @@ static void slot_remove(gw_pool_t *p, slot_t *sl)
     p->nslots--;
     if (sl->state == PS_OPENING)
         p->nopening--;
+    gw_timer_stop(&sl->ping.timer);
+    gw_arena_free(&sl->ping_arena);
     free(sl);
 }
 
-static void fail_queue(gw_pool_t *p, int err, const char *reason, const gw_rfc_error_t *rfc)
+static void fail_queue(gw_pool_t *p, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_queue(gw_pool_t *p, int err, const char *fmt, ...)
 {
+    char why[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
     while (p->q_head) {
         gw_job_t *job = p->q_head;
         queue_remove(p, job);
-        gw_job_fail(job, err, "%s", reason);
-        (void)rfc;
+        gw_job_fail(job, err, "%s", why);
         complete(p, job);
     }
+}
+
+/* May a new connection be attempted now? */
+static int can_connect(const gw_pool_t *p, int64_t now)
+{
+    if (p->shutting || p->logon_failed || p->nslots >= p->d->pool.max)
+        return 0;
+    if (p->breaker == BR_OPEN)
+        return 0;
+    if (p->breaker == BR_HALF_OPEN)
+        return p->nopening == 0; /* one probe at a time */
+    return now >= p->retry_at_ms;
+}
+
+static int64_t backoff_ms(gw_pool_t *p)
+{
+    int64_t d = p->d->pool.reconnect_min_ms;
+    for (int i = 1; i < p->fails && d < p->d->pool.reconnect_max_ms; i++)
+        d *= 2;
+    if (d > p->d->pool.reconnect_max_ms)
+        d = p->d->pool.reconnect_max_ms;
+    /* ±20 % jitter so that replicas do not reconnect in step */
+    p->rng = p->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    int64_t span = d / 5;
+    return d - span + (span ? (int64_t)((p->rng >> 33) % (uint64_t)(2 * span + 1)) : 0);
 }
 
 static void on_ready(gw_bsession_t *s, void *ud)
@@ -108,8 +190,14 @@ static void on_ready(gw_bsession_t *s, void *ud)
     slot_t *sl = ud;
     gw_pool_t *p = sl->pool;
     (void)s;
+    if (p->fails || p->breaker != BR_CLOSED)
+        GW_LOGI("pool", "destination %s: connected again", p->d->name);
     sl->state = PS_IDLE;
+    sl->born_ms = sl->last_ms = gw_now_ms();
     p->nopening--;
+    p->fails = 0;
+    p->breaker = BR_CLOSED;
+    p->last_error[0] = '\0';
     pump(p);
 }
 
@@ -120,7 +208,13 @@ static void on_done(gw_bsession_t *s, void *ud, gw_job_t *job)
     (void)s;
     sl->job = NULL;
     sl->state = PS_IDLE;
-    complete(p, job);
+    sl->last_ms = gw_now_ms();
+    if (job == &sl->ping) {
+        gw_timer_stop(&job->timer);
+        gw_arena_free(&sl->ping_arena);
+    } else {
+        complete(p, job);
+    }
     pump(p);
 }
 
@@ -129,30 +223,46 @@ static void on_dead(gw_bsession_t *s, void *ud, int err, const char *reason,
 {
     slot_t *sl = ud;
     gw_pool_t *p = sl->pool;
-    gw_job_t *job = sl->job;
+    gw_job_t *job = sl->job == &sl->ping ? NULL : sl->job;
     int was_opening = sl->state == PS_OPENING;
+    int64_t now = gw_now_ms();
     (void)s;
+    (void)rfc;
     slot_remove(p, sl);
+    if (was_opening) {
+        p->last_err = err;
+        snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
+    }
     if (err == GW_ELOGON) {
-        /* Never retry a logon failure: retries lock the communication user. */
         p->logon_failed = 1;
-        snprintf(p->logon_reason, sizeof(p->logon_reason), "%s", reason);
         GW_LOGE("pool",
-                "destination %s: logon failed (%s); not retrying until rfmgw is restarted "
-                "with a corrected configuration",
+                "destination %s: logon failed (%s); not retrying until the configuration is "
+                "reloaded, because retries would lock the communication user",
                 p->d->name, reason);
-    } else {
-        GW_LOGW("pool", "destination %s: connection %s: %s", p->d->name,
-                was_opening ? "failed" : "lost", reason);
+    } else if (was_opening && !p->shutting) {
+        p->fails++;
+        p->retry_at_ms = now + backoff_ms(p);
+        if (p->breaker == BR_HALF_OPEN || p->fails >= p->d->pool.breaker_threshold) {
+            if (p->breaker != BR_OPEN)
+                GW_LOGW("pool",
+                        "destination %s: circuit breaker open for %d ms after %d failed "
+                        "connect%s: %s",
+                        p->d->name, p->d->pool.breaker_cooldown_ms, p->fails,
+                        p->fails == 1 ? "" : "s", reason);
+            p->breaker = BR_OPEN;
+            p->breaker_until_ms = now + p->d->pool.breaker_cooldown_ms;
+        } else {
+            GW_LOGW("pool", "destination %s: connect failed (%s); next attempt in %lld ms",
+                    p->d->name, reason, (long long)(p->retry_at_ms - now));
+        }
+    } else if (!p->shutting) {
+        GW_LOGW("pool", "destination %s: connection lost: %s", p->d->name, reason);
     }
     if (job) {
         gw_job_fail(job, err == GW_EPROTO || err == GW_ETLS || err == GW_ELOGON ? err : GW_ECOMM,
                     "connection to the backend lost during the call: %s", reason);
         complete(p, job);
     }
-    /* With nothing left that could serve the queue, fail it now rather than at the deadline. */
-    if (p->logon_failed || (was_opening && p->nslots == 0))
-        fail_queue(p, p->logon_failed ? GW_ELOGON : err, reason, rfc);
     pump(p);
 }
 
@@ -165,6 +275,7 @@ static void open_one(gw_pool_t *p)
         return;
     sl->pool = p;
     sl->state = PS_OPENING;
+    gw_arena_init(&sl->ping_arena, 0);
     sl->next = p->slots;
     p->slots = sl;
     p->nslots++;
@@ -174,8 +285,23 @@ static void open_one(gw_pool_t *p)
         slot_remove(p, sl);
 }
 
+static void on_deadline(gw_timer_t *tm);
+
+static int dispatch(gw_pool_t *p, slot_t *sl, gw_job_t *job)
+{
+    int ret = p->ops->start(sl->s, job);
+    if (ret != 0)
+        return ret;
+    sl->state = PS_BUSY;
+    sl->job = job;
+    job->session = sl;
+    gw_timer_start(p->t, &job->timer, job->deadline_ms - gw_now_ms(), on_deadline);
+    return 0;
+}
+
 static void pump(gw_pool_t *p)
 {
+    int64_t now = gw_now_ms();
     while (p->q_head) {
         slot_t *idle = NULL;
         for (slot_t *sl = p->slots; sl && !idle; sl = sl->next)
@@ -185,19 +311,38 @@ static void pump(gw_pool_t *p)
             break;
         gw_job_t *job = p->q_head;
         queue_remove(p, job);
-        int ret = p->ops->start(idle->s, job);
+        int ret = dispatch(p, idle, job);
         if (ret != 0) {
             gw_job_fail(job, ret, "cannot send the request: %s", gw_strerror(ret));
             complete(p, job);
-            continue;
         }
-        idle->state = PS_BUSY;
-        idle->job = job;
-        job->session = idle;
     }
-    /* Open connections for waiting jobs, up to the cap. */
-    while (!p->shutting && !p->logon_failed && p->qlen > p->nopening && p->nslots < p->d->pool.max)
+    /* Open connections for waiting jobs, then up to min_idle. */
+    while (p->qlen > p->nopening && can_connect(p, now))
         open_one(p);
+    int idle = 0;
+    for (slot_t *sl = p->slots; sl; sl = sl->next)
+        idle += sl->state == PS_IDLE;
+    while (idle + p->nopening < p->d->pool.min_idle && can_connect(p, now))
+        open_one(p);
+    /* Nothing open, nothing opening, and no connect allowed now: fail fast, don't hang. */
+    if (p->q_head && p->nslots == 0 && !can_connect(p, now)) {
+        if (p->shutting)
+            fail_queue(p, GW_ESHUTDOWN, "rfmgw is shutting down");
+        else if (p->logon_failed)
+            fail_queue(p, GW_ELOGON, "%s (not retried: a retry could lock the user)",
+                       p->last_error);
+        else if (p->breaker == BR_OPEN)
+            fail_queue(p, GW_ECAPACITY,
+                       "circuit breaker open after %d failed connects (%s); "
+                       "next probe in %lld ms",
+                       p->fails, p->last_error, (long long)(p->breaker_until_ms - now));
+        else
+            fail_queue(p, p->last_err ? p->last_err : GW_EUNREACHABLE,
+                       "%s (next attempt in %lld ms)", p->last_error,
+                       (long long)(p->retry_at_ms - now));
+    }
+    publish(p);
 }
 
 static void on_deadline(gw_timer_t *tm)
@@ -207,17 +352,91 @@ static void on_deadline(gw_timer_t *tm)
     slot_t *sl = job->session;
     if (sl) {
         /* The late answer must never reach another caller: drop the session. */
+        int ping = job == &sl->ping;
         sl->job = NULL;
         p->ops->close(sl->s);
         slot_remove(p, sl);
+        if (ping) {
+            GW_LOGW("pool",
+                    "destination %s: idle connection did not answer RFC_PING within "
+                    "%d ms; closed",
+                    p->d->name, PING_TIMEOUT_MS);
+            pump(p);
+            return;
+        }
         gw_job_fail(job, GW_ETIMEOUT, "the backend did not answer within %d ms",
                     p->d->call_timeout_ms);
     } else {
         queue_remove(p, job);
-        gw_job_fail(job, GW_ETIMEOUT, "no backend connection became available within %d ms",
-                    p->d->call_timeout_ms);
+        if (job->deadline_ms <= gw_now_ms())
+            gw_job_fail(job, GW_ETIMEOUT,
+                        "no backend connection became available within the "
+                        "call timeout (%d ms)",
+                        p->d->call_timeout_ms);
+        else
+            gw_job_fail(job, GW_ECAPACITY,
+                        "all %d backend connections stayed busy for "
+                        "acquire_timeout_ms (%d ms)",
+                        p->d->pool.max, p->d->pool.acquire_timeout_ms);
     }
     complete(p, job);
+    pump(p);
+}
+
+static void start_ping(gw_pool_t *p, slot_t *sl)
+{
+    gw_job_t *job = &sl->ping;
+    memset(job, 0, sizeof(*job));
+    job->kind = GW_JOB_CALL;
+    job->function = GW_SLICE_LIT("RFC_PING");
+    job->arena = &sl->ping_arena;
+    job->deadline_ms = gw_now_ms() + PING_TIMEOUT_MS;
+    job->pool = p;
+    if (dispatch(p, sl, job) != 0) {
+        p->ops->close(sl->s);
+        slot_remove(p, sl);
+    }
+}
+
+static void on_tick(gw_timer_t *tm)
+{
+    gw_pool_t *p = (gw_pool_t *)((char *)tm - offsetof(gw_pool_t, tick));
+    int64_t now = gw_now_ms();
+    const gw_dest_conf_t *d = p->d;
+    if (p->shutting)
+        return;
+    if (p->breaker == BR_OPEN && now >= p->breaker_until_ms) {
+        p->breaker = BR_HALF_OPEN;
+        GW_LOGI("pool", "destination %s: circuit breaker half-open, probing", d->name);
+    }
+    int idle = 0;
+    for (slot_t *sl = p->slots; sl; sl = sl->next)
+        idle += sl->state == PS_IDLE;
+    slot_t *sl = p->slots;
+    while (sl) {
+        slot_t *next = sl->next;
+        if (sl->state == PS_IDLE) {
+            int retire = now - sl->born_ms >= d->pool.max_lifetime_ms ||
+                         (now - sl->last_ms >= d->pool.idle_timeout_ms && idle > d->pool.min_idle);
+            if (retire) {
+                GW_LOGD("pool", "destination %s: retiring an idle connection", d->name);
+                p->ops->close(sl->s);
+                slot_remove(p, sl);
+                idle--;
+            } else if (d->pool.ping_interval_ms && now - sl->last_ms >= d->pool.ping_interval_ms) {
+                start_ping(p, sl);
+            }
+        }
+        sl = next;
+    }
+    pump(p);
+    gw_timer_start(p->t, &p->tick, TICK_MS, on_tick);
+}
+
+static void start_task(gw_task_t *task)
+{
+    gw_pool_t *p = (gw_pool_t *)((char *)task - offsetof(gw_pool_t, start_task));
+    gw_timer_start(p->t, &p->tick, TICK_MS, on_tick);
     pump(p);
 }
 
@@ -225,33 +444,35 @@ static void submit_task(gw_task_t *task)
 {
     gw_job_t *job = (gw_job_t *)((char *)task - offsetof(gw_job_t, task));
     gw_pool_t *p = job->pool;
+    int64_t now = gw_now_ms();
     if (p->shutting) {
         gw_job_fail(job, GW_ESHUTDOWN, "rfmgw is shutting down");
-        complete(p, job);
-        return;
-    }
-    if (p->logon_failed) {
-        gw_job_fail(job, GW_ELOGON, "%s (not retried: a retry could lock the user)",
-                    p->logon_reason);
-        complete(p, job);
-        return;
-    }
-    if (p->qlen >= p->d->pool.queue_max) {
+    } else if (p->logon_failed) {
+        gw_job_fail(job, GW_ELOGON, "%s (not retried: a retry could lock the user)", p->last_error);
+    } else if (p->breaker == BR_OPEN) {
+        gw_job_fail(job, GW_ECAPACITY,
+                    "circuit breaker open after %d failed connects (%s); next probe in %lld ms",
+                    p->fails, p->last_error, (long long)(p->breaker_until_ms - now));
+    } else if (p->qlen >= p->d->pool.queue_max) {
         gw_job_fail(job, GW_ECAPACITY, "all %d connections are busy and %d requests are waiting",
                     p->d->pool.max, p->qlen);
-        complete(p, job);
+    } else {
+        job->qnext = NULL;
+        if (p->q_tail)
+            p->q_tail->qnext = job;
+        else
+            p->q_head = job;
+        p->q_tail = job;
+        p->qlen++;
+        int64_t until = now + p->d->pool.acquire_timeout_ms;
+        if (until > job->deadline_ms)
+            until = job->deadline_ms;
+        gw_timer_start(p->t, &job->timer, until > now ? until - now : 0, on_deadline);
+        pump(p);
         return;
     }
-    job->qnext = NULL;
-    if (p->q_tail)
-        p->q_tail->qnext = job;
-    else
-        p->q_head = job;
-    p->q_tail = job;
-    p->qlen++;
-    int64_t left = job->deadline_ms - gw_now_ms();
-    gw_timer_start(p->t, &job->timer, left > 0 ? left : 0, on_deadline);
-    pump(p);
+    complete(p, job);
+    publish(p);
 }
 
 void gw_pool_submit(gw_pool_t *p, gw_job_t *job)
@@ -269,10 +490,11 @@ static void shutdown_task(gw_task_t *task)
 {
     gw_pool_t *p = (gw_pool_t *)((char *)task - offsetof(gw_pool_t, shutdown_task));
     p->shutting = 1;
-    fail_queue(p, GW_ESHUTDOWN, "rfmgw is shutting down", NULL);
+    gw_timer_stop(&p->tick);
+    fail_queue(p, GW_ESHUTDOWN, "rfmgw is shutting down");
     while (p->slots) {
         slot_t *sl = p->slots;
-        gw_job_t *job = sl->job;
+        gw_job_t *job = sl->job == &sl->ping ? NULL : sl->job;
         p->ops->close(sl->s);
         slot_remove(p, sl);
         if (job) {
@@ -280,6 +502,7 @@ static void shutdown_task(gw_task_t *task)
             complete(p, job);
         }
     }
+    publish(p);
     pthread_mutex_lock(&p->lock);
     p->shutdown_done = 1;
     pthread_cond_broadcast(&p->cond);
@@ -299,6 +522,7 @@ gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d)
     p->t = t;
     p->d = d;
     p->ops = ops;
+    p->rng = (uint64_t)gw_now_ms() ^ (uint64_t)(uintptr_t)p;
     p->backend = ops->create(t, d);
     if (p->backend == NULL) {
         free(p);
@@ -306,6 +530,9 @@ gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d)
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
+    p->status.state = "ok";
+    p->start_task.fn = start_task;
+    gw_transport_post(t, &p->start_task);
     return p;
 }
 
@@ -328,6 +555,28 @@ void gw_pool_destroy(gw_pool_t *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
     free(p);
+}
+
+void gw_pool_status(gw_pool_t *p, gw_pool_status_t *out)
+{
+    pthread_mutex_lock(&p->lock);
+    *out = p->status;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void gw_pool_probe_note(gw_pool_t *p, int ok, const char *error)
+{
+    pthread_mutex_lock(&p->lock);
+    p->status.probe_known = 1;
+    p->status.probe_ok = ok;
+    p->status.probe_at_ms = gw_now_ms();
+    snprintf(p->status.probe_error, sizeof(p->status.probe_error), "%s", error ? error : "");
+    pthread_mutex_unlock(&p->lock);
+}
+
+const gw_dest_conf_t *gw_pool_conf(const gw_pool_t *p)
+{
+    return p->d;
 }
 
 const char *gw_pool_name(const gw_pool_t *p)

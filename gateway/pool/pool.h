@@ -1,15 +1,20 @@
 /*
  * pool: the connections (backend sessions) of one destination, the queue
- * of jobs waiting for one, and the destination's metadata cache.
+ * of jobs waiting for one, its health, and the destination's metadata
+ * cache.
  *
  * All pool state lives on the transport loop thread; gw_pool_submit() is
  * the only door in from other threads. A job is owned by exactly one side
  * at a time: submitter → pool (queue) → session → submitter (done).
  *
- * First version: at most `pool.max` sessions opened on demand, a bounded
- * FIFO queue, per-job deadlines, a failed session is never reused, and a
- * logon failure is not retried (it would lock the communication user):
- * the destination fails fast until rfmgw restarts.
+ * Rules (docs/operations.md): at most `pool.max` sessions; a bounded FIFO
+ * queue with an acquire timeout; every job has a deadline; a session that
+ * failed or timed out is closed, never reused (so a late answer can never
+ * reach another caller); reconnects back off exponentially with jitter; a
+ * circuit breaker fails fast after repeated connect failures; idle sessions
+ * are pinged, retired and kept at `min_idle`; a logon failure is never
+ * retried (retries lock the communication user) — the destination fails
+ * fast until the configuration is reloaded or rfmgw restarts.
  */
 #ifndef GW_POOL_H
 #define GW_POOL_H
@@ -36,6 +41,29 @@ void gw_pool_shutdown(gw_pool_t *p);
 void gw_pool_destroy(gw_pool_t *p);
 /** The destination's name. */
 const char *gw_pool_name(const gw_pool_t *p);
+
+/** A snapshot of a pool's state for /readyz and metrics. */
+typedef struct {
+    const char *state; /* "ok", "logon_failed", "breaker_open", "reconnecting", "stopped" */
+    int sessions;      /* open or opening */
+    int in_use;
+    int idle;
+    int waiting;
+    int failures; /* consecutive failed connects */
+    char last_error[256];
+    /* the last /readyz probe */
+    int probe_known;
+    int probe_ok;
+    int64_t probe_at_ms;
+    char probe_error[256];
+} gw_pool_status_t;
+
+/** Copies the pool's current state. Any thread. */
+void gw_pool_status(gw_pool_t *p, gw_pool_status_t *out);
+/** Records the outcome of a readiness probe (an RFC_PING through the pool). Any thread. */
+void gw_pool_probe_note(gw_pool_t *p, int ok, const char *error);
+/** The destination's configuration. */
+const gw_dest_conf_t *gw_pool_conf(const gw_pool_t *p);
 
 /**
  * A cached function description. Counted references keep it alive while a

@@ -86,7 +86,7 @@ destinations = ( {
   name = "sim"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";
   $auth
   $tls
-  connect_timeout_ms = 3000; call_timeout_ms = 5000;
+  connect_timeout_ms = 3000; call_timeout_ms = ${GW_CALL_TIMEOUT_MS:-5000};
   ${4:-}
 } );
 EOC
@@ -153,3 +153,22 @@ finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
 }
+
+# load N CONCURRENCY METHOD PATH [BODY]: N requests, CONCURRENCY at a time (curl --parallel);
+# the status codes land one per line in $WORK/load.status. Sets LOAD_MS (wall time).
+load() {
+  local n=$1 conc=$2 method=$3 path=$4 body=${5-}
+  local cfg="$WORK/load.curl"
+  : > "$cfg"
+  for _ in $(seq 1 "$n"); do printf 'url = "%s%s"\noutput = "/dev/null"\n' "$GW" "$path" >> "$cfg"; done
+  local args=(-s --parallel --parallel-immediate --parallel-max "$conc" --max-time 30 -X "$method"
+              -w '%{http_code}\n' -K "$cfg")
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  local t0
+  t0=$(date +%s%N)
+  curl "${args[@]}" > "$WORK/load.status" 2>/dev/null || true
+  LOAD_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+# count_status CODE: how many lines of the last load were CODE
+count_status() { grep -c "^$1\$" "$WORK/load.status" || true; }
