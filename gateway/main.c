@@ -218,8 +218,12 @@ int main(int argc, char **argv)
 cleanup:
     if (http) {
         gw_http_quiesce(http);
-        /* Let calls in flight finish, up to a short drain time. */
-        int64_t until = gw_now_ms() + 5000;
+        /* Let calls in flight finish, up to listen.drain_timeout_ms. */
+        int64_t until = gw_now_ms() + cfg->listen.drain_timeout_ms;
+        if (gw_http_waiting(http) > 0)
+            GW_LOGI("main", "waiting up to %d ms for %d request%s in flight",
+                    cfg->listen.drain_timeout_ms, gw_http_waiting(http),
+                    gw_http_waiting(http) == 1 ? "" : "s");
         while (gw_http_waiting(http) > 0 && gw_now_ms() < until) {
             struct timespec ts = {0, 10 * 1000 * 1000};
             nanosleep(&ts, NULL);

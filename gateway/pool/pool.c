@@ -24,7 +24,7 @@
 #include <string.h>
 
 #define TICK_MS         250
-#define PING_TIMEOUT_MS 5000
+#define PING_TIMEOUT_MS 5000 /* at most; never more than call_timeout_ms */
 
 enum { PS_OPENING, PS_IDLE, PS_BUSY };
 enum { BR_CLOSED, BR_OPEN, BR_HALF_OPEN };
@@ -285,6 +285,11 @@ static void open_one(gw_pool_t *p)
         slot_remove(p, sl);
 }
 
+static int ping_timeout_ms(const gw_pool_t *p)
+{
+    return p->d->call_timeout_ms < PING_TIMEOUT_MS ? p->d->call_timeout_ms : PING_TIMEOUT_MS;
+}
+
 static void on_deadline(gw_timer_t *tm);
 
 static int dispatch(gw_pool_t *p, slot_t *sl, gw_job_t *job)
@@ -360,7 +365,7 @@ static void on_deadline(gw_timer_t *tm)
             GW_LOGW("pool",
                     "destination %s: idle connection did not answer RFC_PING within "
                     "%d ms; closed",
-                    p->d->name, PING_TIMEOUT_MS);
+                    p->d->name, ping_timeout_ms(p));
             pump(p);
             return;
         }
@@ -390,7 +395,7 @@ static void start_ping(gw_pool_t *p, slot_t *sl)
     job->kind = GW_JOB_CALL;
     job->function = GW_SLICE_LIT("RFC_PING");
     job->arena = &sl->ping_arena;
-    job->deadline_ms = gw_now_ms() + PING_TIMEOUT_MS;
+    job->deadline_ms = gw_now_ms() + ping_timeout_ms(p);
     job->pool = p;
     if (dispatch(p, sl, job) != 0) {
         p->ops->close(sl->s);
