@@ -94,7 +94,8 @@ EOC
 routes = (
   { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
   { method = "GET"; path = "/api/v1/ping"; destination = "sim"; function = "RFC_PING"; },
-  { method = "POST"; path = "/api/v1/missing"; destination = "sim"; function = "Z_DOES_NOT_EXIST"; }
+  { method = "POST"; path = "/api/v1/missing"; destination = "sim"; function = "Z_DOES_NOT_EXIST"; },
+  { method = "POST"; path = "/api/v1/wait"; destination = "sim"; function = "Z_RFMGW_WAIT"; }
 );
 EOC
 }

@@ -10,7 +10,7 @@ out=$("$RFMGW_BIN" --help); rc=$?
 out=$("$RFMGW_BIN" --version) && grep -qE '^rfmgw [0-9]+\.[0-9]+\.[0-9]+' <<<"$out" && ok "--version: $out" || fail "--version"
 out=$("$ABAPSIM_BIN" --version) && ok "abapsim --version: $out" || fail "abapsim --version"
 
-out=$("$RFMGW_BIN" --check-config -c "$WORK/gw.conf" 2>&1) && grep -q 'OK (1 destination, 3 routes)' <<<"$out" \
+out=$("$RFMGW_BIN" --check-config -c "$WORK/gw.conf" 2>&1) && grep -q 'OK (1 destination, 4 routes)' <<<"$out" \
   && ok "--check-config accepts a good configuration" || fail "--check-config on a good file: $out"
 
 line=$(( $(wc -l < "$WORK/gw.conf") + 1 ))
