@@ -113,11 +113,14 @@ start_gw() {
 # req METHOD PATH [BODY [CONTENT-TYPE]] → $STATUS, $BODY, $HEADERS  (BODY "@file" reads a file)
 req() {
   local method=$1 path=$2 body=${3-} ctype=${4:-application/json}
-  local args=(-s -S --max-time 15 -X "$method" -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}')
+  local out="$WORK/body.$BASHPID" hdr="$WORK/headers.$BASHPID" # one per (sub)shell
+  local args=(-s -S --max-time 15 -X "$method" -o "$out" -D "$hdr" -w '%{http_code}')
   [ -n "$body" ] && args+=(-H "Content-Type: $ctype" --data-binary "$body")
+  rm -f "$out" "$hdr"
   STATUS=$(curl "${args[@]}" "$GW$path" || true)
-  BODY=$(cat "$WORK/body" 2>/dev/null || true)
-  HEADERS=$(cat "$WORK/headers" 2>/dev/null || true)
+  BODY=$(cat "$out" 2>/dev/null || true)
+  HEADERS=$(cat "$hdr" 2>/dev/null || true)
+  cp "$out" "$WORK/body" 2>/dev/null || true
 }
 
 ok() { PASSES=$((PASSES + 1)); echo "ok - $*"; }
