@@ -1,17 +1,67 @@
 /*
- * codec: the JSON side of the value model. Jansson has already validated
- * UTF-8 and syntax (bodies are parsed with JSON_REJECT_DUPLICATES and
- * JSON_ALLOW_NUL so an embedded NUL reaches us and gets a precise error
- * instead of a parse failure).
+ * codec: what the input, output and describe halves share — options, the
+ * error list, calendar checks, base64 and the shortest float digits.
+ *
+ * The codec is split by direction (codec_in.c, codec_out.c,
+ * codec_describe.c) because each half is long and they share only these
+ * leaf helpers; no jansson tree is built on the output side.
  */
-#include "codec/codec.h"
+#include "codec/codec_internal.h"
 #include "error/error.h"
 
-#include <openssl/evp.h>
-#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const gw_codec_opts_t default_opts = {
+    .char_trim = 1,
+    .num_as_string = 1,
+    .date_format = GW_CODEC_FMT_ISO,
+    .time_format = GW_CODEC_FMT_ISO,
+    .initial_date_null = 1,
+    .int8_as_string = 1,
+    .max_depth = 16,
+    .max_rows = 100000,
+};
+
+gw_codec_opts_t gw_codec_opts_default(void)
+{
+    return default_opts;
+}
+
+const gw_codec_opts_t *gw__codec_opts(const gw_codec_opts_t *o)
+{
+    return o ? o : &default_opts;
+}
+
+gw_codec_opts_t gw__codec_opts_limits(const gw_codec_opts_t *o)
+{
+    gw_codec_opts_t c = *gw__codec_opts(o);
+    if (c.max_depth == 0)
+        c.max_depth = default_opts.max_depth;
+    if (c.max_rows == 0)
+        c.max_rows = default_opts.max_rows;
+    return c;
+}
+
+int gw_codec_fmt_parse(const char *name, uint8_t *out)
+{
+    if (name && strcmp(name, "iso") == 0) {
+        *out = GW_CODEC_FMT_ISO;
+        return 0;
+    }
+    if (name && strcmp(name, "sap") == 0) {
+        *out = GW_CODEC_FMT_SAP;
+        return 0;
+    }
+    return GW_EINVAL;
+}
+
+const char *gw_codec_fmt_name(int fmt)
+{
+    return fmt == GW_CODEC_FMT_SAP ? "sap" : "iso";
+}
 
 int gw_codec_errors_init(gw_arena_t *a, gw_codec_errors_t *errs, size_t max)
 {
@@ -20,51 +70,6 @@ int gw_codec_errors_init(gw_arena_t *a, gw_codec_errors_t *errs, size_t max)
     errs->max = max;
     errs->dropped = 0;
     return errs->items ? 0 : GW_ENOMEM;
-}
-
-/* Appends "/name" to a JSON Pointer, escaping '~' and '/' (RFC 6901). */
-static const char *ptr_join(gw_arena_t *a, const char *base, gw_slice_t name)
-{
-    size_t extra = 0;
-    for (size_t i = 0; i < name.len; i++)
-        extra += name.ptr[i] == '~' || name.ptr[i] == '/';
-    size_t blen = strlen(base);
-    char *p = gw_arena_alloc(a, blen + 1 + name.len + extra + 1);
-    if (p == NULL)
-        return base;
-    memcpy(p, base, blen);
-    char *w = p + blen;
-    *w++ = '/';
-    for (size_t i = 0; i < name.len; i++) {
-        if (name.ptr[i] == '~' || name.ptr[i] == '/') {
-            *w++ = '~';
-            *w++ = name.ptr[i] == '~' ? '0' : '1';
-        } else {
-            *w++ = name.ptr[i];
-        }
-    }
-    *w = '\0';
-    return p;
-}
-
-static void add_error(gw_arena_t *a, gw_codec_errors_t *errs, const char *pointer, const char *fmt,
-                      ...) __attribute__((format(printf, 4, 5)));
-
-static void add_error(gw_arena_t *a, gw_codec_errors_t *errs, const char *pointer, const char *fmt,
-                      ...)
-{
-    if (errs->n >= errs->max) {
-        errs->dropped++;
-        return;
-    }
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    errs->items[errs->n].pointer = pointer;
-    errs->items[errs->n].reason = gw_arena_strndup(a, msg, strlen(msg));
-    errs->n++;
 }
 
 size_t gw_codec_utf16_len(gw_slice_t s)
@@ -79,210 +84,260 @@ size_t gw_codec_utf16_len(gw_slice_t s)
     return n;
 }
 
-static const char *json_type_name(const json_t *j)
+static int all_digits(gw_slice_t s)
 {
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "?";
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr[i] < '0' || s.ptr[i] > '9')
+            return 0;
+    return 1;
 }
 
-static int value_from_json(gw_arena_t *a, const gw_rfc_typedesc_t *t, json_t *j, const char *ptr,
-                           gw_rfc_value_t *v, gw_codec_errors_t *errs)
+static int num2(const char *p)
 {
-    v->type = t->type;
-    switch (t->type) {
-    case GW_RFC_CHAR:
-    case GW_RFC_STRING: {
-        if (!json_is_string(j)) {
-            add_error(a, errs, ptr, "expected a string, got %s", json_type_name(j));
-            return 0;
-        }
-        gw_slice_t s = {json_string_value(j), json_string_length(j)};
-        if (memchr(s.ptr, '\0', s.len)) {
-            add_error(a, errs, ptr, "contains a NUL character (\\u0000)");
-            return 0;
-        }
-        if (t->type == GW_RFC_CHAR && t->length && gw_codec_utf16_len(s) > t->length) {
-            add_error(a, errs, ptr, "is %zu characters long; CHAR %u holds at most %u",
-                      gw_codec_utf16_len(s), t->length, t->length);
-            return 0;
-        }
-        v->u.s = s;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+int gw__codec_date_initial(gw_slice_t s)
+{
+    return gw_slice_eq_str(s, "00000000");
+}
+
+int gw__codec_date_valid(gw_slice_t s)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (s.len != 8 || !all_digits(s))
         return 0;
+    int y = num2(s.ptr) * 100 + num2(s.ptr + 2), m = num2(s.ptr + 4), d = num2(s.ptr + 6);
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+int gw__codec_time_valid(gw_slice_t s)
+{
+    if (s.len != 6 || !all_digits(s))
+        return 0;
+    if (gw_slice_eq_str(s, "240000"))
+        return 1;
+    return num2(s.ptr) < 24 && num2(s.ptr + 2) < 60 && num2(s.ptr + 4) < 60;
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t gw__codec_b64_len(size_t n)
+{
+    return (n + 2) / 3 * 4;
+}
+
+void gw__codec_b64_encode(char *dst, const uint8_t *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 | src[i + 2];
+        *dst++ = b64_alphabet[v >> 18];
+        *dst++ = b64_alphabet[(v >> 12) & 63];
+        *dst++ = b64_alphabet[(v >> 6) & 63];
+        *dst++ = b64_alphabet[v & 63];
     }
-    case GW_RFC_INT1:
-    case GW_RFC_INT2:
-    case GW_RFC_INT4: {
-        static const long long lo[] = {0, -32768, -2147483648LL};
-        static const long long hi[] = {255, 32767, 2147483647LL};
-        int k = t->type - GW_RFC_INT1;
-        if (!json_is_integer(j)) {
-            add_error(a, errs, ptr, "expected an integer, got %s", json_type_name(j));
-            return 0;
-        }
-        json_int_t x = json_integer_value(j);
-        if (x < lo[k] || x > hi[k]) {
-            add_error(a, errs, ptr, "%lld is out of range for %s (%lld to %lld)", (long long)x,
-                      gw_rfc_type_name(t->type), lo[k], hi[k]);
-            return 0;
-        }
-        v->u.i = x;
-        return 0;
-    }
-    default:
-        add_error(a, errs, ptr, "parameters of ABAP type %s are not supported yet",
-                  gw_rfc_type_name(t->type));
-        return 0;
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)src[i] << 16;
+        *dst++ = b64_alphabet[v >> 18];
+        *dst++ = b64_alphabet[(v >> 12) & 63];
+        *dst++ = '=';
+        *dst++ = '=';
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8;
+        *dst++ = b64_alphabet[v >> 18];
+        *dst++ = b64_alphabet[(v >> 12) & 63];
+        *dst++ = b64_alphabet[(v >> 6) & 63];
+        *dst++ = '=';
     }
 }
 
-int gw_codec_params_from_json(gw_arena_t *a, const gw_rfc_func_t *f, json_t *body,
-                              gw_rfc_field_t **out, uint32_t *n, gw_codec_errors_t *errs)
+static int b64_val(unsigned char c)
 {
-    size_t cap = body ? json_object_size(body) : 0;
-    gw_rfc_field_t *params = gw_arena_calloc(a, cap ? cap : 1, sizeof(*params));
-    uint32_t count = 0;
-    if (params == NULL)
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+int gw__codec_b64_decode(uint8_t *dst, size_t *outlen, const char *src, size_t n)
+{
+    size_t o = 0;
+    *outlen = 0;
+    if (n % 4)
+        return -1;
+    for (size_t i = 0; i < n; i += 4) {
+        int last = i + 4 == n;
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; k++) {
+            unsigned char c = (unsigned char)src[i + k];
+            if (c == '=' && last && k >= 2) {
+                v[k] = 0;
+                pad++;
+                continue;
+            }
+            if (pad) /* data after '=' */
+                return -1;
+            if ((v[k] = b64_val(c)) < 0)
+                return -1;
+        }
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
+        /* Canonical only: the bits the padding leaves over must be zero. */
+        if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
+            return -1;
+        dst[o++] = (uint8_t)(w >> 16);
+        if (pad < 2)
+            dst[o++] = (uint8_t)(w >> 8);
+        if (pad < 1)
+            dst[o++] = (uint8_t)w;
+    }
+    *outlen = o;
+    return 0;
+}
+
+int gw__codec_shortest(double x, char *digits, int *point)
+{
+    char buf[40];
+    int p = 1;
+    /* The first precision whose correctly rounded text reads back as x is the shortest. */
+    for (; p < 17; p++) {
+        snprintf(buf, sizeof(buf), "%.*e", p - 1, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    if (p == 17)
+        snprintf(buf, sizeof(buf), "%.*e", 16, x);
+    /* buf: [-]d[.ddd]e±XX */
+    const char *s = buf + (buf[0] == '-');
+    int n = 0;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9')
+            digits[n++] = *s;
+    int e = *s == 'e' ? atoi(s + 1) : 0;
+    /* Only zero itself can end in a zero at the shortest precision; keep one digit. */
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *point = e + 1;
+    return n;
+}
+
+unsigned gw__codec_bcd_digits(const gw_rfc_typedesc_t *t)
+{
+    uint32_t len = t->length && t->length <= 16 ? t->length : 16;
+    return 2 * len - 1;
+}
+
+/* Makes a text value: `head`, `nzero` zeros, and `decimals` zeros after a point. */
+static int fill_text(gw_arena_t *a, gw_rfc_value_t *out, const char *head, size_t nzero,
+                     unsigned decimals)
+{
+    size_t hl = strlen(head);
+    size_t len = hl + nzero + (decimals ? 1 + decimals : 0);
+    char *p = gw_arena_alloc(a, len + 1);
+    if (p == NULL)
         return GW_ENOMEM;
-    if (body) {
-        const char *key;
-        size_t klen;
-        json_t *val;
-        json_object_keylen_foreach(body, key, klen, val)
-        {
-            gw_slice_t name = {key, klen};
-            const char *ptr = ptr_join(a, "", name);
-            const gw_rfc_param_t *p = gw_rfc_func_param(f, name);
-            if (p == NULL) {
-                add_error(a, errs, ptr, "%.*s has no parameter of this name", (int)f->name.len,
-                          f->name.ptr);
-                continue;
-            }
-            if (p->direction == GW_RFC_EXPORTING) {
-                add_error(a, errs, ptr, "is an EXPORTING parameter and cannot be sent");
-                continue;
-            }
-            params[count].name = p->name;
-            size_t before = errs->n + errs->dropped;
-            value_from_json(a, p->type, val, ptr, &params[count].value, errs);
-            if (errs->n + errs->dropped == before)
-                count++;
-        }
+    memcpy(p, head, hl);
+    memset(p + hl, '0', nzero);
+    if (decimals) {
+        p[hl + nzero] = '.';
+        memset(p + hl + nzero + 1, '0', decimals);
     }
-    for (uint32_t i = 0; i < f->nparams; i++) {
-        const gw_rfc_param_t *p = &f->params[i];
-        if (p->optional || p->direction == GW_RFC_EXPORTING)
-            continue;
-        if (body == NULL || json_object_getn(body, p->name.ptr, p->name.len) == NULL)
-            add_error(a, errs, ptr_join(a, "", p->name), "mandatory parameter is missing");
-    }
-    *out = params;
-    *n = count;
-    return errs->n || errs->dropped ? GW_EPARAM : 0;
+    p[len] = '\0';
+    out->u.s = (gw_slice_t){p, len};
+    return 0;
 }
 
-static json_t *text_json(gw_slice_t s, int trim)
+int gw_codec_initial_value(gw_arena_t *a, const gw_rfc_typedesc_t *t, gw_rfc_value_t *out)
 {
-    size_t n = s.len;
-    if (trim)
-        while (n && s.ptr[n - 1] == ' ')
-            n--;
-    return json_stringn_nocheck(s.ptr, n);
-}
-
-static json_t *base64_json(gw_slice_t s)
-{
-    size_t outlen = 4 * ((s.len + 2) / 3);
-    char *buf = malloc(outlen + 1);
-    if (buf == NULL)
-        return NULL;
-    EVP_EncodeBlock((unsigned char *)buf, (const unsigned char *)s.ptr, (int)s.len);
-    json_t *j = json_stringn_nocheck(buf, outlen);
-    free(buf);
-    return j;
-}
-
-json_t *gw_codec_value_to_json(const gw_rfc_value_t *v)
-{
-    switch (v->type) {
-    case GW_RFC_CHAR:
-        return text_json(v->u.s, 1);
+    memset(out, 0, sizeof(*out));
+    out->type = t->type;
+    out->u.s = (gw_slice_t){"", 0};
+    switch (t->type) {
     case GW_RFC_NUM:
+        return fill_text(a, out, "", t->length, 0);
     case GW_RFC_DATE:
+        out->u.s = GW_SLICE_LIT("00000000");
+        return 0;
     case GW_RFC_TIME:
+        out->u.s = GW_SLICE_LIT("000000");
+        return 0;
     case GW_RFC_BCD:
+        return fill_text(a, out, "0", 0, t->decimals);
     case GW_RFC_DECF16:
     case GW_RFC_DECF34:
-    case GW_RFC_STRING:
-        return text_json(v->u.s, 0);
+        out->u.s = GW_SLICE_LIT("0");
+        return 0;
     case GW_RFC_INT1:
     case GW_RFC_INT2:
     case GW_RFC_INT4:
-        return json_integer(v->u.i);
-    case GW_RFC_INT8: {
-        char buf[24];
-        snprintf(buf, sizeof(buf), "%lld", (long long)v->u.i);
-        return json_string(buf);
-    }
+    case GW_RFC_INT8:
+        out->u.i = 0;
+        return 0;
     case GW_RFC_FLOAT:
-        return json_real(v->u.f);
-    case GW_RFC_XSTRING:
-    case GW_RFC_RAW:
-        return base64_json(v->u.s);
-    case GW_RFC_STRUCTURE: {
-        json_t *o = json_object();
-        for (uint32_t i = 0; o && i < v->u.st.count; i++) {
-            const gw_rfc_field_t *fld = &v->u.st.fields[i];
-            json_t *x = gw_codec_value_to_json(&fld->value);
-            if (x == NULL || json_object_setn_new_nocheck(o, fld->name.ptr, fld->name.len, x)) {
-                json_decref(o);
-                return NULL;
-            }
-        }
-        return o;
+        out->u.f = 0.0;
+        return 0;
+    case GW_RFC_STRUCTURE:
+        out->u.st.count = 0;
+        out->u.st.fields = NULL;
+        return 0;
+    case GW_RFC_TABLE:
+        out->u.tab.count = 0;
+        out->u.tab.rows = NULL;
+        return 0;
+    default: /* CHAR, STRING, XSTRING, RAW: empty */
+        return 0;
     }
-    case GW_RFC_TABLE: {
-        json_t *arr = json_array();
-        for (uint32_t i = 0; arr && i < v->u.tab.count; i++) {
-            if (json_array_append_new(arr, gw_codec_value_to_json(&v->u.tab.rows[i]))) {
-                json_decref(arr);
-                return NULL;
-            }
-        }
-        return arr;
-    }
-    }
-    return json_null();
 }
 
-json_t *gw_codec_result_to_json(const gw_rfc_func_t *f, const gw_rfc_field_t *params, uint32_t n)
+int gw__codec_fmt_double(double x, char *buf)
 {
-    json_t *o = json_object();
-    if (o == NULL)
-        return NULL;
-    for (uint32_t i = 0; i < f->nparams; i++) {
-        const gw_rfc_field_t *fld = gw_rfc_fields_find(params, n, f->params[i].name);
-        if (fld == NULL || f->params[i].direction == GW_RFC_IMPORTING)
-            continue;
-        json_t *x = gw_codec_value_to_json(&fld->value);
-        if (x == NULL || json_object_setn_new_nocheck(o, fld->name.ptr, fld->name.len, x)) {
-            json_decref(o);
-            return NULL;
+    char d[20];
+    int point;
+    int n = gw__codec_shortest(x, d, &point);
+    char *w = buf;
+    if (signbit(x))
+        *w++ = '-';
+    /* Integral values stay integers only below 10^18, where every parser fits them in an int64. */
+    if (n <= point && point <= 18) {
+        memcpy(w, d, (size_t)n); /* integer: digits then zeros */
+        w += n;
+        memset(w, '0', (size_t)(point - n));
+        w += point - n;
+    } else if (n > point && 0 < point && point <= 21) {
+        memcpy(w, d, (size_t)point);
+        w += point;
+        *w++ = '.';
+        memcpy(w, d + point, (size_t)(n - point));
+        w += n - point;
+    } else if (-6 < point && point <= 0) {
+        *w++ = '0';
+        *w++ = '.';
+        memset(w, '0', (size_t)-point);
+        w += -point;
+        memcpy(w, d, (size_t)n);
+        w += n;
+    } else {
+        *w++ = d[0];
+        if (n > 1) {
+            *w++ = '.';
+            memcpy(w, d + 1, (size_t)(n - 1));
+            w += n - 1;
         }
+        w += sprintf(w, "e%+d", point - 1);
     }
-    return o;
+    *w = '\0';
+    return (int)(w - buf);
 }
