@@ -326,6 +326,26 @@ static const gw_cfg_decl_t pool_decls[] = {
      "Time budget of the RFC_PING behind `/readyz`."},
 };
 
+#define T(field) offsetof(gw_types_conf_t, field)
+static const gw_cfg_decl_t types_decls[] = {
+    {"char_trim", GW_CFG_BOOL, T(char_trim), "true", 0, 0, 0,
+     "CHAR values lose their trailing blanks on output (STRING never does)."},
+    {"num_as_string", GW_CFG_BOOL, T(num_as_string), "true", 0, 0, 0,
+     "NUM values are strings that keep their leading zeros (false: numbers)."},
+    {"date_format", GW_CFG_STR, T(date_format), "iso", 0, 0, 0,
+     "`iso` (\"2026-11-23\") or `sap` (\"20261123\"), in and out."},
+    {"time_format", GW_CFG_STR, T(time_format), "iso", 0, 0, 0,
+     "`iso` (\"13:45:00\") or `sap` (\"134500\"), in and out."},
+    {"initial_date_null", GW_CFG_BOOL, T(initial_date_null), "true", 0, 0, 0,
+     "The initial date 00000000 is JSON null (both ways)."},
+    {"int8_as_string", GW_CFG_BOOL, T(int8_as_string), "true", 0, 0, 0,
+     "INT8 values are strings on output (JavaScript loses precision above 2^53)."},
+    {"max_depth", GW_CFG_INT, T(max_depth), "16", 1, 64, 0,
+     "Deepest nesting of structures and tables accepted in input."},
+    {"max_rows", GW_CFG_INT, T(max_rows), "100000", 0, 100000000, 0,
+     "Most rows of one table accepted in input."},
+};
+
 #define GROUP(p, arr, d)                                                                           \
     {                                                                                              \
         p, arr, GW_ARRAY_SIZE(arr), d                                                              \
@@ -345,8 +365,41 @@ static const gw_cfg_group_t g_tls =
 static const gw_cfg_group_t g_pool =
     GROUP("destinations[].pool", pool_decls, "Connections to the destination.");
 
-static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log, &g_limits, &g_dest,
-                                                   &g_auth,   &g_tls, &g_pool};
+static const gw_cfg_group_t g_types =
+    GROUP("types", types_decls,
+          "How ABAP values look in JSON (docs/types.md). A route may override any of them in its "
+          "own `types` group.");
+
+static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log,  &g_limits, &g_types,
+                                                   &g_dest,   &g_auth, &g_tls,    &g_pool};
+
+int gw_config_load_types(gw_arena_t *arena, const config_setting_t *g, const gw_types_conf_t *base,
+                         gw_types_conf_t *out, gw_cfg_errors_t *e)
+{
+    int before = e->count;
+    *out = *base;
+    if (g == NULL)
+        return 0;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        gw_cfg_error(e, g, "'types' must be a group { ... }");
+        return 1;
+    }
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const gw_cfg_decl_t *d = find_decl(&g_types, config_setting_name(s));
+        if (d == NULL)
+            gw_cfg_error(e, s, "unknown setting '%s' in types", config_setting_name(s));
+        else
+            set_value(arena, d, out, NULL, s, e);
+    }
+    static const char *const names[] = {"date_format", "time_format"};
+    const char *vals[] = {out->date_format, out->time_format};
+    for (int k = 0; k < 2; k++)
+        if (strcmp(vals[k], "iso") != 0 && strcmp(vals[k], "sap") != 0)
+            gw_cfg_error(e, config_setting_get_member(g, names[k]),
+                         "types.%s must be \"iso\" or \"sap\", not '%s'", names[k], vals[k]);
+    return e->count - before;
+}
 
 void gw_config_print_reference(FILE *f)
 {
@@ -512,6 +565,9 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "listen"), &g_listen, c, c->dir, NULL, e);
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "log"), &g_log, c, c->dir, NULL, e);
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "limits"), &g_limits, c, c->dir, NULL, e);
+    gw_types_conf_t defaults;
+    gw_cfg_load_group(&c->arena, NULL, &g_types, &defaults, NULL, NULL, e);
+    gw_config_load_types(&c->arena, config_lookup(&cfg, "types"), &defaults, &c->types, e);
     if (gw_log_parse_level(c->log.level) < 0)
         gw_cfg_error(e, config_lookup(&cfg, "log.level"),
                      "log.level must be error, warn, info or debug");

@@ -126,6 +126,26 @@ typedef struct {
     int metadata_ttl_s;
 } gw_dest_conf_t;
 
+/** JSON mapping options (docs/types.md); the codec's options in configuration form. */
+typedef struct {
+    int char_trim;
+    int num_as_string;
+    char *date_format; /* "iso" or "sap" */
+    char *time_format;
+    int initial_date_null;
+    int int8_as_string;
+    int max_depth;
+    int max_rows;
+} gw_types_conf_t;
+
+/**
+ * Reads a `types = { ... }` group `g` (may be NULL) over `base`: settings
+ * present in `g` replace those of `base`, the rest are kept. Returns the
+ * number of errors added to `e`.
+ */
+int gw_config_load_types(gw_arena_t *arena, const config_setting_t *g, const gw_types_conf_t *base,
+                         gw_types_conf_t *out, gw_cfg_errors_t *e);
+
 /** The whole gateway configuration. */
 typedef struct {
     gw_arena_t arena;
@@ -148,7 +168,8 @@ typedef struct {
         int json_depth;
         int max_errors;
     } limits;
-    char **mappings; /* mapping files, resolved */
+    gw_types_conf_t types; /* global JSON mapping options; routes may override */
+    char **mappings;       /* mapping files, resolved */
     size_t nmappings;
     gw_dest_conf_t *dests;
     size_t ndests;

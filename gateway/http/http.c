@@ -50,6 +50,7 @@ typedef struct req {
     gw_buf_t body;
     int too_large;
     int json_declared; /* the request said Content-Type: application/json */
+    int describe_only; /* GET /api/v1/functions/{NAME}: answer the metadata */
     int state;
     int64_t deadline_ms;
     gw_desc_t *desc_ref;
@@ -82,6 +83,24 @@ static enum MHD_Result send_json(req_t *r, unsigned status, json_t *body, const 
     if (hname)
         MHD_add_response_header(resp, hname, hvalue);
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Sends `b` (taken over: its memory is freed by libmicrohttpd) as a 200 JSON answer. */
+static enum MHD_Result send_buf(req_t *r, gw_buf_t *b)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        gw_buf_free(b);
+        return MHD_NO;
+    }
+    gw_buf_init(b, 0);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -138,6 +157,14 @@ static enum MHD_Result problem(req_t *r, int err, const char *detail, json_t *ex
 }
 
 /* ---- request life cycle ---- */
+
+static gw_pool_t *pool_of(gw_http_t *h, const char *destination)
+{
+    for (size_t i = 0; i < h->deps.cfg->ndests; i++)
+        if (strcmp(h->deps.cfg->dests[i].name, destination) == 0)
+            return h->deps.pools[i];
+    return NULL;
+}
 
 static void job_done(gw_job_t *job)
 {
@@ -196,7 +223,8 @@ static enum MHD_Result convert_and_call(req_t *r)
     uint32_t n = 0;
     if (gw_codec_errors_init(&r->arena, &errs, (size_t)r->h->deps.cfg->limits.max_errors))
         return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
-    int ret = gw_codec_params_from_json(&r->arena, r->desc, r->json, &params, &n, &errs);
+    int ret =
+        gw_codec_params_read(&r->arena, r->desc, r->json, &r->route->opts, &params, &n, &errs);
     if (ret == GW_EPARAM) {
         json_t *list = json_array();
         for (size_t i = 0; i < errs.n; i++) {
@@ -265,6 +293,42 @@ static enum MHD_Result on_body_complete(req_t *r)
     return convert_and_call(r);
 }
 
+static enum MHD_Result describe_answer(req_t *r)
+{
+    json_t *o = gw_codec_func_describe(r->desc, &r->route->opts);
+    if (o == NULL)
+        return problem(r, GW_ENOMEM, "out of memory describing the function", NULL, NULL, NULL);
+    json_object_set_new(o, "destination", json_string(r->route->destination));
+    return send_json(r, MHD_HTTP_OK, o, "application/json", NULL, NULL);
+}
+
+/*
+ * GET /api/v1/functions/{NAME}: the metadata of a function that some route
+ * maps (and only such: the gateway is no directory of the backend).
+ */
+static enum MHD_Result on_functions(req_t *r, const char *name)
+{
+    const gw_route_table_t *t = r->h->deps.routes;
+    for (size_t i = 0; i < t->n && r->route == NULL; i++)
+        if (strcmp(t->routes[i].function, name) == 0)
+            r->route = &t->routes[i];
+    if (r->route == NULL) {
+        char d[128];
+        snprintf(d, sizeof(d), "no route maps a function named %.60s", name);
+        return problem(r, GW_ENOROUTE, d, NULL, NULL, NULL);
+    }
+    r->pool = pool_of(r->h, r->route->destination);
+    r->deadline_ms = gw_now_ms() + gw_pool_conf(r->pool)->call_timeout_ms;
+    r->describe_only = 1;
+    r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
+    if (r->desc_ref == NULL) {
+        submit(r, GW_JOB_DESCRIBE, NULL, 0);
+        return MHD_YES;
+    }
+    r->desc = gw_desc_func(r->desc_ref);
+    return describe_answer(r);
+}
+
 static enum MHD_Result on_resumed(req_t *r)
 {
     if (r->job.err)
@@ -274,12 +338,18 @@ static enum MHD_Result on_resumed(req_t *r)
         if (r->desc_ref == NULL)
             return problem(r, GW_ENOMEM, "out of memory caching the description", NULL, NULL, NULL);
         r->desc = gw_desc_func(r->desc_ref);
+        if (r->describe_only)
+            return describe_answer(r);
         return convert_and_call(r);
     }
-    json_t *out = gw_codec_result_to_json(r->desc, r->job.result, r->job.nresult);
-    if (out == NULL)
-        return problem(r, GW_ENOMEM, "out of memory building the answer", NULL, NULL, NULL);
-    return send_json(r, MHD_HTTP_OK, out, "application/json", NULL, NULL);
+    gw_buf_t out;
+    gw_buf_init(&out, 0);
+    int ret = gw_codec_result_write(&out, r->desc, r->job.result, r->job.nresult, &r->route->opts);
+    if (ret != 0) {
+        gw_buf_free(&out);
+        return problem(r, ret, "cannot build the answer", NULL, NULL, NULL);
+    }
+    return send_buf(r, &out);
 }
 
 static int is_json_type(const char *ct)
@@ -393,6 +463,9 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
     }
     if (strcmp(url, "/readyz") == 0 && strcmp(method, "GET") == 0)
         return on_readyz(r);
+    if (strncmp(url, "/api/v1/functions/", 18) == 0 && strcmp(method, "GET") == 0 && url[18] &&
+        !strchr(url + 18, '/'))
+        return on_functions(r, url + 18);
     gw_route_captures_t caps;
     int known = 0;
     char allow[64];
@@ -406,11 +479,8 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         }
         return problem(r, GW_ENOROUTE, "no route matches this path", NULL, NULL, NULL);
     }
-    for (size_t i = 0; i < h->deps.cfg->ndests; i++)
-        if (strcmp(h->deps.cfg->dests[i].name, r->route->destination) == 0)
-            r->pool = h->deps.pools[i];
-    const gw_dest_conf_t *d = gw_config_dest(h->deps.cfg, r->route->destination);
-    r->deadline_ms = gw_now_ms() + d->call_timeout_ms;
+    r->pool = pool_of(h, r->route->destination);
+    r->deadline_ms = gw_now_ms() + gw_pool_conf(r->pool)->call_timeout_ms;
 
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding");

@@ -27,6 +27,20 @@ static const char *const reserved[] = {"/api/v1/rfc",   "/api/v1/batch", "/api/v
                                        "/healthz",      "/readyz",       "/metrics",
                                        "/openapi.json", "/docs",         NULL};
 
+gw_codec_opts_t gw_route_codec_opts(const gw_types_conf_t *t)
+{
+    gw_codec_opts_t o = gw_codec_opts_default();
+    o.char_trim = (uint8_t)t->char_trim;
+    o.num_as_string = (uint8_t)t->num_as_string;
+    gw_codec_fmt_parse(t->date_format, &o.date_format);
+    gw_codec_fmt_parse(t->time_format, &o.time_format);
+    o.initial_date_null = (uint8_t)t->initial_date_null;
+    o.int8_as_string = (uint8_t)t->int8_as_string;
+    o.max_depth = (uint32_t)t->max_depth;
+    o.max_rows = (uint32_t)t->max_rows;
+    return o;
+}
+
 int gw_route_path_reserved(const char *path)
 {
     for (const char *const *r = reserved; *r; r++) {
@@ -157,7 +171,7 @@ static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *f
         memcpy(grown, t->routes, t->n * sizeof(*grown));
     t->routes = grown;
     char *dir = gw_cfg_dirname(&t->arena, file);
-    static const char *const also[] = {"body", NULL};
+    static const char *const also[] = {"body", "types", NULL};
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(rs, (unsigned)i);
         gw_route_t *r = &t->routes[t->n];
@@ -180,6 +194,10 @@ static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *f
             else
                 gw_cfg_error(e, b, "body must be \"parameters\" or \"none\"");
         }
+        gw_types_conf_t types;
+        gw_config_load_types(&t->arena, config_setting_get_member(s, "types"), &cfg->types, &types,
+                             e);
+        r->opts = gw_route_codec_opts(&types);
         check_route(cfg, t, r, s, e);
         t->n++;
     }

@@ -11,6 +11,7 @@
 #define GW_ROUTE_H
 
 #include "base/base.h"
+#include "codec/codec.h"
 #include "config/config.h"
 
 #define GW_ROUTE_MAX_CAPTURES 8
@@ -27,7 +28,8 @@ typedef struct {
     char *path;
     char *destination;
     char *function;
-    int body; /* gw_route_body_t */
+    int body;             /* gw_route_body_t */
+    gw_codec_opts_t opts; /* JSON mapping options: global `types` + the route's own */
     char *file;
     int line;
     size_t nsegs;
@@ -67,6 +69,9 @@ void gw_route_table_free(gw_route_table_t *t);
 const gw_route_t *gw_route_match(const gw_route_table_t *t, gw_slice_t method, gw_slice_t path,
                                  gw_route_captures_t *caps, int *path_known, char *allow,
                                  size_t allow_size);
+
+/** Converts configured type options into codec options. */
+gw_codec_opts_t gw_route_codec_opts(const gw_types_conf_t *t);
 
 /** Returns 1 when `path` is reserved for rfmgw's own endpoints. */
 int gw_route_path_reserved(const char *path);
