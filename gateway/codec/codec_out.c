@@ -346,4 +346,3 @@ int gw_codec_result_write(gw_buf_t *out, const gw_rfc_func_t *f, const gw_rfc_fi
     put(&w, "}", 1);
     return out->failed ? out->failed : w.err;
 }
-
