@@ -21,6 +21,7 @@
 typedef enum {
     GW_JOB_DESCRIBE = 1, /* fetch the function description */
     GW_JOB_CALL = 2,     /* call the function */
+    GW_JOB_RESET = 3,    /* reset the session (pool-internal, after a unit of work) */
 } gw_job_kind_t;
 
 typedef struct gw_job gw_job_t;
@@ -37,7 +38,19 @@ struct gw_job {
     gw_slice_t function;
     gw_rfc_field_t *params;
     uint32_t nparams;
-    gw_slice_t trace;    /* W3C traceparent or empty */
+    gw_slice_t trace; /* W3C traceparent or empty */
+    uint32_t nwant;   /* CALL: number of names in `want`; ignored when `want` is NULL */
+    gw_slice_t *want; /* CALL: the parameters to return; NULL = all of them */
+    int no_reset;     /* CALL: keep the session's state (a later step of a unit of work) */
+    /**
+     * Optional: called on the loop thread after each finished call of this
+     * job (job->err and the result fields tell how it went). It may set up
+     * another call — function, params, want, no_reset = 1 — and return 1 to
+     * run it on the same session, in the same unit of work; it returns 0 to
+     * finish the job (then `done` runs). The session is reset before it
+     * serves anyone else.
+     */
+    int (*next)(gw_job_t *job);
     int64_t deadline_ms; /* absolute, gw_now_ms() clock */
     gw_arena_t *arena;
     void (*done)(gw_job_t *job);

@@ -290,6 +290,13 @@ static void on_reply(gw_bsession_t *s, const uint8_t *p, size_t len)
         if (!(m.flags & GW_WIRE_FLAG_MORE))
             finish_job(s);
         return;
+    case GW_WIRE_RESET_OK:
+        if (job->kind != GW_JOB_RESET) {
+            session_die(s, GW_EPROTO, "RESET_OK answers no RESET", NULL);
+            return;
+        }
+        finish_job(s);
+        return;
     case GW_WIRE_DESCRIPTION:
         if (job->kind != GW_JOB_DESCRIBE) {
             session_die(s, GW_EPROTO, "DESCRIPTION answers no DESCRIBE", NULL);
@@ -366,12 +373,16 @@ static int native_start(gw_bsession_t *s, gw_job_t *job)
     if (job->kind == GW_JOB_DESCRIBE) {
         m.type = GW_WIRE_DESCRIBE;
         m.u.describe = job->function;
+    } else if (job->kind == GW_JOB_RESET) {
+        m.type = GW_WIRE_RESET;
     } else {
         m.type = GW_WIRE_CALL;
-        m.flags = GW_WIRE_FLAG_RESET_FIRST; /* stateless by default */
+        /* stateless by default: a new caller never sees the previous caller's session state */
+        m.flags = job->no_reset ? 0 : GW_WIRE_FLAG_RESET_FIRST;
         m.u.call.function = job->function;
         m.u.call.trace = job->trace;
-        m.u.call.nwant = GW_WIRE_WANT_ALL;
+        m.u.call.nwant = job->want ? job->nwant : GW_WIRE_WANT_ALL;
+        m.u.call.want = job->want;
         m.u.call.nparams = job->nparams;
         m.u.call.params = job->params;
     }

@@ -36,8 +36,9 @@ typedef struct slot {
     int state;
     gw_job_t *job;
     int64_t born_ms, last_ms;
-    gw_job_t ping; /* internal RFC_PING of an idle session */
+    gw_job_t ping; /* internal RFC_PING of an idle session, or RESET after a unit of work */
     gw_arena_t ping_arena;
+    int dirty; /* a unit of work left session state behind: reset before reuse */
 } slot_t;
 
 struct gw_desc {
@@ -201,6 +202,9 @@ static void on_ready(gw_bsession_t *s, void *ud)
     pump(p);
 }
 
+static int dispatch(gw_pool_t *p, slot_t *sl, gw_job_t *job);
+static void start_internal(gw_pool_t *p, slot_t *sl, int kind);
+
 static void on_done(gw_bsession_t *s, void *ud, gw_job_t *job)
 {
     slot_t *sl = ud;
@@ -212,9 +216,25 @@ static void on_done(gw_bsession_t *s, void *ud, gw_job_t *job)
     if (job == &sl->ping) {
         gw_timer_stop(&job->timer);
         gw_arena_free(&sl->ping_arena);
+        if (job->kind == GW_JOB_RESET)
+            sl->dirty = 0;
+    } else if (job->next && job->next(job)) {
+        /* the next step of a unit of work, on the same session */
+        sl->dirty = 1;
+        job->err = 0;
+        int ret = p->ops->start(sl->s, job);
+        if (ret == 0) {
+            sl->state = PS_BUSY;
+            sl->job = job;
+            return;
+        }
+        gw_job_fail(job, ret, "cannot send the next step: %s", gw_strerror(ret));
+        complete(p, job);
     } else {
         complete(p, job);
     }
+    if (sl->dirty && sl->state == PS_IDLE)
+        start_internal(p, sl, GW_JOB_RESET);
     pump(p);
 }
 
@@ -388,12 +408,13 @@ static void on_deadline(gw_timer_t *tm)
     pump(p);
 }
 
-static void start_ping(gw_pool_t *p, slot_t *sl)
+/* An internal job on an idle session: RFC_PING (health) or RESET (after a unit of work). */
+static void start_internal(gw_pool_t *p, slot_t *sl, int kind)
 {
     gw_job_t *job = &sl->ping;
     memset(job, 0, sizeof(*job));
-    job->kind = GW_JOB_CALL;
-    job->function = GW_SLICE_LIT("RFC_PING");
+    job->kind = kind;
+    job->function = kind == GW_JOB_RESET ? GW_SLICE_LIT("") : GW_SLICE_LIT("RFC_PING");
     job->arena = &sl->ping_arena;
     job->deadline_ms = gw_now_ms() + ping_timeout_ms(p);
     job->pool = p;
@@ -429,7 +450,7 @@ static void on_tick(gw_timer_t *tm)
                 slot_remove(p, sl);
                 idle--;
             } else if (d->pool.ping_interval_ms && now - sl->last_ms >= d->pool.ping_interval_ms) {
-                start_ping(p, sl);
+                start_internal(p, sl, GW_JOB_CALL);
             }
         }
         sl = next;
