@@ -33,6 +33,7 @@
     X(EFUNCNOTFOUND, 502, "function-not-found", "Function module not found")                       \
     X(EABAPEXC, 422, "abap-exception", "ABAP exception")                                           \
     X(EABAPMSG, 422, "abap-message", "ABAP message")                                               \
+    X(EBAPI, 422, "bapi-error", "The function reported an error in RETURN")                        \
     X(ETIMEOUT, 504, "backend-timeout", "Backend timeout")                                         \
     X(ECAPACITY, 503, "no-capacity", "No capacity")                                                \
     X(ESHUTDOWN, 503, "shutting-down", "Shutting down")

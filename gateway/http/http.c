@@ -51,6 +51,13 @@ typedef struct req {
     int too_large;
     int json_declared; /* the request said Content-Type: application/json */
     int describe_only; /* GET /api/v1/functions/{NAME}: answer the metadata */
+    int generic;       /* POST /api/v1/rfc/{FUNCTION} */
+    gw_route_captures_t caps;
+    /* units of work (commit policies) */
+    int commit_phase; /* 0: the call; 1: COMMIT sent; 2: ROLLBACK sent */
+    gw_rfc_field_t *main_result;
+    uint32_t main_n;
+    const char *commit_outcome; /* X-Rfmgw-Commit: committed, rolled-back, none */
     int state;
     int64_t deadline_ms;
     gw_desc_t *desc_ref;
@@ -88,7 +95,7 @@ static enum MHD_Result send_json(req_t *r, unsigned status, json_t *body, const 
 }
 
 /* Sends `b` (taken over: its memory is freed by libmicrohttpd) as a 200 JSON answer. */
-static enum MHD_Result send_buf(req_t *r, gw_buf_t *b)
+static enum MHD_Result send_buf(req_t *r, gw_buf_t *b, const char *hname, const char *hvalue)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
@@ -100,6 +107,8 @@ static enum MHD_Result send_buf(req_t *r, gw_buf_t *b)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (hname)
+        MHD_add_response_header(resp, hname, hvalue);
     enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -125,11 +134,15 @@ static json_t *rfc_error_json(const gw_rfc_error_t *e)
     return o;
 }
 
-/* problem+json (RFC 9457). `extra` (stolen) adds extension members. */
-static enum MHD_Result problem(req_t *r, int err, const char *detail, json_t *extra,
-                               const char *hname, const char *hvalue)
+/*
+ * problem+json (RFC 9457). `extra` (stolen) adds extension members;
+ * `status` 0 = the error table's status for `err`.
+ */
+static enum MHD_Result problem_status(req_t *r, int err, int status, const char *detail,
+                                      json_t *extra, const char *hname, const char *hvalue)
 {
-    int status = gw_err_status(err);
+    if (status == 0)
+        status = gw_err_status(err);
     json_t *o = json_object();
     char type[96];
     snprintf(type, sizeof(type), GW_PROBLEM_TYPE_PREFIX "%s", gw_err_slug(err));
@@ -156,6 +169,12 @@ static enum MHD_Result problem(req_t *r, int err, const char *detail, json_t *ex
     return send_json(r, (unsigned)status, o, "application/problem+json", hname, hvalue);
 }
 
+static enum MHD_Result problem(req_t *r, int err, const char *detail, json_t *extra,
+                               const char *hname, const char *hvalue)
+{
+    return problem_status(r, err, 0, detail, extra, hname, hvalue);
+}
+
 /* ---- request life cycle ---- */
 
 static gw_pool_t *pool_of(gw_http_t *h, const char *destination)
@@ -173,6 +192,61 @@ static void job_done(gw_job_t *job)
     MHD_resume_connection(r->conn);
 }
 
+static gw_rfc_field_t commit_wait[] = {
+    {{"WAIT", 4}, {.type = GW_RFC_CHAR, .u.s = {"X", 1}}},
+};
+
+/*
+ * Commit policies, on the loop thread, in the call's session: after the
+ * call, BAPI_TRANSACTION_COMMIT (WAIT = 'X') when it succeeded; with E or A
+ * messages in RETURN, BAPI_TRANSACTION_ROLLBACK under rollback_on_error
+ * (under `commit` nothing is committed and the session reset discards the
+ * changes). The call's own result is what the caller gets.
+ */
+static int commit_step(gw_job_t *job)
+{
+    req_t *r = job->user;
+    if (r->commit_phase == 0) {
+        if (job->err) {
+            r->commit_outcome = "none";
+            return 0;
+        }
+        r->main_result = job->result;
+        r->main_n = job->nresult;
+        const gw_rfc_param_t *ret = gw_route_bapi_return(r->desc);
+        const gw_rfc_field_t *rv =
+            ret ? gw_rfc_fields_find(job->result, job->nresult, ret->name) : NULL;
+        int failed = rv && gw_route_return_errors(&rv->value) > 0;
+        if (failed && r->route->commit == GW_COMMIT_COMMIT) {
+            r->commit_outcome = "none";
+            return 0;
+        }
+        r->commit_phase = failed ? 2 : 1;
+        job->function = failed ? GW_SLICE_LIT("BAPI_TRANSACTION_ROLLBACK")
+                               : GW_SLICE_LIT("BAPI_TRANSACTION_COMMIT");
+        job->params = failed ? NULL : commit_wait;
+        job->nparams = failed ? 0 : 1;
+        job->want = NULL;
+        job->no_reset = 1;
+        job->result = NULL;
+        job->nresult = 0;
+        return 1;
+    }
+    if (job->err == 0) {
+        r->commit_outcome = r->commit_phase == 1 ? "committed" : "rolled-back";
+        job->result = r->main_result;
+        job->nresult = r->main_n;
+    } else {
+        r->commit_outcome = "unknown";
+        char d[sizeof(job->detail)];
+        snprintf(d, sizeof(d), "%s failed: %.200s",
+                 r->commit_phase == 1 ? "BAPI_TRANSACTION_COMMIT" : "BAPI_TRANSACTION_ROLLBACK",
+                 job->detail);
+        memcpy(job->detail, d, sizeof(d));
+    }
+    return 0;
+}
+
 static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
 {
     memset(&r->job, 0, sizeof(r->job));
@@ -184,6 +258,11 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
     r->job.arena = &r->arena;
     r->job.done = job_done;
     r->job.user = r;
+    if (kind == GW_JOB_CALL) {
+        r->job.want = gw_route_want(&r->arena, r->route, r->desc, &r->job.nwant);
+        if (r->route->commit != GW_COMMIT_NONE)
+            r->job.next = commit_step;
+    }
     r->state = kind == GW_JOB_DESCRIBE ? ST_DESCRIBING : ST_CALLING;
     atomic_fetch_add(&r->h->waiting, 1);
     MHD_suspend_connection(r->conn);
@@ -216,6 +295,28 @@ static int json_depth_ok(json_t *j, int left)
     return 1;
 }
 
+static const char *lookup(void *ctx, int kind, const char *name)
+{
+    req_t *r = ctx;
+    return MHD_lookup_connection_value(
+        r->conn, kind == GW_BIND_QUERY ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, name);
+}
+
+/* Which binding produced the value at `pointer` ("/PARAM/FIELD…"), or NULL. */
+static const gw_bind_t *bind_of(const gw_route_t *rt, const char *pointer)
+{
+    for (size_t i = 0; i < rt->nbinds; i++) {
+        const char *to = rt->binds[i].to, *p = pointer + 1;
+        while (*to && (*to == *p || (*to == '.' && *p == '/'))) {
+            to++;
+            p++;
+        }
+        if (pointer[0] == '/' && *to == '\0' && (*p == '\0' || *p == '/'))
+            return &rt->binds[i];
+    }
+    return NULL;
+}
+
 static enum MHD_Result convert_and_call(req_t *r)
 {
     gw_codec_errors_t errs;
@@ -223,13 +324,24 @@ static enum MHD_Result convert_and_call(req_t *r)
     uint32_t n = 0;
     if (gw_codec_errors_init(&r->arena, &errs, (size_t)r->h->deps.cfg->limits.max_errors))
         return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
-    int ret =
-        gw_codec_params_read(&r->arena, r->desc, r->json, &r->route->opts, &params, &n, &errs);
+    int ret = GW_EPARAM;
+    json_t *pj = gw_route_params(&r->arena, r->route, r->desc, r->json, &r->caps, lookup, r, &errs);
+    if (pj) {
+        ret = gw_codec_params_read(&r->arena, r->desc, pj, &r->route->opts, &params, &n, &errs);
+        json_decref(pj);
+    } else if (errs.n == 0) {
+        ret = GW_ENOMEM;
+    }
     if (ret == GW_EPARAM) {
         json_t *list = json_array();
         for (size_t i = 0; i < errs.n; i++) {
             json_t *e = json_object();
-            json_object_set_new(e, "pointer", json_string(errs.items[i].pointer));
+            const char *ptr = errs.items[i].pointer;
+            const gw_bind_t *b = ptr[0] == '/' ? bind_of(r->route, ptr) : NULL;
+            if (ptr[0] == '/' && (b == NULL || b->source == GW_BIND_BODY))
+                json_object_set_new(e, "pointer", json_string(ptr));
+            else
+                json_object_set_new(e, "parameter", json_string(b ? b->from : ptr));
             json_object_set_new(e, "detail", json_string(errs.items[i].reason));
             json_array_append_new(list, e);
         }
@@ -344,12 +456,32 @@ static enum MHD_Result on_resumed(req_t *r)
     }
     gw_buf_t out;
     gw_buf_init(&out, 0);
-    int ret = gw_codec_result_write(&out, r->desc, r->job.result, r->job.nresult, &r->route->opts);
+    const gw_rfc_param_t *ret_p = gw_route_bapi_return(r->desc);
+    const gw_rfc_field_t *ret_v =
+        ret_p ? gw_rfc_fields_find(r->job.result, r->job.nresult, ret_p->name) : NULL;
+    int nerr = ret_v ? gw_route_return_errors(&ret_v->value) : 0;
+    if (nerr) {
+        gw_route_write_messages(&out, ret_p, &ret_v->value, &r->route->opts);
+        json_t *msgs = out.failed ? NULL : json_loadb((const char *)out.data, out.len, 0, NULL);
+        gw_buf_free(&out);
+        json_t *extra = json_object();
+        json_object_set_new(extra, "messages", msgs ? msgs : json_array());
+        char d[160];
+        snprintf(d, sizeof(d), "%s returned %d error message%s in RETURN%s", r->route->function,
+                 nerr, nerr == 1 ? "" : "s",
+                 r->commit_outcome && strcmp(r->commit_outcome, "rolled-back") == 0
+                     ? "; the unit of work was rolled back"
+                     : "");
+        return problem_status(r, GW_EBAPI, r->route->bapi_error_status, d, extra,
+                              r->commit_outcome ? "X-Rfmgw-Commit" : NULL, r->commit_outcome);
+    }
+    int ret = gw_route_write_result(&out, r->route, r->desc, r->job.result, r->job.nresult,
+                                    lookup(r, GW_BIND_QUERY, "fields"));
     if (ret != 0) {
         gw_buf_free(&out);
         return problem(r, ret, "cannot build the answer", NULL, NULL, NULL);
     }
-    return send_buf(r, &out);
+    return send_buf(r, &out, r->commit_outcome ? "X-Rfmgw-Commit" : NULL, r->commit_outcome);
 }
 
 static int is_json_type(const char *ct)
@@ -466,11 +598,10 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
     if (strncmp(url, "/api/v1/functions/", 18) == 0 && strcmp(method, "GET") == 0 && url[18] &&
         !strchr(url + 18, '/'))
         return on_functions(r, url + 18);
-    gw_route_captures_t caps;
     int known = 0;
     char allow[64];
-    r->route = gw_route_match(h->deps.routes, gw_slice(method), gw_slice(url), &caps, &known, allow,
-                              sizeof(allow));
+    r->route = gw_route_match(h->deps.routes, gw_slice(method), gw_slice(url), &r->caps, &known,
+                              allow, sizeof(allow));
     if (r->route == NULL) {
         if (known) {
             char d[128];
@@ -480,7 +611,8 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         return problem(r, GW_ENOROUTE, "no route matches this path", NULL, NULL, NULL);
     }
     r->pool = pool_of(h, r->route->destination);
-    r->deadline_ms = gw_now_ms() + gw_pool_conf(r->pool)->call_timeout_ms;
+    r->deadline_ms = gw_now_ms() + (r->route->timeout_ms ? r->route->timeout_ms
+                                                         : gw_pool_conf(r->pool)->call_timeout_ms);
 
     const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Transfer-Encoding");

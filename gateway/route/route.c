@@ -18,7 +18,34 @@ static const gw_cfg_decl_t route_decls[] = {
      "Path template; `{name}` segments capture path parameters."},
     {"destination", GW_CFG_STR, R(destination), NULL, 0, 0, 1, "Destination name."},
     {"function", GW_CFG_STR, R(function), NULL, 0, 0, 1, "The RFM to call."},
+    {"timeout_ms", GW_CFG_INT, R(timeout_ms), "0", 0, 3600000, 0,
+     "Call timeout of this route; 0 = the destination's call_timeout_ms."},
+    {"testrun", GW_CFG_STR, R(testrun), NULL, 0, 0, 0,
+     "Parameter (e.g. TEST_RUN) that `?testrun=true` sets to 'X'."},
+    {"bapi_error_status", GW_CFG_INT, R(bapi_error_status), "422", 400, 599, 0,
+     "HTTP status when the function's RETURN holds a message of type E or A."},
 };
+
+#define B(field) offsetof(gw_bind_t, field)
+static const gw_cfg_decl_t bind_decls[] = {
+    {"to", GW_CFG_STR, B(to), NULL, 0, 0, 1, "Parameter, or PARAM.FIELD for a structure field."},
+    {"from", GW_CFG_STR, B(from), NULL, 0, 0, 0,
+     "path.NAME, query.NAME, header.NAME or body.NAME(.NAME…)."},
+    {"const", GW_CFG_STR, B(value), NULL, 0, 0, 0, "A constant value instead of `from`."},
+    {"default", GW_CFG_STR, B(def), NULL, 0, 0, 0, "Value when the request lacks it."},
+    {"required", GW_CFG_BOOL, B(required), "false", 0, 0, 0,
+     "The request must carry it (400 otherwise)."},
+};
+static const gw_cfg_group_t g_bind = {"routes[].bind[]", bind_decls, GW_ARRAY_SIZE(bind_decls),
+                                      "One binding."};
+
+#define RN(field) offsetof(gw_rename_t, field)
+static const gw_cfg_decl_t rename_decls[] = {
+    {"from", GW_CFG_STR, RN(from), NULL, 0, 0, 1, "Returned parameter."},
+    {"to", GW_CFG_STR, RN(to), NULL, 0, 0, 1, "Its name in the answer."},
+};
+static const gw_cfg_group_t g_rename = {"routes[].result.rename[]", rename_decls,
+                                        GW_ARRAY_SIZE(rename_decls), "One rename."};
 
 static const gw_cfg_group_t g_route = {"routes[]", route_decls, GW_ARRAY_SIZE(route_decls),
                                        "One route."};
@@ -141,6 +168,199 @@ static void check_route(const gw_config_t *cfg, gw_route_table_t *t, gw_route_t 
                          t->routes[i].line);
 }
 
+static int valid_name_path(const char *p, int dots)
+{
+    if (*p == '\0' || strlen(p) > 200)
+        return 0;
+    for (; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '/' ||
+              (dots && *p == '.')))
+            return 0;
+    return 1;
+}
+
+static int valid_json_name(const char *p)
+{
+    if (*p == '\0' || strlen(p) > 100)
+        return 0;
+    for (; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* A list of strings (array or list), copied into the arena. */
+static char **load_strings(gw_arena_t *a, const config_setting_t *s, const char *what, size_t *n,
+                           gw_cfg_errors_t *e)
+{
+    *n = 0;
+    if (s == NULL)
+        return NULL;
+    int type = config_setting_type(s);
+    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+        gw_cfg_error(e, s, "'%s' must be a list of strings [ \"…\", … ]", what);
+        return NULL;
+    }
+    int len = config_setting_length(s);
+    char **v = gw_arena_calloc(a, (size_t)len + 1, sizeof(*v));
+    for (int i = 0; v && i < len; i++) {
+        const config_setting_t *x = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(x) != CONFIG_TYPE_STRING) {
+            gw_cfg_error(e, x, "'%s' entries must be strings", what);
+            continue;
+        }
+        const char *str = config_setting_get_string(x);
+        v[(*n)++] = gw_arena_strndup(a, str, strlen(str));
+    }
+    return v;
+}
+
+static int capture_exists(const gw_route_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->nsegs; i++) {
+        gw_slice_t sg = r->segs[i];
+        if (is_capture(sg) && sg.len - 2 == strlen(name) &&
+            memcmp(sg.ptr + 1, name, sg.len - 2) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void load_binds(gw_arena_t *a, gw_route_t *r, const config_setting_t *bs, gw_cfg_errors_t *e)
+{
+    if (bs == NULL)
+        return;
+    if (config_setting_type(bs) != CONFIG_TYPE_LIST) {
+        gw_cfg_error(e, bs, "'bind' must be a list ( { to = …; from = …; }, … )");
+        return;
+    }
+    int n = config_setting_length(bs);
+    r->binds = gw_arena_calloc(a, (size_t)n + 1, sizeof(*r->binds));
+    for (int i = 0; r->binds && i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(bs, (unsigned)i);
+        gw_bind_t *b = &r->binds[r->nbinds];
+        if (gw_cfg_load_group(a, s, &g_bind, b, NULL, NULL, e))
+            continue;
+        if (!valid_name_path(b->to, 1) || b->to[0] == '.' || strstr(b->to, ".."))
+            gw_cfg_error(e, s, "bind 'to' must be PARAM or PARAM.FIELD (upper case), not '%s'",
+                         b->to);
+        if ((b->from != NULL) == (b->value != NULL)) {
+            gw_cfg_error(e, s, "a binding needs exactly one of 'from' and 'const'");
+            continue;
+        }
+        if (b->value) {
+            b->source = GW_BIND_CONST;
+            b->from = "const";
+        } else {
+            static const struct {
+                const char *prefix;
+                int source;
+            } kinds[] = {{"path.", GW_BIND_PATH},
+                         {"query.", GW_BIND_QUERY},
+                         {"header.", GW_BIND_HEADER},
+                         {"body.", GW_BIND_BODY}};
+            for (size_t k = 0; k < GW_ARRAY_SIZE(kinds); k++)
+                if (strncmp(b->from, kinds[k].prefix, strlen(kinds[k].prefix)) == 0) {
+                    b->source = kinds[k].source;
+                    b->name = b->from + strlen(kinds[k].prefix);
+                }
+            if (b->source == 0 || b->name[0] == '\0')
+                gw_cfg_error(e, s,
+                             "bind 'from' must be path.NAME, query.NAME, header.NAME or "
+                             "body.NAME, not '%s'",
+                             b->from);
+            else if (b->source == GW_BIND_PATH && !capture_exists(r, b->name))
+                gw_cfg_error(e, s, "path %s has no {%s} segment", r->path, b->name);
+        }
+        for (size_t k = 0; k < r->nbinds; k++)
+            if (strcmp(r->binds[k].to, b->to) == 0)
+                gw_cfg_error(e, s, "%s is bound twice", b->to);
+        r->nbinds++;
+    }
+}
+
+static void load_result(gw_arena_t *a, gw_route_t *r, const config_setting_t *rs,
+                        gw_cfg_errors_t *e)
+{
+    if (rs == NULL)
+        return;
+    if (config_setting_type(rs) != CONFIG_TYPE_GROUP) {
+        gw_cfg_error(e, rs, "'result' must be a group { include = […]; … }");
+        return;
+    }
+    for (int i = 0; i < config_setting_length(rs); i++) {
+        const char *name = config_setting_name(config_setting_get_elem(rs, (unsigned)i));
+        if (strcmp(name, "include") && strcmp(name, "rename") && strcmp(name, "flatten") &&
+            strcmp(name, "drop_empty"))
+            gw_cfg_error(e, config_setting_get_elem(rs, (unsigned)i),
+                         "unknown setting '%s' in result (include, rename, flatten, drop_empty)",
+                         name);
+    }
+    const config_setting_t *inc = config_setting_get_member(rs, "include");
+    r->include = load_strings(a, inc, "include", &r->ninclude, e);
+    if (inc && r->ninclude == 0)
+        r->include = NULL;
+    r->flatten =
+        load_strings(a, config_setting_get_member(rs, "flatten"), "flatten", &r->nflatten, e);
+    for (size_t i = 0; i < r->ninclude; i++)
+        if (!valid_name_path(r->include[i], 0))
+            gw_cfg_error(e, inc, "'%s' is not a parameter name", r->include[i]);
+    const config_setting_t *de = config_setting_get_member(rs, "drop_empty");
+    if (de && config_setting_type(de) != CONFIG_TYPE_BOOL)
+        gw_cfg_error(e, de, "drop_empty must be true or false");
+    else if (de)
+        r->drop_empty = config_setting_get_bool(de);
+    const config_setting_t *rn = config_setting_get_member(rs, "rename");
+    if (rn == NULL)
+        return;
+    if (config_setting_type(rn) != CONFIG_TYPE_LIST) {
+        gw_cfg_error(e, rn, "'rename' must be a list ( { from = …; to = …; }, … )");
+        return;
+    }
+    int n = config_setting_length(rn);
+    r->rename = gw_arena_calloc(a, (size_t)n + 1, sizeof(*r->rename));
+    for (int i = 0; r->rename && i < n; i++) {
+        const config_setting_t *x = config_setting_get_elem(rn, (unsigned)i);
+        gw_rename_t *m = &r->rename[r->nrename];
+        if (gw_cfg_load_group(a, x, &g_rename, m, NULL, NULL, e))
+            continue;
+        if (!valid_json_name(m->to))
+            gw_cfg_error(e, x, "rename 'to' may hold letters, digits, '_' and '-' only");
+        r->nrename++;
+    }
+}
+
+static void load_extras(const gw_config_t *cfg, gw_route_table_t *t, gw_route_t *r,
+                        const config_setting_t *s, gw_cfg_errors_t *e)
+{
+    const config_setting_t *ro = config_setting_get_member(s, "read_only");
+    r->read_only = strcmp(r->method, "GET") == 0;
+    if (ro && config_setting_type(ro) != CONFIG_TYPE_BOOL)
+        gw_cfg_error(e, ro, "read_only must be true or false");
+    else if (ro)
+        r->read_only = config_setting_get_bool(ro);
+    const config_setting_t *cm = config_setting_get_member(s, "commit");
+    const char *commit = cm && config_setting_type(cm) == CONFIG_TYPE_STRING
+                             ? config_setting_get_string(cm)
+                             : (cm ? "?" : "none");
+    if (strcmp(commit, "none") == 0)
+        r->commit = GW_COMMIT_NONE;
+    else if (strcmp(commit, "commit") == 0)
+        r->commit = GW_COMMIT_COMMIT;
+    else if (strcmp(commit, "rollback_on_error") == 0)
+        r->commit = GW_COMMIT_ROLLBACK_ON_ERROR;
+    else
+        gw_cfg_error(e, cm, "commit must be \"none\", \"commit\" or \"rollback_on_error\"");
+    if (r->commit != GW_COMMIT_NONE && r->read_only)
+        gw_cfg_error(e, cm, "a read-only route cannot commit (set read_only = false)");
+    if (r->testrun && !valid_name_path(r->testrun, 0))
+        gw_cfg_error(e, config_setting_get_member(s, "testrun"), "testrun must name a parameter");
+    load_binds(&t->arena, r, config_setting_get_member(s, "bind"), e);
+    load_result(&t->arena, r, config_setting_get_member(s, "result"), e);
+    (void)cfg;
+}
+
 static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *file,
                       gw_cfg_errors_t *e)
 {
@@ -171,7 +391,8 @@ static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *f
         memcpy(grown, t->routes, t->n * sizeof(*grown));
     t->routes = grown;
     char *dir = gw_cfg_dirname(&t->arena, file);
-    static const char *const also[] = {"body", "types", NULL};
+    static const char *const also[] = {"body", "types",  "read_only", "commit",
+                                       "bind", "result", NULL};
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(rs, (unsigned)i);
         gw_route_t *r = &t->routes[t->n];
@@ -189,16 +410,20 @@ static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *f
                 config_setting_type(b) == CONFIG_TYPE_STRING ? config_setting_get_string(b) : "";
             if (strcmp(bv, "parameters") == 0)
                 r->body = GW_ROUTE_BODY_PARAMS;
+            else if (strcmp(bv, "bound") == 0)
+                r->body = GW_ROUTE_BODY_BOUND;
             else if (strcmp(bv, "none") == 0)
                 r->body = GW_ROUTE_BODY_NONE;
             else
-                gw_cfg_error(e, b, "body must be \"parameters\" or \"none\"");
+                gw_cfg_error(e, b, "body must be \"parameters\", \"bound\" or \"none\"");
         }
         gw_types_conf_t types;
         gw_config_load_types(&t->arena, config_setting_get_member(s, "types"), &cfg->types, &types,
                              e);
         r->opts = gw_route_codec_opts(&types);
         check_route(cfg, t, r, s, e);
+        if (r->segs)
+            load_extras(cfg, t, r, s, e);
         t->n++;
     }
     config_destroy(&mc);

@@ -14,13 +14,49 @@
 #include "codec/codec.h"
 #include "config/config.h"
 
+#include <jansson.h>
+
 #define GW_ROUTE_MAX_CAPTURES 8
 
 /** How the request body becomes parameters. */
 typedef enum {
     GW_ROUTE_BODY_NONE = 0,   /* no body accepted */
-    GW_ROUTE_BODY_PARAMS = 1, /* the JSON body object is the parameter set */
+    GW_ROUTE_BODY_PARAMS = 1, /* the JSON body object is the parameter set (bindings add to it) */
+    GW_ROUTE_BODY_BOUND = 2,  /* only `bind` entries read the body; other members are errors */
 } gw_route_body_t;
+
+/** Where a bound value comes from. */
+typedef enum {
+    GW_BIND_PATH = 1,   /* a {name} segment of the path */
+    GW_BIND_QUERY = 2,  /* a query parameter */
+    GW_BIND_HEADER = 3, /* a request header */
+    GW_BIND_BODY = 4,   /* a member of the JSON body, nested names joined by '.' */
+    GW_BIND_CONST = 5,  /* a constant */
+} gw_bind_source_t;
+
+/** One binding: a request value → an RFM parameter or a field inside one. */
+typedef struct {
+    char *to;       /* "PARAM" or "PARAM.FIELD.FIELD" */
+    int source;     /* gw_bind_source_t */
+    char *name;     /* the path/query/header name or the body path; NULL for const */
+    char *from;     /* as written, for messages: "path.carrier" */
+    char *value;    /* const value, as text */
+    char *def;      /* default when the request lacks it, as text; NULL = none */
+    int required;   /* missing and no default → 400 */
+} gw_bind_t;
+
+/** Commit policy of a route (transactions). */
+typedef enum {
+    GW_COMMIT_NONE = 0,
+    GW_COMMIT_COMMIT = 1,            /* BAPI_TRANSACTION_COMMIT WAIT='X' after a call without error */
+    GW_COMMIT_ROLLBACK_ON_ERROR = 2, /* E/A in RETURN → ROLLBACK, else COMMIT */
+} gw_commit_t;
+
+/** A rename of a returned parameter. */
+typedef struct {
+    char *from;
+    char *to;
+} gw_rename_t;
 
 /** One route. */
 typedef struct {
@@ -30,6 +66,21 @@ typedef struct {
     char *function;
     int body;             /* gw_route_body_t */
     gw_codec_opts_t opts; /* JSON mapping options: global `types` + the route's own */
+    int read_only;        /* 1: the call changes nothing (default for GET) */
+    int timeout_ms;       /* 0: the destination's call_timeout_ms */
+    size_t nbinds;
+    gw_bind_t *binds;
+    char *testrun;        /* parameter that ?testrun=true sets to 'X', or NULL */
+    int commit;           /* gw_commit_t */
+    int bapi_error_status; /* HTTP status when RETURN holds an E or A message (default 422) */
+    /* result shaping */
+    size_t ninclude;
+    char **include; /* parameters to return; NULL = all */
+    size_t nrename;
+    gw_rename_t *rename;
+    size_t nflatten;
+    char **flatten; /* structure parameters whose fields move up one level */
+    int drop_empty; /* leave out empty values ("", null, [], {}) */
     char *file;
     int line;
     size_t nsegs;
@@ -69,6 +120,52 @@ void gw_route_table_free(gw_route_table_t *t);
 const gw_route_t *gw_route_match(const gw_route_table_t *t, gw_slice_t method, gw_slice_t path,
                                  gw_route_captures_t *caps, int *path_known, char *allow,
                                  size_t allow_size);
+
+/** Looks up a query parameter (kind GW_BIND_QUERY) or header (GW_BIND_HEADER); NULL if absent. */
+typedef const char *(*gw_route_lookup_fn)(void *ctx, int kind, const char *name);
+
+/**
+ * Builds the JSON parameter object of a call: the body members (body
+ * "parameters"), then every binding (path captures, query, headers, body
+ * members, constants, defaults), converting text to numbers where the
+ * description `f` wants a number. With body "bound" a body member that no
+ * binding reads is an error. Returns a new JSON object, or NULL with the
+ * problems in `errs` (pointers name the request part, e.g. "query.limit"),
+ * or NULL on out-of-memory (errs->n == 0).
+ */
+json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f, json_t *body,
+                        const gw_route_captures_t *caps, gw_route_lookup_fn lookup, void *ctx,
+                        gw_codec_errors_t *errs);
+
+/**
+ * Which returned parameters the backend should send: the route's include
+ * list plus RETURN when the function has one; NULL = all. `*n` receives the
+ * count. The list lives in `a`.
+ */
+gw_slice_t *gw_route_want(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f, uint32_t *n);
+
+/** Returns 1 when `f` has a BAPI RETURN parameter (structure or table with TYPE and MESSAGE). */
+const gw_rfc_param_t *gw_route_bapi_return(const gw_rfc_func_t *f);
+
+/**
+ * Counts the messages of type E or A in a BAPI RETURN value (a BAPIRET2
+ * structure or table). Returns 0 for anything else.
+ */
+int gw_route_return_errors(const gw_rfc_value_t *ret);
+
+/**
+ * Writes the answer of a call into `out`: the returned parameters after
+ * the route's shaping (include, rename, flatten, drop_empty) and the
+ * caller's `fields` projection (comma-separated answer names, NULL = all);
+ * a BAPI RETURN parameter becomes a `messages` array. Returns 0 or the
+ * buffer's error.
+ */
+int gw_route_write_result(gw_buf_t *out, const gw_route_t *r, const gw_rfc_func_t *f,
+                          const gw_rfc_field_t *res, uint32_t n, const char *fields);
+
+/** Writes the `messages` array of a BAPI RETURN value (`[]` when empty). */
+int gw_route_write_messages(gw_buf_t *out, const gw_rfc_param_t *p, const gw_rfc_value_t *v,
+                            const gw_codec_opts_t *o);
 
 /** Converts configured type options into codec options. */
 gw_codec_opts_t gw_route_codec_opts(const gw_types_conf_t *t);

@@ -1,0 +1,231 @@
+/*
+ * route_bind: a request → the JSON parameter object of its call.
+ *
+ * Bindings only assemble JSON; every type check and conversion is the
+ * codec's (gw_codec_params_read runs on the result), so a bound value is
+ * checked exactly like a body member. The one conversion done here is text
+ * → number for path, query, header and constant values bound to integer or
+ * FLOAT parameters, because those sources only carry text.
+ */
+#include "route/route.h"
+#include "error/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void add_error(gw_arena_t *a, gw_codec_errors_t *errs, const char *pointer, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+static void add_error(gw_arena_t *a, gw_codec_errors_t *errs, const char *pointer, const char *fmt,
+                      ...)
+{
+    if (errs->n >= errs->max) {
+        errs->dropped++;
+        return;
+    }
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    errs->items[errs->n].pointer = gw_arena_strndup(a, pointer, strlen(pointer));
+    errs->items[errs->n].reason = gw_arena_strndup(a, msg, strlen(msg));
+    errs->n++;
+}
+
+/* The type a dotted path "PARAM.FIELD" leads to in `f`; NULL when there is none. */
+static const gw_rfc_typedesc_t *target_type(const gw_rfc_func_t *f, const char *to)
+{
+    const char *dot = strchr(to, '.');
+    size_t len = dot ? (size_t)(dot - to) : strlen(to);
+    const gw_rfc_param_t *p = gw_rfc_func_param(f, (gw_slice_t){to, len});
+    const gw_rfc_typedesc_t *t = p ? p->type : NULL;
+    while (t && dot) {
+        const char *name = dot + 1;
+        dot = strchr(name, '.');
+        len = dot ? (size_t)(dot - name) : strlen(name);
+        const gw_rfc_typedesc_t *next = NULL;
+        for (uint32_t i = 0; t->type == GW_RFC_STRUCTURE && i < t->nfields; i++)
+            if (gw_slice_eq(t->fields[i].name, (gw_slice_t){name, len}))
+                next = t->fields[i].type;
+        t = next;
+    }
+    return t;
+}
+
+/* Text from path/query/header/const → the JSON the codec expects for type `t`. */
+static json_t *text_value(const char *text, const gw_rfc_typedesc_t *t, int *bad)
+{
+    *bad = 0;
+    if (t && (t->type == GW_RFC_INT1 || t->type == GW_RFC_INT2 || t->type == GW_RFC_INT4)) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (*text == '\0' || *end || errno) {
+            *bad = 1;
+            return NULL;
+        }
+        return json_integer(v);
+    }
+    if (t && t->type == GW_RFC_FLOAT) {
+        char *end;
+        double v = strtod(text, &end);
+        if (*text == '\0' || *end) {
+            *bad = 1;
+            return NULL;
+        }
+        return json_real(v);
+    }
+    return json_string(text);
+}
+
+/* A body member by dotted path ("passenger.name"); borrowed reference or NULL. */
+static json_t *body_member(json_t *body, const char *path)
+{
+    json_t *cur = body;
+    while (cur && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        cur = json_is_object(cur) ? json_object_getn(cur, path, len) : NULL;
+        path = dot ? dot + 1 : path + len;
+    }
+    return cur;
+}
+
+/* Sets `v` (stolen) at dotted path `to` inside `params`, creating objects on the way. */
+static int set_path(json_t *params, const char *to, json_t *v)
+{
+    json_t *cur = params;
+    const char *dot;
+    while ((dot = strchr(to, '.')) != NULL) {
+        json_t *next = json_object_getn(cur, to, (size_t)(dot - to));
+        if (next == NULL) {
+            next = json_object();
+            if (next == NULL || json_object_setn_new(cur, to, (size_t)(dot - to), next)) {
+                json_decref(v);
+                return -1;
+            }
+        } else if (!json_is_object(next)) {
+            json_decref(v);
+            return -1;
+        }
+        cur = next;
+        to = dot + 1;
+    }
+    return json_object_set_new(cur, to, v);
+}
+
+json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f, json_t *body,
+                        const gw_route_captures_t *caps, gw_route_lookup_fn lookup, void *ctx,
+                        gw_codec_errors_t *errs)
+{
+    json_t *params;
+    if (r->body == GW_ROUTE_BODY_PARAMS && body)
+        params = json_incref(body);
+    else
+        params = json_object();
+    if (params == NULL)
+        return NULL;
+    if (r->body == GW_ROUTE_BODY_BOUND && body) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(body, key, v)
+        {
+            int used = 0;
+            for (size_t i = 0; i < r->nbinds && !used; i++) {
+                const gw_bind_t *b = &r->binds[i];
+                size_t kl = strlen(key);
+                used = b->source == GW_BIND_BODY && strncmp(b->name, key, kl) == 0 &&
+                       (b->name[kl] == '\0' || b->name[kl] == '.');
+            }
+            if (!used) {
+                char ptr[160];
+                snprintf(ptr, sizeof(ptr), "/%.150s", key);
+                add_error(a, errs, ptr, "this route does not take a body member '%.80s'", key);
+            }
+        }
+    }
+    for (size_t i = 0; i < r->nbinds; i++) {
+        const gw_bind_t *b = &r->binds[i];
+        const char *text = NULL;
+        json_t *value = NULL;
+        switch (b->source) {
+        case GW_BIND_PATH:
+            for (size_t k = 0; k < caps->n; k++)
+                if (gw_slice_eq_str(caps->name[k], b->name))
+                    text = gw_arena_slice_str(a, caps->value[k]);
+            break;
+        case GW_BIND_QUERY:
+        case GW_BIND_HEADER:
+            text = lookup(ctx, b->source, b->name);
+            break;
+        case GW_BIND_BODY:
+            value = body ? body_member(body, b->name) : NULL;
+            if (value)
+                json_incref(value);
+            break;
+        case GW_BIND_CONST:
+            text = b->value;
+            break;
+        }
+        if (text == NULL && value == NULL) {
+            if (b->def)
+                text = b->def;
+            else if (b->required)
+                add_error(a, errs, b->from, "required, but the request has no %s", b->from);
+            if (text == NULL)
+                continue;
+        }
+        const gw_rfc_typedesc_t *t = target_type(f, b->to);
+        if (t == NULL) {
+            add_error(a, errs, b->from, "the route binds it to %s, which %.*s does not have", b->to,
+                      (int)f->name.len, f->name.ptr);
+            json_decref(value);
+            continue;
+        }
+        if (value == NULL) {
+            int bad;
+            value = text_value(text, t, &bad);
+            if (bad) {
+                add_error(a, errs, b->from, "'%.60s' is not a number (%s expects %s)", text, b->to,
+                          gw_rfc_type_name(t->type));
+                continue;
+            }
+        }
+        if (value == NULL || set_path(params, b->to, value) != 0)
+            add_error(a, errs, b->from, "cannot place the value at %s", b->to);
+    }
+    if (r->testrun && lookup) {
+        const char *tr = lookup(ctx, GW_BIND_QUERY, "testrun");
+        if (tr && (strcmp(tr, "true") == 0 || strcmp(tr, "1") == 0 || strcmp(tr, "X") == 0))
+            json_object_set_new(params, r->testrun, json_string("X"));
+        else if (tr && strcmp(tr, "false") != 0 && strcmp(tr, "0") != 0)
+            add_error(a, errs, "query.testrun", "must be true or false");
+    }
+    if (errs->n || errs->dropped) {
+        json_decref(params);
+        return NULL;
+    }
+    return params;
+}
+
+gw_slice_t *gw_route_want(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f, uint32_t *n)
+{
+    *n = 0;
+    if (r->include == NULL)
+        return NULL;
+    gw_slice_t *want = gw_arena_calloc(a, r->ninclude + 1, sizeof(*want));
+    if (want == NULL)
+        return NULL;
+    for (size_t i = 0; i < r->ninclude; i++)
+        want[(*n)++] = gw_slice(r->include[i]);
+    const gw_rfc_param_t *ret = gw_route_bapi_return(f);
+    int have = 0;
+    for (uint32_t i = 0; ret && i < *n; i++)
+        have |= gw_slice_eq(want[i], ret->name);
+    if (ret && !have)
+        want[(*n)++] = ret->name;
+    return want;
+}
