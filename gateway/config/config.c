@@ -346,6 +346,14 @@ static const gw_cfg_decl_t types_decls[] = {
      "Most rows of one table accepted in input."},
 };
 
+static const gw_cfg_decl_t rfc_decls[] = {
+    {"enabled", GW_CFG_BOOL, C(rfc_endpoint.enabled), "false", 0, 0, 0,
+     "Serve `POST /api/v1/rfc/{FUNCTION}`: the body is the parameter set, the answer every "
+     "returned parameter."},
+    {"destination", GW_CFG_STR, C(rfc_endpoint.destination), NULL, 0, 0, 0,
+     "Destination of the generic endpoint (default: the first one)."},
+};
+
 #define GROUP(p, arr, d)                                                                           \
     {                                                                                              \
         p, arr, GW_ARRAY_SIZE(arr), d                                                              \
@@ -370,8 +378,25 @@ static const gw_cfg_group_t g_types =
           "How ABAP values look in JSON (docs/types.md). A route may override any of them in its "
           "own `types` group.");
 
-static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log,  &g_limits, &g_types,
+static const gw_cfg_group_t g_rfc =
+    GROUP("rfc_endpoint", rfc_decls,
+          "The generic, opt-in endpoint for curl-based integration. `allow = [ \"STFC_*\", "
+          "\"RFC_PING\" ];` lists the functions it may call: exact names, or prefixes ending in "
+          "`*`. Off by default; nothing is callable unless listed.");
+
+static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log,  &g_limits, &g_types, &g_rfc,
                                                    &g_dest,   &g_auth, &g_tls,    &g_pool};
+
+int gw_config_rfc_allowed(const gw_config_t *c, const char *function)
+{
+    for (size_t i = 0; c->rfc_endpoint.enabled && i < c->rfc_endpoint.nallow; i++) {
+        const char *a = c->rfc_endpoint.allow[i];
+        size_t n = strlen(a);
+        if (n && a[n - 1] == '*' ? strncmp(a, function, n - 1) == 0 : strcmp(a, function) == 0)
+            return 1;
+    }
+    return 0;
+}
 
 int gw_config_load_types(gw_arena_t *arena, const config_setting_t *g, const gw_types_conf_t *base,
                          gw_types_conf_t *out, gw_cfg_errors_t *e)
@@ -511,8 +536,8 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
 }
 
 static const char *const dest_subgroups[] = {"auth", "tls", "pool", NULL};
-static const char *const top_known[] = {"listen",   "log",          "limits",
-                                        "mappings", "destinations", NULL};
+static const char *const top_known[] = {"listen",   "log",          "limits",       "types",
+                                        "mappings", "destinations", "rfc_endpoint", NULL};
 
 static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
 {
@@ -572,6 +597,26 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
         gw_cfg_error(e, config_lookup(&cfg, "log.level"),
                      "log.level must be error, warn, info or debug");
     load_mappings(c, config_lookup(&cfg, "mappings"), e);
+    static const char *const rfc_also[] = {"allow", NULL};
+    const config_setting_t *rs = config_lookup(&cfg, "rfc_endpoint");
+    gw_cfg_load_group(&c->arena, rs, &g_rfc, c, c->dir, rfc_also, e);
+    const config_setting_t *al = rs ? config_setting_get_member(rs, "allow") : NULL;
+    if (al && config_setting_type(al) != CONFIG_TYPE_ARRAY &&
+        config_setting_type(al) != CONFIG_TYPE_LIST)
+        gw_cfg_error(e, al, "rfc_endpoint.allow must be a list of function names");
+    else if (al) {
+        int n = config_setting_length(al);
+        c->rfc_endpoint.allow = gw_arena_calloc(&c->arena, (size_t)n + 1, sizeof(char *));
+        for (int i = 0; c->rfc_endpoint.allow && i < n; i++) {
+            const char *v = config_setting_get_string_elem(al, i);
+            if (v == NULL || !v[0])
+                gw_cfg_error(e, config_setting_get_elem(al, (unsigned)i),
+                             "rfc_endpoint.allow entries must be non-empty strings");
+            else
+                c->rfc_endpoint.allow[c->rfc_endpoint.nallow++] =
+                    gw_arena_strndup(&c->arena, v, strlen(v));
+        }
+    }
 
     const config_setting_t *ds = config_lookup(&cfg, "destinations");
     if (ds && config_setting_type(ds) != CONFIG_TYPE_LIST) {
@@ -601,6 +646,16 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
                     "this is insecure",
                     d->name);
         c->ndests++;
+    }
+    if (c->rfc_endpoint.enabled) {
+        if (c->rfc_endpoint.destination == NULL && c->ndests)
+            c->rfc_endpoint.destination = c->dests[0].name;
+        if (c->rfc_endpoint.destination && !gw_config_dest(c, c->rfc_endpoint.destination))
+            gw_cfg_error(e, config_lookup(&cfg, "rfc_endpoint.destination"),
+                         "rfc_endpoint.destination '%s' is not a destination",
+                         c->rfc_endpoint.destination);
+        if (c->rfc_endpoint.nallow == 0)
+            gw_cfg_error(e, rs, "rfc_endpoint is enabled but its allow list is empty");
     }
     if (e->count == before)
         ret = 0;

@@ -169,6 +169,12 @@ typedef struct {
         int max_errors;
     } limits;
     gw_types_conf_t types; /* global JSON mapping options; routes may override */
+    struct {
+        int enabled;
+        char *destination;
+        char **allow; /* exact names, or prefixes ending in '*' */
+        size_t nallow;
+    } rfc_endpoint; /* POST /api/v1/rfc/{FUNCTION} */
     char **mappings;       /* mapping files, resolved */
     size_t nmappings;
     gw_dest_conf_t *dests;
@@ -183,6 +189,9 @@ typedef struct {
 int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e);
 /** Frees a loaded configuration. NULL is fine. */
 void gw_config_free(gw_config_t *c);
+/** Returns 1 when the generic endpoint may call `function` (its allowlist). */
+int gw_config_rfc_allowed(const gw_config_t *c, const char *function);
+
 /** Finds a destination by name; NULL when there is none. */
 const gw_dest_conf_t *gw_config_dest(const gw_config_t *c, const char *name);
 /** Prints the reference of every gateway setting (docs/configuration.md). */

@@ -276,7 +276,9 @@ static enum MHD_Result job_problem(req_t *r)
         extra = json_object();
         json_object_set_new(extra, "rfc", rfc_error_json(&r->job.rfc));
     }
-    return problem(r, r->job.err, r->job.detail, extra, NULL, NULL);
+    /* FU_NOT_FOUND is the caller's mistake on the generic endpoint, ours on a mapped route. */
+    int status = r->generic && r->job.err == GW_EFUNCNOTFOUND ? 404 : 0;
+    return problem_status(r, r->job.err, status, r->job.detail, extra, NULL, NULL);
 }
 
 static int json_depth_ok(json_t *j, int left)
@@ -586,6 +588,46 @@ static enum MHD_Result on_readyz(req_t *r)
     return MHD_YES;
 }
 
+/*
+ * POST /api/v1/rfc/{FUNCTION}: the generic endpoint, for allowlisted
+ * functions only. Builds a one-off route; returns 1 to go on with it, or 0
+ * with the answer already queued in `*ret`.
+ */
+static int generic_route(req_t *r, const char *method, const char *name, enum MHD_Result *ret)
+{
+    const gw_config_t *cfg = r->h->deps.cfg;
+    size_t n = strlen(name);
+    int valid = n > 0 && n <= 30 && strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/") == n;
+    if (!cfg->rfc_endpoint.enabled || !valid || !gw_config_rfc_allowed(cfg, name)) {
+        char d[160];
+        snprintf(d, sizeof(d), "%s",
+                 !cfg->rfc_endpoint.enabled ? "the generic RFC endpoint is not enabled"
+                                            : "this function is not in rfc_endpoint.allow");
+        *ret = problem(r, GW_ENOROUTE, d, NULL, NULL, NULL);
+        return 0;
+    }
+    if (strcmp(method, "POST") != 0) {
+        *ret = problem(r, GW_EMETHOD, "the generic RFC endpoint takes POST", NULL,
+                       MHD_HTTP_HEADER_ALLOW, "POST");
+        return 0;
+    }
+    gw_route_t *rt = gw_arena_calloc(&r->arena, 1, sizeof(*rt));
+    if (rt == NULL) {
+        *ret = problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
+        return 0;
+    }
+    rt->method = "POST";
+    rt->path = (char *)(uintptr_t)r->url;
+    rt->destination = cfg->rfc_endpoint.destination;
+    rt->function = gw_arena_strndup(&r->arena, name, n);
+    rt->body = GW_ROUTE_BODY_PARAMS;
+    rt->opts = gw_route_codec_opts(&cfg->types);
+    rt->bapi_error_status = 422;
+    r->route = rt;
+    r->generic = 1;
+    return 1;
+}
+
 static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
 {
     gw_http_t *h = r->h;
@@ -600,8 +642,14 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         return on_functions(r, url + 18);
     int known = 0;
     char allow[64];
-    r->route = gw_route_match(h->deps.routes, gw_slice(method), gw_slice(url), &r->caps, &known,
-                              allow, sizeof(allow));
+    if (strncmp(url, "/api/v1/rfc/", 12) == 0) {
+        enum MHD_Result ret;
+        if (!generic_route(r, method, url + 12, &ret))
+            return ret;
+    } else {
+        r->route = gw_route_match(h->deps.routes, gw_slice(method), gw_slice(url), &r->caps, &known,
+                                  allow, sizeof(allow));
+    }
     if (r->route == NULL) {
         if (known) {
             char d[128];
