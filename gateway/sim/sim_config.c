@@ -31,7 +31,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { F_STR, F_INT, F_BOOL };
+enum { F_STR, F_INT, F_BOOL, F_FLOAT, F_STRLIST };
+
+/* F_STRLIST target: an array of strings `[ "a", "b" ]`. */
+typedef struct {
+    char **v;
+    size_t n;
+} strlist_t;
 
 typedef struct {
     const char *name;
@@ -39,7 +45,7 @@ typedef struct {
     int required;
     const char *def_str; /* F_STR default; NULL: none */
     int64_t def_int;     /* F_INT/F_BOOL default */
-    int64_t min, max;    /* F_INT range; F_STR length range */
+    int64_t min, max;    /* F_INT/F_FLOAT range; F_STR length range; F_STRLIST count range */
     size_t off;          /* offset in the target struct */
     const char *doc;
 } field_t;
@@ -75,6 +81,42 @@ static const field_t tls_fields[] = {
 static const field_t limits_fields[] = {
     {"max_message", F_INT, 0, NULL, 16 * 1024 * 1024, 1024, INT32_MAX, C(max_message),
      "Largest WebSocket message accepted or sent, in bytes."},
+    {"max_sessions", F_INT, 0, NULL, 1000, 0, 1000000, C(max_sessions),
+     "Conversation limit: concurrent sessions; beyond it upgrades get HTTP 503 (0: unlimited)."},
+};
+static const field_t server_fields[] = {
+    {"workers", F_INT, 0, NULL, 4, 1, 64, C(workers),
+     "Worker threads that run RFMs and password checks, off the network thread."},
+};
+static const field_t security_fields[] = {
+    {"max_failed_logons", F_INT, 0, NULL, 5, 0, 1000, C(max_failed_logons),
+     "Consecutive failed password logons that lock a user until restart (0: never lock)."},
+};
+static const field_t data_fields[] = {
+    {"sbook_rows", F_INT, 0, NULL, 10000, 0, 100000000, C(sbook_rows),
+     "Rows of the simulated flight bookings table SBOOK."},
+};
+static const field_t admin_fields[] = {
+    {"address", F_STR, 0, "127.0.0.1", 0, 1, 255, C(admin_address),
+     "Loopback address of the admin HTTP endpoint (faults, stats)."},
+    {"port", F_INT, 0, NULL, 0, 0, 65535, C(admin_port),
+     "Port of the admin endpoint; 0: disabled (--admin-port overrides)."},
+};
+static const field_t fault_fields[] = {
+    {"latency_ms", F_INT, 0, NULL, 0, 0, 3600000, C(fault_latency_ms),
+     "Delay added to every CALL reply, in milliseconds."},
+    {"drop_probability", F_FLOAT, 0, NULL, 0, 0, 1, C(fault_drop_probability),
+     "Probability (0..1) that a CALL drops the connection instead of replying."},
+    {"garbage_reply", F_BOOL, 0, NULL, 0, 0, 1, C(fault_garbage_reply),
+     "Answer CALLs with a frame that is not a protocol message."},
+    {"truncate_reply", F_BOOL, 0, NULL, 0, 0, 1, C(fault_truncate_reply),
+     "Answer CALLs with the first half of the reply."},
+    {"refuse_connections", F_BOOL, 0, NULL, 0, 0, 1, C(fault_refuse_connections),
+     "Reset new TCP connections at once."},
+    {"black_hole", F_BOOL, 0, NULL, 0, 0, 1, C(fault_black_hole),
+     "Accept new TCP connections and never answer them."},
+    {"seed", F_INT, 0, NULL, 1, 0, INT64_MAX, C(fault_seed),
+     "Seed of the deterministic random numbers behind drop_probability."},
 };
 
 #define H(f) offsetof(sim_host_t, f)
@@ -114,7 +156,62 @@ static const field_t cert_fields[] = {
     {"user", F_STR, 1, NULL, 0, 1, 12, K(user), "User the certificate logs on as."},
 };
 
-enum { S_SYSTEM, S_LISTEN, S_TLS, S_LIMITS, S_HOSTS, S_USERS, S_CERTS, S_COUNT };
+typedef struct {
+    char *id;
+    char *description;
+    strlist_t rfms;
+} scenario_in_t;
+#define SC(f) offsetof(scenario_in_t, f)
+static const field_t scenario_fields[] = {
+    {"id", F_STR, 1, NULL, 0, 1, 40, SC(id), "Scenario ID, e.g. \"Z_RFMGW_DEMO\"."},
+    {"description", F_STR, 0, NULL, 0, 0, 255, SC(description), "What it is for."},
+    {"rfms", F_STRLIST, 1, NULL, 0, 0, 100000, SC(rfms),
+     "Every RFM callable inbound: exact names, or a prefix followed by '*'."},
+};
+
+typedef struct {
+    char *id;
+    strlist_t users;
+} system_in_t;
+#define SY(f) offsetof(system_in_t, f)
+static const field_t commsys_fields[] = {
+    {"id", F_STR, 1, NULL, 0, 1, 40, SY(id), "Communication system ID."},
+    {"users", F_STRLIST, 1, NULL, 0, 0, 100000, SY(users),
+     "Its communication users for inbound calls (names from `users`)."},
+};
+
+typedef struct {
+    char *scenario;
+    char *system;
+    strlist_t auth_methods;
+} arrangement_in_t;
+#define AR(f) offsetof(arrangement_in_t, f)
+static const field_t arrangement_fields[] = {
+    {"scenario", F_STR, 1, NULL, 0, 1, 40, AR(scenario), "Scenario ID."},
+    {"system", F_STR, 1, NULL, 0, 1, 40, AR(system), "Communication system ID."},
+    {"auth_methods", F_STRLIST, 0, NULL, 0, 1, 2, AR(auth_methods),
+     "Inbound authentication methods allowed: \"password\", \"certificate\" (default both)."},
+};
+
+enum {
+    S_SYSTEM,
+    S_LISTEN,
+    S_TLS,
+    S_LIMITS,
+    S_SERVER,
+    S_SECURITY,
+    S_DATA,
+    S_ADMIN,
+    S_FAULTS,
+    S_HOSTS,
+    S_USERS,
+    S_CERTS,
+    S_SCENARIOS,
+    S_SYSTEMS,
+    S_ARRANGEMENTS,
+    S_COUNT
+};
+#define S_LAST_GROUP S_FAULTS
 static const section_t sections[S_COUNT] = {
     [S_SYSTEM] = {"system", 0, system_fields, GW_ARRAY_SIZE(system_fields), 0,
                   "The simulated system."},
@@ -122,12 +219,29 @@ static const section_t sections[S_COUNT] = {
                   "Where the WebSocket endpoint listens."},
     [S_TLS] = {"tls", 0, tls_fields, GW_ARRAY_SIZE(tls_fields), 0, "TLS 1.2+ server settings."},
     [S_LIMITS] = {"limits", 0, limits_fields, GW_ARRAY_SIZE(limits_fields), 0, "Limits."},
+    [S_SERVER] = {"server", 0, server_fields, GW_ARRAY_SIZE(server_fields), 0, "Threads."},
+    [S_SECURITY] = {"security", 0, security_fields, GW_ARRAY_SIZE(security_fields), 0,
+                    "Logon security."},
+    [S_DATA] = {"data", 0, data_fields, GW_ARRAY_SIZE(data_fields), 0, "Simulated data."},
+    [S_ADMIN] = {"admin", 0, admin_fields, GW_ARRAY_SIZE(admin_fields), 0,
+                 "Admin HTTP endpoint (loopback only)."},
+    [S_FAULTS] = {"faults", 0, fault_fields, GW_ARRAY_SIZE(fault_fields), 0,
+                  "Faults at start-up (all off by default); see also the admin endpoint."},
     [S_HOSTS] = {"hosts", 1, host_fields, GW_ARRAY_SIZE(host_fields), sizeof(sim_host_t),
                  "Tenant host names; the Host header picks the client."},
     [S_USERS] = {"users", 1, user_fields, GW_ARRAY_SIZE(user_fields), sizeof(user_in_t),
                  "Users of the simulated system."},
     [S_CERTS] = {"certificates", 1, cert_fields, GW_ARRAY_SIZE(cert_fields), sizeof(cert_in_t),
                  "Client certificate → user mappings."},
+    [S_SCENARIOS] = {"scenarios", 1, scenario_fields, GW_ARRAY_SIZE(scenario_fields),
+                     sizeof(scenario_in_t),
+                     "Communication scenarios: the RFMs callable inbound. Absent: open mode "
+                     "(every RFM, every method)."},
+    [S_SYSTEMS] = {"systems", 1, commsys_fields, GW_ARRAY_SIZE(commsys_fields), sizeof(system_in_t),
+                   "Communication systems and their communication users."},
+    [S_ARRANGEMENTS] = {"arrangements", 1, arrangement_fields, GW_ARRAY_SIZE(arrangement_fields),
+                        sizeof(arrangement_in_t),
+                        "Communication arrangements: scenario + system + allowed logon methods."},
 };
 
 typedef struct {
@@ -159,7 +273,18 @@ __attribute__((format(printf, 3, 4))) static int fail(loader_t *l, const config_
 
 static const char *type_word(int t)
 {
-    return t == F_STR ? "a string" : t == F_INT ? "an integer" : "a boolean (true/false)";
+    switch (t) {
+    case F_STR:
+        return "a string";
+    case F_INT:
+        return "an integer";
+    case F_FLOAT:
+        return "a number";
+    case F_STRLIST:
+        return "an array of strings [ \"...\", ... ]";
+    default:
+        return "a boolean (true/false)";
+    }
 }
 
 /* Stores one setting into `base` after checking its type and range. */
@@ -195,6 +320,44 @@ static int load_field(loader_t *l, const config_setting_t *s, const field_t *f, 
             return fail(l, s, "%s.%s: %lld is out of range %lld..%lld", where, f->name,
                         (long long)v, (long long)f->min, (long long)f->max);
         memcpy(dst, &v, sizeof(v));
+        return 0;
+    }
+    case F_FLOAT: {
+        double v;
+        if (t == CONFIG_TYPE_FLOAT)
+            v = config_setting_get_float(s);
+        else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+            v = (double)config_setting_get_int64(s);
+        else
+            return fail(l, s, "%s.%s: expected %s", where, f->name, type_word(f->type));
+        if (!(v >= (double)f->min && v <= (double)f->max))
+            return fail(l, s, "%s.%s: %g is out of range %lld..%lld", where, f->name, v,
+                        (long long)f->min, (long long)f->max);
+        memcpy(dst, &v, sizeof(v));
+        return 0;
+    }
+    case F_STRLIST: {
+        if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST))
+            return fail(l, s, "%s.%s: expected %s", where, f->name, type_word(f->type));
+        int n = config_setting_length(s);
+        if (n < f->min || n > f->max)
+            return fail(l, s, "%s.%s: needs %lld to %lld entries", where, f->name,
+                        (long long)f->min, (long long)f->max);
+        strlist_t sl = {gw_arena_calloc(&l->cfg->arena, n ? (size_t)n : 1, sizeof(char *)),
+                        (size_t)n};
+        if (sl.v == NULL)
+            return fail(l, s, "out of memory");
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            const char *v =
+                config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+            if (v == NULL || *v == '\0' || strlen(v) > 255)
+                return fail(l, e, "%s.%s[%d]: expected a string of 1 to 255 characters", where,
+                            f->name, i);
+            if ((sl.v[i] = gw_arena_strndup(&l->cfg->arena, v, strlen(v))) == NULL)
+                return fail(l, s, "out of memory");
+        }
+        memcpy(dst, &sl, sizeof(sl));
         return 0;
     }
     default: {
@@ -235,7 +398,13 @@ static int load_group(loader_t *l, const config_setting_t *g, const field_t *fie
         if (f->required)
             return fail(l, g, "%s: missing required setting '%s'", where, f->name);
         char *dst = (char *)base + f->off;
-        if (f->type == F_STR) {
+        if (f->type == F_FLOAT) {
+            double d = (double)f->def_int;
+            memcpy(dst, &d, sizeof(d));
+        } else if (f->type == F_STRLIST) {
+            strlist_t sl = {NULL, 0};
+            memcpy(dst, &sl, sizeof(sl));
+        } else if (f->type == F_STR) {
             char *c = f->def_str ? gw_arena_strndup(&l->cfg->arena, f->def_str, strlen(f->def_str))
                                  : NULL;
             if (f->def_str && c == NULL)
@@ -459,6 +628,180 @@ static int check_hosts(loader_t *l, const config_setting_t *list)
     return 0;
 }
 
+static int is_rfm_char(int c)
+{
+    return isdigit(c) || isupper(c) || c == '_' || c == '/';
+}
+
+static int is_id_char(int c)
+{
+    return isdigit(c) || isupper(c) || c == '_';
+}
+
+static const config_setting_t *strlist_elem(const config_setting_t *list, size_t i,
+                                            const char *name, size_t j)
+{
+    const config_setting_t *m = elem_member(list, i, name);
+    const config_setting_t *e =
+        m && config_setting_is_aggregate(m) ? config_setting_get_elem(m, (unsigned)j) : NULL;
+    return e ? e : m;
+}
+
+static const sim_user_t *user_named(const sim_config_t *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nusers; i++)
+        if (strcmp(cfg->users[i].name, name) == 0)
+            return &cfg->users[i];
+    return NULL;
+}
+
+/* Communication management: scenarios, systems, arrangements, resolved per user. */
+static int check_comm(loader_t *l, const config_setting_t *const found[S_COUNT], scenario_in_t *sc,
+                      size_t nsc, system_in_t *sy, size_t nsy, arrangement_in_t *ar, size_t nar)
+{
+    sim_config_t *cfg = l->cfg;
+    const config_setting_t *lsc = found[S_SCENARIOS], *lsy = found[S_SYSTEMS],
+                           *lar = found[S_ARRANGEMENTS];
+
+    if (lsc == NULL) {
+        if (lsy || lar)
+            return fail(l, lsy ? lsy : lar, "%s: given without 'scenarios'",
+                        lsy ? "systems" : "arrangements");
+        cfg->open_mode = 1;
+        for (size_t i = 0; i < cfg->nusers; i++)
+            cfg->users[i].methods = SIM_AUTH_PASSWORD | SIM_AUTH_CERTIFICATE;
+        return 0;
+    }
+    cfg->scenarios = gw_arena_calloc(&cfg->arena, nsc ? nsc : 1, sizeof(sim_scenario_t));
+    cfg->systems = gw_arena_calloc(&cfg->arena, nsy ? nsy : 1, sizeof(sim_system_t));
+    cfg->arrangements = gw_arena_calloc(&cfg->arena, nar ? nar : 1, sizeof(sim_arrangement_t));
+    if (!cfg->scenarios || !cfg->systems || !cfg->arrangements)
+        return fail(l, lsc, "out of memory");
+
+    for (size_t i = 0; i < nsc; i++) {
+        if (!all(sc[i].id, is_id_char))
+            return fail(l, elem_member(lsc, i, "id"),
+                        "scenarios[%zu].id: '%s' must be upper case letters, digits and _", i,
+                        sc[i].id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(sc[j].id, sc[i].id) == 0)
+                return fail(l, elem_member(lsc, i, "id"), "scenarios[%zu].id: duplicate '%s'", i,
+                            sc[i].id);
+        for (size_t j = 0; j < sc[i].rfms.n; j++) {
+            char *r = sc[i].rfms.v[j];
+            size_t n = strlen(r);
+            int pattern = r[n - 1] == '*';
+            char *name = gw_arena_strndup(&cfg->arena, r, pattern ? n - 1 : n);
+            if (name == NULL)
+                return fail(l, lsc, "out of memory");
+            if (!all(name, is_rfm_char) || (!pattern && n > 30))
+                return fail(l, strlist_elem(lsc, i, "rfms", j),
+                            "scenarios[%zu].rfms[%zu]: '%s' is not an RFM name (upper case, "
+                            "digits, _ and /; a trailing '*' matches a prefix)",
+                            i, j, r);
+            if (!pattern && sim_rfm_find(gw_slice(name)) == NULL)
+                return fail(l, strlist_elem(lsc, i, "rfms", j),
+                            "scenarios[%zu].rfms[%zu]: no function module '%s' in the simulator "
+                            "(see docs/abapsim-rfms.md)",
+                            i, j, r);
+        }
+        cfg->scenarios[i] =
+            (sim_scenario_t){sc[i].id, sc[i].description, sc[i].rfms.v, sc[i].rfms.n};
+    }
+    cfg->nscenarios = nsc;
+
+    for (size_t i = 0; i < nsy; i++) {
+        if (!all(sy[i].id, is_id_char))
+            return fail(l, elem_member(lsy, i, "id"),
+                        "systems[%zu].id: '%s' must be upper case letters, digits and _", i,
+                        sy[i].id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(sy[j].id, sy[i].id) == 0)
+                return fail(l, elem_member(lsy, i, "id"), "systems[%zu].id: duplicate '%s'", i,
+                            sy[i].id);
+        for (size_t j = 0; j < sy[i].users.n; j++) {
+            if (user_named(cfg, sy[i].users.v[j]) == NULL)
+                return fail(l, strlist_elem(lsy, i, "users", j),
+                            "systems[%zu].users[%zu]: no user '%s' in 'users'", i, j,
+                            sy[i].users.v[j]);
+            for (size_t k = 0; k < j; k++)
+                if (strcmp(sy[i].users.v[k], sy[i].users.v[j]) == 0)
+                    return fail(l, strlist_elem(lsy, i, "users", j),
+                                "systems[%zu].users[%zu]: duplicate '%s'", i, j, sy[i].users.v[j]);
+        }
+        cfg->systems[i] = (sim_system_t){sy[i].id, sy[i].users.v, sy[i].users.n};
+    }
+    cfg->nsystems = nsy;
+
+    for (size_t i = 0; i < nar; i++) {
+        sim_arrangement_t *a = &cfg->arrangements[i];
+        for (size_t j = 0; j < nsc; j++)
+            if (strcmp(cfg->scenarios[j].id, ar[i].scenario) == 0)
+                a->scenario = &cfg->scenarios[j];
+        if (a->scenario == NULL)
+            return fail(l, elem_member(lar, i, "scenario"),
+                        "arrangements[%zu].scenario: no scenario '%s' in 'scenarios'", i,
+                        ar[i].scenario);
+        for (size_t j = 0; j < nsy; j++)
+            if (strcmp(cfg->systems[j].id, ar[i].system) == 0)
+                a->system = &cfg->systems[j];
+        if (a->system == NULL)
+            return fail(l, elem_member(lar, i, "system"),
+                        "arrangements[%zu].system: no system '%s' in 'systems'", i, ar[i].system);
+        for (size_t j = 0; j < i; j++)
+            if (cfg->arrangements[j].scenario == a->scenario &&
+                cfg->arrangements[j].system == a->system)
+                return fail(l, elem_member(lar, i, "scenario"),
+                            "arrangements[%zu]: scenario '%s' is already arranged with system "
+                            "'%s'",
+                            i, ar[i].scenario, ar[i].system);
+        if (ar[i].auth_methods.n == 0)
+            a->methods = SIM_AUTH_PASSWORD | SIM_AUTH_CERTIFICATE;
+        for (size_t j = 0; j < ar[i].auth_methods.n; j++) {
+            const char *m = ar[i].auth_methods.v[j];
+            if (strcmp(m, "password") == 0)
+                a->methods |= SIM_AUTH_PASSWORD;
+            else if (strcmp(m, "certificate") == 0)
+                a->methods |= SIM_AUTH_CERTIFICATE;
+            else
+                return fail(l, strlist_elem(lar, i, "auth_methods", j),
+                            "arrangements[%zu].auth_methods[%zu]: '%s' is not \"password\" or "
+                            "\"certificate\"",
+                            i, j, m);
+        }
+    }
+    cfg->narrangements = nar;
+
+    /* user → systems listing it → their arrangements → methods and scenarios */
+    for (size_t u = 0; u < cfg->nusers; u++) {
+        sim_user_t *user = &cfg->users[u];
+        user->scenarios = gw_arena_calloc(&cfg->arena, nar ? nar : 1, sizeof(*user->scenarios));
+        if (user->scenarios == NULL)
+            return fail(l, lar, "out of memory");
+        for (size_t i = 0; i < nar; i++) {
+            const sim_arrangement_t *a = &cfg->arrangements[i];
+            int member = 0;
+            for (size_t j = 0; j < a->system->nusers; j++)
+                member |= strcmp(a->system->users[j], user->name) == 0;
+            if (!member)
+                continue;
+            user->methods |= a->methods;
+            size_t k;
+            for (k = 0; k < user->nscenarios; k++)
+                if (user->scenarios[k] == a->scenario)
+                    break;
+            if (k == user->nscenarios)
+                user->scenarios[user->nscenarios++] = a->scenario;
+        }
+    }
+    return 0;
+}
+
+static int is_loopback(const char *a)
+{
+    return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0 || strcmp(a, "localhost") == 0;
+}
+
 static int load(loader_t *l, config_t *c)
 {
     sim_config_t *cfg = l->cfg;
@@ -466,7 +809,10 @@ static int load(loader_t *l, config_t *c)
     const config_setting_t *found[S_COUNT] = {0};
     user_in_t *users = NULL;
     cert_in_t *certs = NULL;
-    size_t nusers = 0, ncerts = 0;
+    scenario_in_t *scen = NULL;
+    system_in_t *systems = NULL;
+    arrangement_in_t *arrs = NULL;
+    size_t nusers = 0, ncerts = 0, nscen = 0, nsystems = 0, narrs = 0;
     int ret;
 
     for (int i = 0; i < config_setting_length(root); i++) {
@@ -480,7 +826,7 @@ static int load(loader_t *l, config_t *c)
             return fail(l, s, "unknown setting '%s'", name ? name : "?");
         found[k] = s;
     }
-    for (size_t k = S_SYSTEM; k <= S_LIMITS; k++) {
+    for (size_t k = S_SYSTEM; k <= S_LAST_GROUP; k++) {
         const section_t *sec = &sections[k];
         if (k == S_TLS && found[k] == NULL)
             return fail(l, NULL, "missing required group 'tls'");
@@ -503,6 +849,22 @@ static int load(loader_t *l, config_t *c)
         if ((ret = load_list(l, found[S_CERTS], &sections[S_CERTS], &arr, &ncerts)) != 0)
             return ret;
         certs = arr;
+    }
+    if (found[S_SCENARIOS]) {
+        if ((ret = load_list(l, found[S_SCENARIOS], &sections[S_SCENARIOS], &arr, &nscen)) != 0)
+            return ret;
+        scen = arr;
+    }
+    if (found[S_SYSTEMS]) {
+        if ((ret = load_list(l, found[S_SYSTEMS], &sections[S_SYSTEMS], &arr, &nsystems)) != 0)
+            return ret;
+        systems = arr;
+    }
+    if (found[S_ARRANGEMENTS]) {
+        if ((ret = load_list(l, found[S_ARRANGEMENTS], &sections[S_ARRANGEMENTS], &arr, &narrs)) !=
+            0)
+            return ret;
+        arrs = arr;
     }
 
     /* cross-checks the tables cannot express */
@@ -533,6 +895,12 @@ static int load(loader_t *l, config_t *c)
         return ret;
     if ((ret = check_certs(l, found[S_CERTS], certs, ncerts)) != 0)
         return ret;
+    if ((ret = check_comm(l, found, scen, nscen, systems, nsystems, arrs, narrs)) != 0)
+        return ret;
+    if (!is_loopback(cfg->admin_address))
+        return fail(l, found[S_ADMIN] ? child(found[S_ADMIN], "address") : NULL,
+                    "admin.address: '%s' must be a loopback address (127.x.x.x or ::1)",
+                    cfg->admin_address);
     return 0;
 }
 
@@ -588,6 +956,25 @@ void sim_config_free(sim_config_t *cfg)
     memset(cfg, 0, sizeof(*cfg));
 }
 
+int sim_comm_pattern_match(const char *pattern, gw_slice_t name)
+{
+    size_t n = strlen(pattern);
+    if (n > 0 && pattern[n - 1] == '*')
+        return name.len >= n - 1 && memcmp(name.ptr, pattern, n - 1) == 0;
+    return gw_slice_eq_str(name, pattern);
+}
+
+int sim_comm_allows(const sim_config_t *cfg, const sim_user_t *u, gw_slice_t name)
+{
+    if (cfg->open_mode)
+        return 1;
+    for (size_t i = 0; u && i < u->nscenarios; i++)
+        for (size_t j = 0; j < u->scenarios[i]->nrfms; j++)
+            if (sim_comm_pattern_match(u->scenarios[i]->rfms[j], name))
+                return 1;
+    return 0;
+}
+
 const sim_host_t *sim_config_find_host(const sim_config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->nhosts; i++)
@@ -603,15 +990,17 @@ void sim_config_reference(FILE *out)
         fprintf(out, "%s%s — %s\n", sec->name, sec->is_list ? " = ( { ... }, ... )" : "", sec->doc);
         for (size_t i = 0; i < sec->nfields; i++) {
             const field_t *f = &sec->fields[i];
-            fprintf(out, "  %s.%s (%s", sec->name, f->name,
-                    f->type == F_STR   ? "string"
-                    : f->type == F_INT ? "integer"
-                                       : "boolean");
+            static const char *const tn[] = {"string", "integer", "boolean", "number",
+                                             "array of strings"};
+            fprintf(out, "  %s.%s (%s", sec->name, f->name, tn[f->type]);
             if (f->required)
                 fprintf(out, ", required");
             else if (f->type == F_STR && f->def_str)
                 fprintf(out, ", default \"%s\"", f->def_str);
             else if (f->type == F_INT)
+                fprintf(out, ", %lld..%lld, default %lld", (long long)f->min, (long long)f->max,
+                        (long long)f->def_int);
+            else if (f->type == F_FLOAT)
                 fprintf(out, ", %lld..%lld, default %lld", (long long)f->min, (long long)f->max,
                         (long long)f->def_int);
             else if (f->type == F_BOOL)

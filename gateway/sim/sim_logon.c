@@ -12,6 +12,13 @@
  *      an alias user, without it a technical user (as SM59's "Alias User");
  *   3. otherwise the logon fails.
  *
+ * Then the user must not be locked, and the method used (password — alias
+ * included — or certificate) must be allowed by a communication arrangement
+ * of a communication system the user belongs to (sim_config.c resolves that
+ * into sim_user_t.methods). Only then is the password checked, so a refused
+ * method never counts as a failed password. The run-time lock after too many
+ * failed passwords (sim_lockout_*) is applied by the caller on the verdict.
+ *
  * The caller sends one generic message for every failure; the real reason
  * goes to `why` for the simulator's log and never contains the password.
  */
@@ -23,6 +30,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -107,8 +115,26 @@ static int cert_logon(const sim_config_t *cfg, const sim_logon_req_t *req, const
     return GW_ELOGON;
 }
 
+static int method_allowed(const sim_user_t *u, unsigned method, char *why, size_t whylen)
+{
+    if (u->locked) {
+        snprintf(why, whylen, "user %s is locked", u->name);
+        return 0;
+    }
+    if (u->methods & method)
+        return 1;
+    if (u->methods == 0)
+        snprintf(why, whylen,
+                 "user %s is in no communication system with a communication arrangement", u->name);
+    else
+        snprintf(why, whylen,
+                 "logon method %s is not allowed for user %s by any communication arrangement",
+                 method == SIM_AUTH_PASSWORD ? "password" : "certificate", u->name);
+    return 0;
+}
+
 static int basic_logon(const sim_config_t *cfg, const sim_logon_req_t *req, int alias,
-                       const sim_user_t **user, char *why, size_t whylen)
+                       const sim_user_t **user, int *bad_password, char *why, size_t whylen)
 {
     const char *a = req->authorization;
     unsigned char dec[512];
@@ -164,17 +190,19 @@ static int basic_logon(const sim_config_t *cfg, const sim_logon_req_t *req, int 
             snprintf(why, whylen, "unknown %s '%s'", alias ? "alias user" : "user", shown);
         goto cleanup;
     }
+    *user = u; /* identified, even if the logon fails below */
+    if (!method_allowed(u, SIM_AUTH_PASSWORD, why, whylen))
+        goto cleanup;
     if (!u->has_password) {
         snprintf(why, whylen, "user %s has no password (certificate logon only)", u->name);
         goto cleanup;
     }
     ret = sim_password_verify(&u->password, pw, pwlen);
-    if (ret == GW_ELOGON)
+    if (ret == GW_ELOGON) {
         snprintf(why, whylen, "wrong password for user %s", u->name);
-    else if (ret != 0)
+        *bad_password = 1;
+    } else if (ret != 0)
         snprintf(why, whylen, "password check failed: %s", gw_strerror(ret));
-    else
-        *user = u;
 
 cleanup:
     OPENSSL_cleanse(dec, sizeof(dec));
@@ -192,6 +220,7 @@ int sim_logon(const sim_config_t *cfg, const sim_logon_req_t *req, sim_logon_t *
     int ret;
 
     memset(out, 0, sizeof(*out));
+    out->user_index = -1;
     snprintf(why, whylen, "unknown reason");
     if (sim_host_strip_port(req->host, hostname, sizeof(hostname)) != 0 ||
         (host = sim_config_find_host(cfg, hostname)) == NULL) {
@@ -217,24 +246,67 @@ int sim_logon(const sim_config_t *cfg, const sim_logon_req_t *req, sim_logon_t *
 
     if (req->has_cert) {
         ret = cert_logon(cfg, req, &user, why, whylen);
+        if (ret == 0 && !method_allowed(user, SIM_AUTH_CERTIFICATE, why, whylen))
+            ret = GW_ELOGON;
         out->method = "certificate";
     } else if (req->authorization && *req->authorization) {
-        ret = basic_logon(cfg, req, alias, &user, why, whylen);
+        ret = basic_logon(cfg, req, alias, &user, &out->bad_password, why, whylen);
         out->method = alias ? "alias" : "password";
     } else {
         snprintf(why, whylen, "no client certificate and no Authorization header");
         ret = GW_ELOGON;
     }
+    if (user)
+        out->user_index = (int)(user - cfg->users);
     if (ret != 0)
         return GW_ELOGON;
-    if (user->locked) {
-        snprintf(why, whylen, "user %s is locked", user->name);
-        return GW_ELOGON;
-    }
     snprintf(out->client, sizeof(out->client), "%s", client);
     snprintf(out->user, sizeof(out->user), "%s", user->name);
     snprintf(out->host, sizeof(out->host), "%s", host->name);
     out->language[0] = lang;
     why[0] = '\0';
     return 0;
+}
+
+int sim_lockout_init(sim_lockout_t *lo, size_t nusers, uint32_t max_failed)
+{
+    memset(lo, 0, sizeof(*lo));
+    lo->max_failed = max_failed;
+    lo->nusers = nusers;
+    lo->failed = calloc(nusers ? nusers : 1, sizeof(*lo->failed));
+    lo->locked = calloc(nusers ? nusers : 1, sizeof(*lo->locked));
+    if (lo->failed == NULL || lo->locked == NULL) {
+        sim_lockout_free(lo);
+        return GW_ENOMEM;
+    }
+    return 0;
+}
+
+void sim_lockout_free(sim_lockout_t *lo)
+{
+    free(lo->failed);
+    free(lo->locked);
+    memset(lo, 0, sizeof(*lo));
+}
+
+int sim_lockout_apply(sim_lockout_t *lo, int ret, const sim_logon_t *out, char *why, size_t whylen,
+                      int *just_locked)
+{
+    *just_locked = 0;
+    if (out->user_index < 0 || (size_t)out->user_index >= lo->nusers)
+        return ret == 0 ? 0 : GW_ELOGON;
+    size_t u = (size_t)out->user_index;
+    if (lo->locked[u]) {
+        snprintf(why, whylen, "user locked (too many failed logons)");
+        return GW_ELOGON;
+    }
+    if (ret == 0) {
+        lo->failed[u] = 0;
+        return 0;
+    }
+    if (out->bad_password && lo->max_failed > 0 && ++lo->failed[u] >= lo->max_failed) {
+        lo->locked[u] = 1;
+        *just_locked = 1;
+    }
+    return GW_ELOGON;
 }

@@ -2,7 +2,8 @@
  * sim_main: the abapsim command line.
  *
  * Parses options, loads the configuration (exit 2 on any config error, with
- * file:line), and runs the server until SIGINT/SIGTERM. --hash-password is a
+ * file:line), and runs the server until SIGINT/SIGTERM (exit 0 once every
+ * thread is joined). --hash-password is a
  * separate mode that turns a password read from stdin into the hash line
  * the configuration stores, so no password ever sits in the file or on a
  * command line.
@@ -23,30 +24,37 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: abapsim [-c FILE] [--port N] [--ready-file FILE] [--log-level LEVEL]\n"
-            "       abapsim --hash-password [--iterations N]   (password on stdin)\n"
-            "       abapsim --config-reference | --help | --version\n"
-            "\n"
-            "Simulates the cloud ABAP environment's WebSocket RFC endpoint "
-            "(protocol " GW_WIRE_SUBPROTOCOL ").\n"
-            "\n"
-            "  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ")\n"
-            "  -p, --port N           listen on port N instead of listen.port (0: any free port)\n"
-            "  -r, --ready-file FILE  once listening, write the port number to FILE\n"
-            "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
-            "      --hash-password    read a password line from stdin, print its hash\n"
-            "      --iterations N     PBKDF2 iterations for --hash-password (default %u)\n"
-            "      --config-reference print every configuration setting\n"
-            "  -h, --help             this text\n"
-            "  -V, --version          the version\n",
-            SIM_PW_DEFAULT_ITERATIONS);
+    fprintf(
+        out,
+        "usage: abapsim [-c FILE] [--port N] [--ready-file FILE] [--log-level LEVEL]\n"
+        "               [--admin-port N] [--admin-ready-file FILE]\n"
+        "       abapsim --hash-password [--iterations N]   (password on stdin)\n"
+        "       abapsim --config-reference | --help | --version\n"
+        "\n"
+        "Simulates the cloud ABAP environment's WebSocket RFC endpoint "
+        "(protocol " GW_WIRE_SUBPROTOCOL ").\n"
+        "\n"
+        "  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ")\n"
+        "  -p, --port N           listen on port N instead of listen.port (0: any free port)\n"
+        "  -r, --ready-file FILE  once listening, write the port number to FILE\n"
+        "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+        "      --admin-port N     serve the admin endpoint (faults, stats) on port N of\n"
+        "                         admin.address (0: any free port); overrides admin.port\n"
+        "      --admin-ready-file FILE  once the admin endpoint listens, write its port to FILE\n"
+        "      --hash-password    read a password line from stdin, print its hash\n"
+        "      --iterations N     PBKDF2 iterations for --hash-password (default %u)\n"
+        "      --config-reference print every configuration setting\n"
+        "  -h, --help             this text\n"
+        "  -V, --version          the version\n",
+        SIM_PW_DEFAULT_ITERATIONS);
 }
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    sim_server_stop();
+    if (sig == SIGHUP)
+        sim_server_reload_faults();
+    else
+        sim_server_stop();
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -94,7 +102,7 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-    enum { O_HASH = 256, O_ITER, O_REF };
+    enum { O_HASH = 256, O_ITER, O_REF, O_ADMIN_PORT, O_ADMIN_READY };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"port", required_argument, NULL, 'p'},
@@ -103,12 +111,14 @@ int main(int argc, char **argv)
         {"hash-password", no_argument, NULL, O_HASH},
         {"iterations", required_argument, NULL, O_ITER},
         {"config-reference", no_argument, NULL, O_REF},
+        {"admin-port", required_argument, NULL, O_ADMIN_PORT},
+        {"admin-ready-file", required_argument, NULL, O_ADMIN_READY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config = DEFAULT_CONFIG;
-    sim_run_opts_t opts = {-1, NULL};
+    sim_run_opts_t opts = {-1, NULL, -1, NULL};
     int hash = 0, c;
     unsigned long iterations = SIM_PW_DEFAULT_ITERATIONS, v;
 
@@ -127,6 +137,16 @@ int main(int argc, char **argv)
             break;
         case 'r':
             opts.ready_file = optarg;
+            break;
+        case O_ADMIN_PORT:
+            if (parse_uint(optarg, 65535, &v) != 0) {
+                fprintf(stderr, "abapsim: --admin-port: expected 0..65535, got '%s'\n", optarg);
+                return 2;
+            }
+            opts.admin_port = (int)v;
+            break;
+        case O_ADMIN_READY:
+            opts.admin_ready_file = optarg;
             break;
         case 'l': {
             int level = gw_log_parse_level(optarg);
@@ -182,6 +202,7 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* re-read the faults group */
     signal(SIGPIPE, SIG_IGN);
 
     int ret = sim_server_run(&cfg, &opts);

@@ -1,35 +1,46 @@
 /*
  * sim_server: abapsim's libwebsockets server.
  *
- * One lws context, one vhost, one service thread. Two protocols:
+ * One lws context, one vhost, one service thread that owns every session.
+ * The vhost does not listen itself: sim_listen.c accepts TCP connections on
+ * its own thread (so connection faults act on the real port) and hands
+ * them over through a queue; this thread adopts them (TLS included). Two
+ * protocols:
  *
  *   protocols[0] "http": every connection starts here. It answers plain
  *   HTTP with 404 and vets WebSocket upgrades (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
- *   before they happen, so a wrong path, a missing subprotocol or an unknown
- *   host gets a real HTTP 4xx and never a WebSocket. It also receives the
- *   OpenSSL client certificate verification callback (lws sends that to
- *   protocols[0]); without our handling mutual TLS would be fail-open.
+ *   before they happen, so a wrong path, a missing subprotocol, an unknown
+ *   host or the conversation limit gets a real HTTP 4xx/5xx and never a
+ *   WebSocket. It also receives the OpenSSL client certificate verification
+ *   callback (lws sends that to protocols[0]); without our handling mutual
+ *   TLS would be fail-open. And it handles LWS_CALLBACK_EVENT_WAIT_CANCELLED,
+ *   where the other threads' results come in.
  *
- *   protocols[1] GW_WIRE_SUBPROTOCOL: the RFC sessions. The logon is decided
- *   in LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, while the request headers
- *   are still there. A failed logon still completes the upgrade, like the
- *   real endpoint: the client gets one ERROR and close code 4001.
+ *   protocols[1] GW_WIRE_SUBPROTOCOL: the RFC sessions.
  *
- * Nothing is written from the receive callback. Replies are encoded into
- * buffers with LWS_PRE bytes of headroom, queued on the session, and sent
- * one per LWS_CALLBACK_SERVER_WRITEABLE. A session's memory (receive
- * buffer, queue, state) is freed only in LWS_CALLBACK_CLOSED.
+ * Slow work runs on the worker pool (sim_worker.c): the logon (a PBKDF2
+ * check can take 100 ms) and every request (decode, authorization, the RFM
+ * handler, encoding the reply). A session has at most one job in flight;
+ * requests that arrive meanwhile wait in the session's queue, so replies
+ * keep request order. Finished jobs come back through the pool's done list
+ * and lws_cancel_service(); here the faults are applied and the encoded
+ * reply is queued for LWS_CALLBACK_SERVER_WRITEABLE (one lws_write per
+ * callback, never from a receive callback).
  *
- * A request runs in handle_request() as a pure step "decoded message in,
- * encoded reply out" over the session's state; moving slow RFMs to worker
- * threads later means running that step elsewhere and waking the loop with
- * lws_cancel_service().
+ * The session's lws user data is freed by lws after LWS_CALLBACK_CLOSED,
+ * while a worker may still be running the session's request. So what a job
+ * touches — the ABAP session state and the logon — lives in a separate
+ * sim_conn_t with a reference count that only this thread changes: the
+ * session holds one reference, each job in flight another. A job that comes
+ * back for a closed connection is dropped; the last reference resets the
+ * state (rolling back pending changes) and frees it.
  */
-#include "sim/sim.h"
+#include "sim/sim_server_internal.h"
 #include "error/error.h"
 #include "log/log.h"
 
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -40,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,36 +59,101 @@
 #define RX_BUFFER_SIZE     (64 * 1024)
 #define CLOSE_LOGON_FAILED 4001
 #define LOGON_FAILED_MSG   "Name or password is incorrect (repeat logon)"
+#define MAX_QUEUED         64 /* requests waiting per session */
 
 typedef struct sim_out {
     struct sim_out *next;
     gw_buf_t buf; /* LWS_PRE bytes of headroom, then one encoded message */
 } sim_out_t;
 
+struct sim_session;
+struct job;
+
+/* What a job may touch; outlives the lws session while a job runs. */
 typedef struct {
-    int established;
-    int logon_ok;
-    int open_queued;
-    int closing; /* no more requests; close after the queue drains */
-    uint16_t close_code;
-    unsigned id;
-    char session_id[16];
-    char why[256]; /* logon failure reason, for the log */
+    unsigned refs; /* changed on the lws thread only */
+    int closed;    /* the session is gone: results are dropped */
+    struct lws *wsi;
+    struct sim_session *s;
+    sim_state_t state;
     sim_logon_t logon;
+    char session_id[16];
+    lws_sorted_usec_list_t sul; /* latency fault */
+    struct job *delayed;        /* the reply the latency fault holds back */
+} sim_conn_t;
+
+typedef struct sim_session {
+    sim_conn_t *conn; /* NULL before ESTABLISHED */
+    int logon_done;   /* OPEN queued */
+    int busy;         /* a job of this session is on the pool */
+    int closing;      /* no more requests; close after the queue drains */
+    int drop;         /* fault: close without a close frame */
+    uint16_t close_code;
     gw_buf_t rx;
     int rx_in_message;
     sim_out_t *out_head, *out_tail;
-    sim_state_t state;
+    struct job *q_head, *q_tail; /* requests waiting for the running one */
+    size_t nqueued;
+    struct sim_session *prev, *next; /* all sessions, for close-all */
 } sim_session_t;
 
+enum { JOB_LOGON, JOB_REQUEST };
+enum { R_SEND, R_PROTOCOL_ERROR };
+
 typedef struct {
+    char host[300], client[16], alias[16], lang[16], auth[1024], subject[1024];
+    uint8_t fp[32];
+    sim_logon_req_t req;
+} logon_in_t;
+
+typedef struct job {
+    sim_work_t work; /* first */
+    int kind;
+    struct sim_server *srv;
+    sim_conn_t *conn;
+    /* JOB_LOGON */
+    logon_in_t *in;
+    int logon_ret;
+    sim_logon_t logon;
+    char why[256];
+    /* JOB_REQUEST */
+    gw_buf_t msg; /* the request as received */
+    int outcome;  /* R_* */
+    gw_buf_t out; /* LWS_PRE headroom, then the encoded reply */
+    char perr[200];
+    uint32_t seq;
+    const sim_rfm_t *rfm; /* a CALL of this RFM was answered (stats, faults) */
+    int call_failed;
+    /* faults decided when the result came back */
+    int f_drop, f_garbage, f_truncate;
+} job_t;
+
+typedef struct sim_server {
     const sim_config_t *cfg;
     gw_wire_limits_t limits;
     unsigned next_session;
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    sim_pool_t pool;
+    sim_shared_t sh;
+    sim_listener_t listener;
+    sim_session_t *sessions; /* doubly linked, lws thread only */
+    size_t nsessions;
+    pthread_mutex_t adopt_mu; /* sockets accepted by the listener, not yet adopted */
+    int *adopt;
+    size_t nadopt, capadopt;
 } sim_server_t;
 
 static struct lws_context *volatile running_ctx;
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+void sim_server_reload_faults(void)
+{
+    reload_requested = 1;
+    struct lws_context *c = running_ctx;
+    if (c)
+        lws_cancel_service(c);
+}
 
 void sim_server_stop(void)
 {
@@ -89,6 +166,35 @@ void sim_server_stop(void)
 static sim_server_t *server_of(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
+}
+
+static void wake_lws(void *arg)
+{
+    sim_server_t *srv = arg;
+    lws_cancel_service(srv->ctx);
+}
+
+/* ---- connections and jobs ---------------------------------------------- */
+
+static void conn_unref(sim_conn_t *c)
+{
+    if (--c->refs > 0)
+        return;
+    sim_state_reset(&c->state);
+    free(c);
+}
+
+static void job_free(job_t *j)
+{
+    if (j->in) {
+        OPENSSL_cleanse(j->in, sizeof(*j->in));
+        free(j->in);
+    }
+    gw_buf_free(&j->msg);
+    gw_buf_free(&j->out);
+    if (j->conn)
+        conn_unref(j->conn);
+    free(j);
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -104,23 +210,14 @@ static void out_free_all(sim_session_t *s)
     s->out_tail = NULL;
 }
 
-/* Encodes `m` and queues it; GW_ETOOBIG when it exceeds limits.max_message. */
-static int queue_msg(struct lws *wsi, sim_session_t *s, const gw_wire_msg_t *m)
+/* Queues an encoded buffer (LWS_PRE headroom) for sending; takes `buf` over. */
+static int queue_buf(struct lws *wsi, sim_session_t *s, gw_buf_t *buf)
 {
-    sim_server_t *srv = server_of(wsi);
     sim_out_t *o = calloc(1, sizeof(*o));
-    static const uint8_t pre[LWS_PRE];
-    int ret;
-
     if (o == NULL)
         return GW_ENOMEM;
-    gw_buf_init(&o->buf, LWS_PRE + (size_t)srv->cfg->max_message);
-    if ((ret = gw_buf_append(&o->buf, pre, LWS_PRE)) != 0 ||
-        (ret = gw_wire_encode(&o->buf, m)) != 0) {
-        gw_buf_free(&o->buf);
-        free(o);
-        return ret;
-    }
+    o->buf = *buf;
+    memset(buf, 0, sizeof(*buf));
     if (s->out_tail)
         s->out_tail->next = o;
     else
@@ -130,22 +227,59 @@ static int queue_msg(struct lws *wsi, sim_session_t *s, const gw_wire_msg_t *m)
     return 0;
 }
 
+/* Encodes `m` with LWS_PRE headroom into `out`; GW_ETOOBIG past limits.max_message. */
+static int encode_msg(size_t max_message, const gw_wire_msg_t *m, gw_buf_t *out)
+{
+    static const uint8_t pre[LWS_PRE];
+    int ret;
+    gw_buf_init(out, LWS_PRE + max_message);
+    if ((ret = gw_buf_append(out, pre, LWS_PRE)) != 0 || (ret = gw_wire_encode(out, m)) != 0)
+        gw_buf_free(out);
+    return ret;
+}
+
+static int queue_msg(struct lws *wsi, sim_session_t *s, const gw_wire_msg_t *m)
+{
+    gw_buf_t b;
+    int ret = encode_msg((size_t)server_of(wsi)->cfg->max_message, m, &b);
+    if (ret == 0 && (ret = queue_buf(wsi, s, &b)) != 0)
+        gw_buf_free(&b);
+    return ret;
+}
+
+static void error_msg(gw_wire_msg_t *m, uint32_t seq, int group, const char *key,
+                      const char *message)
+{
+    memset(m, 0, sizeof(*m));
+    m->type = GW_WIRE_ERROR;
+    m->seq = seq;
+    m->u.error.group = (uint8_t)group;
+    m->u.error.key = gw_slice(key);
+    m->u.error.message = gw_slice(message);
+    m->u.error.msg_class = m->u.error.msg_type = m->u.error.msg_number = gw_slice("");
+    for (int i = 0; i < 4; i++)
+        m->u.error.msg_v[i] = gw_slice("");
+}
+
 static void queue_error(struct lws *wsi, sim_session_t *s, uint32_t seq, int group, const char *key,
                         const char *message)
 {
     gw_wire_msg_t m;
-    memset(&m, 0, sizeof(m));
-    m.type = GW_WIRE_ERROR;
-    m.seq = seq;
-    m.u.error.group = (uint8_t)group;
-    m.u.error.key = gw_slice(key);
-    m.u.error.message = gw_slice(message);
-    m.u.error.msg_class = m.u.error.msg_type = m.u.error.msg_number = gw_slice("");
-    for (int i = 0; i < 4; i++)
-        m.u.error.msg_v[i] = gw_slice("");
+    error_msg(&m, seq, group, key, message);
     int ret = queue_msg(wsi, s, &m);
     if (ret != 0)
-        GW_LOGE(MOD, "session %s: cannot queue ERROR: %s", s->session_id, gw_strerror(ret));
+        GW_LOGE(MOD, "session %s: cannot queue ERROR: %s", s->conn->session_id, gw_strerror(ret));
+}
+
+static void drop_queued(sim_session_t *s)
+{
+    while (s->q_head) {
+        job_t *j = s->q_head;
+        s->q_head = (job_t *)j->work.next;
+        job_free(j);
+    }
+    s->q_tail = NULL;
+    s->nqueued = 0;
 }
 
 /* Queues an ERROR and closes with `code` once it is sent. */
@@ -157,93 +291,20 @@ static void fail_session(struct lws *wsi, sim_session_t *s, uint32_t seq, int gr
     queue_error(wsi, s, seq, group, key, message);
     s->closing = 1;
     s->close_code = code;
+    drop_queued(s);
     lws_callback_on_writable(wsi);
 }
 
 static void protocol_error(struct lws *wsi, sim_session_t *s, uint32_t seq, const char *why)
 {
     char msg[256];
-    GW_LOGW(MOD, "session %s: protocol error: %s; closing", s->session_id, why);
+    GW_LOGW(MOD, "session %s: protocol error: %s; closing", s->conn->session_id, why);
     snprintf(msg, sizeof(msg), "Protocol error: %s", why);
     fail_session(wsi, s, seq, GW_RFC_ERR_COMMUNICATION, "RFC_ERROR_COMMUNICATION", msg,
                  LWS_CLOSE_STATUS_PROTOCOL_ERR);
 }
 
-/* ---- requests ---------------------------------------------------------- */
-
-static void reply_call(struct lws *wsi, sim_session_t *s, gw_arena_t *arena,
-                       const gw_wire_msg_t *req)
-{
-    sim_server_t *srv = server_of(wsi);
-    const gw_wire_call_t *call = &req->u.call;
-    const sim_rfm_t *rfm = sim_rfm_find(call->function);
-    gw_wire_msg_t rep;
-    int64_t t0 = gw_now_ms();
-    int ret;
-
-    memset(&rep, 0, sizeof(rep));
-    rep.seq = req->seq;
-    if (req->flags & GW_WIRE_FLAG_RESET_FIRST)
-        sim_state_reset(&s->state);
-    if (rfm == NULL) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "Function module \"%.*s\" not found",
-                 (int)(call->function.len > 100 ? 100 : call->function.len), call->function.ptr);
-        GW_LOGD(MOD, "session %s: CALL %.*s seq %u: not found", s->session_id,
-                (int)(call->function.len > 100 ? 100 : call->function.len), call->function.ptr,
-                (unsigned)req->seq);
-        queue_error(wsi, s, req->seq, GW_RFC_ERR_FUNCTION_NOT_FOUND, "FU_NOT_FOUND", msg);
-        return;
-    }
-    sim_call_ctx_t ctx = {arena, srv->cfg, &s->logon, &s->state, time(NULL), {0}};
-    ret = sim_rfm_call(&ctx, rfm, call, &rep.u.result);
-    if (ret == 0) {
-        rep.type = GW_WIRE_RESULT;
-        ret = queue_msg(wsi, s, &rep);
-        if (ret == GW_ETOOBIG)
-            ret = sim_rfm_fail(&ctx, GW_RFC_ERR_RUNTIME_FAILURE, "RESULT_TOO_LARGE",
-                               "The result of \"%s\" exceeds %lld bytes", rfm->desc.name.ptr,
-                               (long long)srv->cfg->max_message);
-        else if (ret != 0)
-            ret = sim_rfm_fail(&ctx, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE",
-                               "Cannot encode the result: %s", gw_strerror(ret));
-    }
-    if (ret != 0) {
-        rep.type = GW_WIRE_ERROR;
-        rep.u.error = ctx.error;
-        if (queue_msg(wsi, s, &rep) != 0)
-            GW_LOGE(MOD, "session %s: cannot queue ERROR", s->session_id);
-    }
-    GW_LOGD(MOD, "session %s: CALL %s seq %u: %s%.*s (%lld ms)", s->session_id, rfm->desc.name.ptr,
-            (unsigned)req->seq, ret ? "ERROR " : "RESULT", ret ? (int)ctx.error.key.len : 0,
-            ret ? ctx.error.key.ptr : "", (long long)(gw_now_ms() - t0));
-}
-
-static void reply_describe(struct lws *wsi, sim_session_t *s, const gw_wire_msg_t *req)
-{
-    const sim_rfm_t *rfm = sim_rfm_find(req->u.describe);
-    gw_wire_msg_t rep;
-    int len = (int)(req->u.describe.len > 100 ? 100 : req->u.describe.len);
-
-    GW_LOGD(MOD, "session %s: DESCRIBE %.*s seq %u", s->session_id, len, req->u.describe.ptr,
-            (unsigned)req->seq);
-    if (rfm == NULL) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "Function module \"%.*s\" not found", len, req->u.describe.ptr);
-        queue_error(wsi, s, req->seq, GW_RFC_ERR_FUNCTION_NOT_FOUND, "FU_NOT_FOUND", msg);
-        return;
-    }
-    memset(&rep, 0, sizeof(rep));
-    rep.type = GW_WIRE_DESCRIPTION;
-    rep.seq = req->seq;
-    rep.u.description = rfm->desc;
-    int ret = queue_msg(wsi, s, &rep);
-    if (ret != 0) {
-        GW_LOGE(MOD, "session %s: cannot encode description: %s", s->session_id, gw_strerror(ret));
-        queue_error(wsi, s, req->seq, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE",
-                    "Cannot encode the description");
-    }
-}
+/* ---- requests (on a worker thread) ------------------------------------- */
 
 static uint32_t raw_seq(const uint8_t *p, size_t len)
 {
@@ -252,54 +313,420 @@ static uint32_t raw_seq(const uint8_t *p, size_t len)
     return (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
 }
 
-/* One complete binary message from the client. */
-static void handle_request(struct lws *wsi, sim_session_t *s, const uint8_t *p, size_t len)
+static const sim_user_t *logon_user(const sim_server_t *srv, const sim_conn_t *c)
 {
-    sim_server_t *srv = server_of(wsi);
-    gw_arena_t arena;
-    gw_wire_msg_t req;
-    const char *why = NULL;
+    int i = c->logon.user_index;
+    return i >= 0 && (size_t)i < srv->cfg->nusers ? &srv->cfg->users[i] : NULL;
+}
 
-    if (!s->open_queued) {
-        protocol_error(wsi, s, raw_seq(p, len), "request before OPEN");
-        return;
+/* Unknown RFM → FU_NOT_FOUND; known but outside the user's scenarios → no authority. */
+static int check_rfm(job_t *j, gw_slice_t name, const sim_rfm_t **rfm, gw_wire_msg_t *rep,
+                     char *msg, size_t msglen)
+{
+    int len = (int)(name.len > 100 ? 100 : name.len);
+    *rfm = sim_rfm_find(name);
+    if (*rfm == NULL) {
+        snprintf(msg, msglen, "Function module \"%.*s\" not found", len, name.ptr);
+        error_msg(rep, rep->seq, GW_RFC_ERR_FUNCTION_NOT_FOUND, "FU_NOT_FOUND", msg);
+        return -1;
     }
+    if (!sim_comm_allows(j->srv->cfg, logon_user(j->srv, j->conn), name)) {
+        snprintf(msg, msglen, "No RFC authorization for function module %.*s", len, name.ptr);
+        error_msg(rep, rep->seq, GW_RFC_ERR_AUTHORIZATION, "RFC_NO_AUTHORITY", msg);
+        GW_LOGW(MOD,
+                "session %s: user %s: no RFC authorization for %.*s (not in the user's "
+                "communication scenarios)",
+                j->conn->session_id, j->conn->logon.user, len, name.ptr);
+        return -1;
+    }
+    return 0;
+}
+
+static void run_request(job_t *j)
+{
+    sim_server_t *srv = j->srv;
+    sim_conn_t *c = j->conn;
+    size_t max = (size_t)srv->cfg->max_message;
+    gw_arena_t arena;
+    gw_wire_msg_t req, rep;
+    const char *why = NULL;
+    char msg[200];
+    int64_t t0 = gw_now_ms();
+
+    j->seq = raw_seq(j->msg.data, j->msg.len);
     /* decoded values and the result live in one arena, a few times the message size */
-    gw_arena_init(&arena, 4 * (size_t)srv->cfg->max_message + 1024 * 1024);
-    int ret = gw_wire_decode(&arena, p, len, &srv->limits, &req, &why);
+    gw_arena_init(&arena, 4 * max + 1024 * 1024);
+    int ret = gw_wire_decode(&arena, j->msg.data ? j->msg.data : (const uint8_t *)"", j->msg.len,
+                             &srv->limits, &req, &why);
     if (ret != 0) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "cannot decode message: %s", why ? why : gw_strerror(ret));
-        protocol_error(wsi, s, raw_seq(p, len), msg);
+        snprintf(j->perr, sizeof(j->perr), "cannot decode message: %s",
+                 why ? why : gw_strerror(ret));
+        j->outcome = R_PROTOCOL_ERROR;
         goto cleanup;
     }
+    j->seq = req.seq;
+    memset(&rep, 0, sizeof(rep));
+    rep.seq = req.seq;
     switch (req.type) {
-    case GW_WIRE_CALL:
-        reply_call(wsi, s, &arena, &req);
+    case GW_WIRE_CALL: {
+        const gw_wire_call_t *call = &req.u.call;
+        const sim_rfm_t *rfm;
+        if (req.flags & GW_WIRE_FLAG_RESET_FIRST)
+            sim_state_reset(&c->state);
+        if (check_rfm(j, call->function, &rfm, &rep, msg, sizeof(msg)) != 0) {
+            j->call_failed = 1;
+            break;
+        }
+        sim_call_ctx_t ctx = {&arena, srv->cfg, &c->logon, &c->state, time(NULL), {0}};
+        ret = sim_rfm_call(&ctx, rfm, call, &rep.u.result);
+        if (ret == 0) {
+            rep.type = GW_WIRE_RESULT;
+            ret = encode_msg(max, &rep, &j->out);
+            if (ret == GW_ETOOBIG)
+                ret =
+                    sim_rfm_fail(&ctx, GW_RFC_ERR_RUNTIME_FAILURE, "RESULT_TOO_LARGE",
+                                 "The result of \"%s\" exceeds %zu bytes", rfm->desc.name.ptr, max);
+            else if (ret != 0)
+                ret = sim_rfm_fail(&ctx, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE",
+                                   "Cannot encode the result: %s", gw_strerror(ret));
+        }
+        if (ret != 0) {
+            rep.type = GW_WIRE_ERROR;
+            rep.u.error = ctx.error;
+            j->call_failed = 1;
+        }
+        j->rfm = rfm;
+        GW_LOGD(MOD, "session %s: CALL %s seq %u: %s%.*s (%lld ms)", c->session_id,
+                rfm->desc.name.ptr, (unsigned)req.seq, ret ? "ERROR " : "RESULT",
+                ret ? (int)ctx.error.key.len : 0, ret ? ctx.error.key.ptr : "",
+                (long long)(gw_now_ms() - t0));
         break;
-    case GW_WIRE_DESCRIBE:
-        reply_describe(wsi, s, &req);
+    }
+    case GW_WIRE_DESCRIBE: {
+        const sim_rfm_t *rfm;
+        GW_LOGD(MOD, "session %s: DESCRIBE %.*s seq %u", c->session_id,
+                (int)(req.u.describe.len > 100 ? 100 : req.u.describe.len), req.u.describe.ptr,
+                (unsigned)req.seq);
+        if (check_rfm(j, req.u.describe, &rfm, &rep, msg, sizeof(msg)) != 0)
+            break;
+        rep.type = GW_WIRE_DESCRIPTION;
+        rep.u.description = rfm->desc;
+        if (encode_msg(max, &rep, &j->out) != 0) {
+            GW_LOGE(MOD, "session %s: cannot encode the description", c->session_id);
+            error_msg(&rep, req.seq, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE",
+                      "Cannot encode the description");
+        }
         break;
-    case GW_WIRE_RESET: {
-        gw_wire_msg_t rep;
-        memset(&rep, 0, sizeof(rep));
+    }
+    case GW_WIRE_RESET:
         rep.type = GW_WIRE_RESET_OK;
-        rep.seq = req.seq;
-        sim_state_reset(&s->state);
-        GW_LOGD(MOD, "session %s: RESET seq %u", s->session_id, (unsigned)req.seq);
-        if (queue_msg(wsi, s, &rep) != 0)
-            GW_LOGE(MOD, "session %s: cannot queue RESET_OK", s->session_id);
+        sim_state_reset(&c->state);
+        GW_LOGD(MOD, "session %s: RESET seq %u", c->session_id, (unsigned)req.seq);
         break;
-    }
-    default: {
-        char msg[100];
-        snprintf(msg, sizeof(msg), "unexpected %s message from the client",
+    default:
+        snprintf(j->perr, sizeof(j->perr), "unexpected %s message from the client",
                  gw_wire_type_name(req.type));
-        protocol_error(wsi, s, req.seq, msg);
+        j->outcome = R_PROTOCOL_ERROR;
+        goto cleanup;
     }
+    if (j->out.data == NULL && (ret = encode_msg(max, &rep, &j->out)) != 0) {
+        GW_LOGE(MOD, "session %s: cannot encode the reply: %s", c->session_id, gw_strerror(ret));
+        error_msg(&rep, req.seq, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE",
+                  "Cannot encode the reply");
+        encode_msg(max, &rep, &j->out);
     }
+    j->outcome = R_SEND;
 cleanup:
     gw_arena_free(&arena);
+    gw_buf_free(&j->msg);
+}
+
+static void run_logon(job_t *j)
+{
+    j->logon_ret = sim_logon(j->srv->cfg, &j->in->req, &j->logon, j->why, sizeof(j->why));
+    OPENSSL_cleanse(j->in, sizeof(*j->in));
+    free(j->in);
+    j->in = NULL;
+}
+
+static void run_job(sim_work_t *w)
+{
+    job_t *j = (job_t *)w;
+    if (j->kind == JOB_LOGON)
+        run_logon(j);
+    else
+        run_request(j);
+}
+
+/* ---- back on the lws thread -------------------------------------------- */
+
+static void submit(sim_server_t *srv, sim_session_t *s, job_t *j)
+{
+    j->conn = s->conn;
+    s->conn->refs++;
+    j->srv = srv;
+    j->work.run = run_job;
+    s->busy = 1;
+    sim__pool_submit(&srv->pool, &j->work);
+}
+
+/* Starts the next queued request when none is running. */
+static void pump(sim_server_t *srv, sim_session_t *s)
+{
+    if (s->busy || s->closing || !s->logon_done || s->q_head == NULL)
+        return;
+    job_t *j = s->q_head;
+    s->q_head = (job_t *)j->work.next;
+    if (s->q_head == NULL)
+        s->q_tail = NULL;
+    s->nqueued--;
+    submit(srv, s, j);
+}
+
+static void deliver_reply(sim_server_t *srv, sim_session_t *s, job_t *j)
+{
+    struct lws *wsi = s->conn->wsi;
+    if (j->f_drop) {
+        GW_LOGI(MOD, "session %s: fault: dropping the connection instead of the reply to seq %u",
+                s->conn->session_id, (unsigned)j->seq);
+        s->drop = 1;
+        s->closing = 1;
+        drop_queued(s);
+        shutdown(lws_get_socket_fd(wsi), SHUT_RDWR);
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    if (j->f_garbage) {
+        static const uint8_t junk[] = "\x7fGARBAGE-NOT-A-PROTOCOL-MESSAGE";
+        gw_buf_free(&j->out);
+        gw_buf_init(&j->out, 0);
+        static const uint8_t pre[LWS_PRE];
+        gw_buf_append(&j->out, pre, LWS_PRE);
+        gw_buf_append(&j->out, junk, sizeof(junk) - 1);
+        GW_LOGI(MOD, "session %s: fault: garbage instead of the reply to seq %u",
+                s->conn->session_id, (unsigned)j->seq);
+    } else if (j->f_truncate && j->out.len > LWS_PRE + 1) {
+        j->out.len = LWS_PRE + (j->out.len - LWS_PRE) / 2;
+        GW_LOGI(MOD, "session %s: fault: truncated reply to seq %u", s->conn->session_id,
+                (unsigned)j->seq);
+    }
+    if (queue_buf(wsi, s, &j->out) != 0)
+        GW_LOGE(MOD, "session %s: cannot queue the reply", s->conn->session_id);
+    (void)srv;
+}
+
+static void delayed_reply(lws_sorted_usec_list_t *sul)
+{
+    sim_conn_t *c = lws_container_of(sul, sim_conn_t, sul);
+    job_t *j = c->delayed;
+    c->delayed = NULL;
+    if (j == NULL || c->closed) {
+        if (j)
+            job_free(j);
+        return;
+    }
+    sim_session_t *s = c->s;
+    sim_server_t *srv = j->srv;
+    deliver_reply(srv, s, j);
+    s->busy = 0;
+    job_free(j);
+    pump(srv, s);
+}
+
+static void logon_done(sim_server_t *srv, sim_session_t *s, job_t *j)
+{
+    sim_conn_t *c = s->conn;
+    struct lws *wsi = c->wsi;
+    int just_locked = 0;
+
+    pthread_mutex_lock(&srv->sh.mu);
+    int ret = sim_lockout_apply(&srv->sh.lockout, j->logon_ret, &j->logon, j->why, sizeof(j->why),
+                                &just_locked);
+    if (ret == 0)
+        srv->sh.logons_ok++;
+    else
+        srv->sh.logons_failed++;
+    pthread_mutex_unlock(&srv->sh.mu);
+    if (just_locked)
+        GW_LOGW(MOD, "user %s locked after %lld consecutive failed logons",
+                srv->cfg->users[j->logon.user_index].name, (long long)srv->cfg->max_failed_logons);
+    if (ret != 0) {
+        GW_LOGW(MOD, "session %s: logon failed: %s", c->session_id, j->why);
+        fail_session(wsi, s, 0, GW_RFC_ERR_LOGON_FAILURE, "RFC_ERROR_LOGON_FAILURE",
+                     LOGON_FAILED_MSG, CLOSE_LOGON_FAILED);
+        return;
+    }
+    c->logon = j->logon;
+    GW_LOGI(MOD, "session %s: logon user %s client %s host %s method %s language %s", c->session_id,
+            c->logon.user, c->logon.client, c->logon.host, c->logon.method, c->logon.language);
+    gw_wire_msg_t m;
+    memset(&m, 0, sizeof(m));
+    m.type = GW_WIRE_OPEN;
+    m.u.open.sid = gw_slice(srv->cfg->sid);
+    m.u.open.release = gw_slice(srv->cfg->release);
+    m.u.open.client = gw_slice(c->logon.client);
+    m.u.open.user = gw_slice(c->logon.user);
+    m.u.open.host = gw_slice(c->logon.host);
+    m.u.open.session = gw_slice(c->session_id);
+    int r = queue_msg(wsi, s, &m);
+    if (r != 0) {
+        GW_LOGE(MOD, "session %s: cannot queue OPEN: %s", c->session_id, gw_strerror(r));
+        s->closing = 1;
+        s->close_code = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    s->logon_done = 1;
+}
+
+/* Returns 1 when the reply is held back by a latency fault (the job is kept). */
+static int request_done(sim_server_t *srv, sim_session_t *s, job_t *j)
+{
+    sim_conn_t *c = s->conn;
+    if (j->outcome == R_PROTOCOL_ERROR) {
+        protocol_error(c->wsi, s, j->seq, j->perr);
+        return 0;
+    }
+    int64_t latency = 0;
+    if (j->rfm || j->call_failed) {
+        pthread_mutex_lock(&srv->sh.mu);
+        srv->sh.calls++;
+        if (j->call_failed)
+            srv->sh.calls_failed++;
+        if (j->rfm) {
+            for (size_t i = 0; i < sim_rfm_count(); i++)
+                if (sim_rfm_at(i) == j->rfm) {
+                    srv->sh.rfm_calls[i]++;
+                    break;
+                }
+            const sim_fault_action_t *f = sim_faults_for(&srv->sh.faults, j->rfm->desc.name);
+            latency = f->latency_ms;
+            j->f_garbage = f->garbage_reply;
+            j->f_truncate = f->truncate_reply;
+            if (f->drop_probability > 0) {
+                if (srv->sh.rng_seed != srv->sh.faults.seed)
+                    srv->sh.rng = srv->sh.rng_seed = srv->sh.faults.seed;
+                j->f_drop = sim_rng_unit(&srv->sh.rng) < f->drop_probability;
+                if (j->f_drop)
+                    srv->sh.dropped++;
+            }
+        }
+        pthread_mutex_unlock(&srv->sh.mu);
+    }
+    if (latency > 0) {
+        c->delayed = j;
+        lws_sul_schedule(srv->ctx, 0, &c->sul, delayed_reply, latency * LWS_US_PER_MS);
+        return 1;
+    }
+    deliver_reply(srv, s, j);
+    return 0;
+}
+
+static void jobs_done(sim_server_t *srv)
+{
+    sim_work_t *w = sim__pool_take_done(&srv->pool);
+    while (w) {
+        job_t *j = (job_t *)w;
+        w = w->next;
+        sim_conn_t *c = j->conn;
+        if (c->closed || j->work.cancelled) {
+            job_free(j); /* the session is gone: drop the result */
+            continue;
+        }
+        sim_session_t *s = c->s;
+        int kept = 0;
+        if (j->kind == JOB_LOGON)
+            logon_done(srv, s, j);
+        else
+            kept = request_done(srv, s, j);
+        if (kept)
+            continue;
+        s->busy = 0;
+        job_free(j);
+        pump(srv, s);
+    }
+}
+
+static void close_all(sim_server_t *srv)
+{
+    size_t n = 0;
+    for (sim_session_t *s = srv->sessions; s; s = s->next, n++) {
+        s->closing = 1;
+        s->close_code = LWS_CLOSE_STATUS_GOINGAWAY;
+        out_free_all(s);
+        drop_queued(s);
+        lws_callback_on_writable(s->conn->wsi);
+    }
+    GW_LOGI(MOD, "closing all %zu session(s)", n);
+}
+
+static void adopt_accepted(sim_server_t *srv)
+{
+    pthread_mutex_lock(&srv->adopt_mu);
+    int *fds = srv->adopt;
+    size_t n = srv->nadopt;
+    srv->adopt = NULL;
+    srv->nadopt = srv->capadopt = 0;
+    pthread_mutex_unlock(&srv->adopt_mu);
+    for (size_t i = 0; i < n; i++)
+        if (lws_adopt_socket_vhost(srv->vh, fds[i]) == NULL) /* closes the socket itself */
+            GW_LOGW(MOD, "cannot adopt an accepted connection");
+    free(fds);
+}
+
+/* On the listener thread. */
+static void listener_deliver(void *arg, int fd)
+{
+    sim_server_t *srv = arg;
+    pthread_mutex_lock(&srv->adopt_mu);
+    if (srv->nadopt == srv->capadopt) {
+        size_t cap = srv->capadopt ? 2 * srv->capadopt : 16;
+        int *n = realloc(srv->adopt, cap * sizeof(*n));
+        if (n == NULL) {
+            pthread_mutex_unlock(&srv->adopt_mu);
+            close(fd);
+            return;
+        }
+        srv->adopt = n;
+        srv->capadopt = cap;
+    }
+    srv->adopt[srv->nadopt++] = fd;
+    pthread_mutex_unlock(&srv->adopt_mu);
+    lws_cancel_service(srv->ctx);
+}
+
+/* SIGHUP: the faults group of the file as it is now; the rest of the file is not applied. */
+static void reload_faults(sim_server_t *srv)
+{
+    sim_config_t fresh;
+    char err[600];
+    if (sim_config_load(&fresh, srv->cfg->file, err, sizeof(err)) != 0) {
+        GW_LOGE(MOD, "SIGHUP: faults not reloaded: %s", err);
+        return;
+    }
+    pthread_mutex_lock(&srv->sh.mu);
+    sim_faults_from_config(&srv->sh.faults, &fresh);
+    if (srv->sh.listener)
+        sim__listener_release(srv->sh.listener);
+    pthread_mutex_unlock(&srv->sh.mu);
+    sim_config_free(&fresh);
+    GW_LOGI(MOD, "SIGHUP: faults reloaded from %s", srv->cfg->file);
+}
+
+static void wait_cancelled(sim_server_t *srv)
+{
+    if (reload_requested) {
+        reload_requested = 0;
+        reload_faults(srv);
+    }
+    adopt_accepted(srv);
+    jobs_done(srv);
+    pthread_mutex_lock(&srv->sh.mu);
+    int ca = srv->sh.close_all;
+    srv->sh.close_all = 0;
+    pthread_mutex_unlock(&srv->sh.mu);
+    if (ca)
+        close_all(srv);
 }
 
 /* ---- logon ------------------------------------------------------------- */
@@ -319,46 +746,45 @@ static const char *custom_hdr(struct lws *wsi, const char *name, char *buf, int 
     return p;
 }
 
-static void decide_logon(struct lws *wsi, sim_session_t *s)
+/*
+ * Copies what the logon needs out of the upgrade request (the headers are
+ * gone once ESTABLISHED returns). Returns 0, or -1 with `why` set when the
+ * logon fails right here.
+ */
+static int capture_logon(struct lws *wsi, logon_in_t *in, char *why, size_t whylen)
 {
-    sim_server_t *srv = server_of(wsi);
-    char host[300], client[16], alias[16], lang[16], auth[1024], subject[1024];
-    uint8_t fp[32];
     unsigned int fplen = 0;
-    sim_logon_req_t req;
+    sim_logon_req_t *req = &in->req;
 
-    memset(&req, 0, sizeof(req));
-    if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) > 0)
-        req.host = host;
-    req.client = custom_hdr(wsi, GW_WIRE_HDR_CLIENT, client, sizeof(client));
-    req.alias = custom_hdr(wsi, GW_WIRE_HDR_ALIAS, alias, sizeof(alias));
-    req.language = custom_hdr(wsi, GW_WIRE_HDR_LANGUAGE, lang, sizeof(lang));
-    if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0)
-        req.authorization = auth;
+    memset(req, 0, sizeof(*req));
+    if (lws_hdr_copy(wsi, in->host, sizeof(in->host), WSI_TOKEN_HOST) > 0)
+        req->host = in->host;
+    req->client = custom_hdr(wsi, GW_WIRE_HDR_CLIENT, in->client, sizeof(in->client));
+    req->alias = custom_hdr(wsi, GW_WIRE_HDR_ALIAS, in->alias, sizeof(in->alias));
+    req->language = custom_hdr(wsi, GW_WIRE_HDR_LANGUAGE, in->lang, sizeof(in->lang));
+    if (lws_hdr_copy(wsi, in->auth, sizeof(in->auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0)
+        req->authorization = in->auth;
 
     SSL *ssl = lws_get_ssl(wsi);
     X509 *peer = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
     if (peer) {
-        req.has_cert = 1;
+        req->has_cert = 1;
         if (SSL_get_verify_result(ssl) != X509_V_OK) {
             /* cannot happen: the handshake fails first; fail closed anyway */
-            snprintf(s->why, sizeof(s->why), "client certificate not verified");
-            s->logon_ok = 0;
-            goto done;
+            snprintf(why, whylen, "client certificate not verified");
+            return -1;
         }
         BIO *b = BIO_new(BIO_s_mem());
         if (b && X509_NAME_print_ex(b, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) >= 0) {
-            int n = BIO_read(b, subject, sizeof(subject) - 1);
-            subject[n > 0 ? n : 0] = '\0';
-            req.cert_subject = subject;
+            int n = BIO_read(b, in->subject, sizeof(in->subject) - 1);
+            in->subject[n > 0 ? n : 0] = '\0';
+            req->cert_subject = in->subject;
         }
         BIO_free(b);
-        if (X509_digest(peer, EVP_sha256(), fp, &fplen) == 1 && fplen == sizeof(fp))
-            req.cert_sha256 = fp;
+        if (X509_digest(peer, EVP_sha256(), in->fp, &fplen) == 1 && fplen == sizeof(in->fp))
+            req->cert_sha256 = in->fp;
     }
-    s->logon_ok = sim_logon(srv->cfg, &req, &s->logon, s->why, sizeof(s->why)) == 0;
-done:
-    OPENSSL_cleanse(auth, sizeof(auth));
+    return 0;
 }
 
 /* ---- protocols --------------------------------------------------------- */
@@ -409,6 +835,17 @@ static int confirm_upgrade(struct lws *wsi, const char *upgrade)
         GW_LOGW(MOD, "unknown host '%s'", name);
         return refuse(wsi, 421, "Unknown host", "unknown host");
     }
+    pthread_mutex_lock(&srv->sh.mu);
+    int64_t limit = srv->sh.faults.max_sessions;
+    int full = limit > 0 && srv->nsessions >= (size_t)limit;
+    if (full)
+        srv->sh.refused_limit++;
+    pthread_mutex_unlock(&srv->sh.mu);
+    if (full) {
+        GW_LOGW(MOD, "conversation limit reached (%lld sessions)", (long long)limit);
+        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "Conversation limit reached",
+                      "conversation limit reached");
+    }
     return 0;
 }
 
@@ -416,6 +853,12 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
                          size_t len)
 {
     switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+        sim_server_t *srv = lws_context_user(lws_get_context(wsi));
+        if (srv)
+            wait_cancelled(srv);
+        return 0;
+    }
     case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION: {
         /* user: X509_STORE_CTX, len: OpenSSL's preverify result. Fail closed. */
         if (len == 0) {
@@ -465,43 +908,56 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 static void session_established(struct lws *wsi, sim_session_t *s)
 {
     sim_server_t *srv = server_of(wsi);
-    s->established = 1;
-    s->id = ++srv->next_session;
-    snprintf(s->session_id, sizeof(s->session_id), "S%06u", s->id % 1000000u);
-    gw_buf_init(&s->rx, (size_t)srv->cfg->max_message);
-    sim_state_init(&s->state);
+    sim_conn_t *c = calloc(1, sizeof(*c));
+    job_t *j = calloc(1, sizeof(*j));
+    char why[128];
 
-    if (!s->logon_ok) {
-        GW_LOGW(MOD, "session %s: logon failed: %s", s->session_id, s->why);
-        fail_session(wsi, s, 0, GW_RFC_ERR_LOGON_FAILURE, "RFC_ERROR_LOGON_FAILURE",
-                     LOGON_FAILED_MSG, CLOSE_LOGON_FAILED);
-        return;
-    }
-    GW_LOGI(MOD, "session %s: logon user %s client %s host %s method %s language %s", s->session_id,
-            s->logon.user, s->logon.client, s->logon.host, s->logon.method, s->logon.language);
-    gw_wire_msg_t m;
-    memset(&m, 0, sizeof(m));
-    m.type = GW_WIRE_OPEN;
-    m.u.open.sid = gw_slice(srv->cfg->sid);
-    m.u.open.release = gw_slice(srv->cfg->release);
-    m.u.open.client = gw_slice(s->logon.client);
-    m.u.open.user = gw_slice(s->logon.user);
-    m.u.open.host = gw_slice(s->logon.host);
-    m.u.open.session = gw_slice(s->session_id);
-    int ret = queue_msg(wsi, s, &m);
-    if (ret != 0) {
-        GW_LOGE(MOD, "session %s: cannot queue OPEN: %s", s->session_id, gw_strerror(ret));
+    if (c == NULL || j == NULL || (j->in = calloc(1, sizeof(*j->in))) == NULL) {
+        free(c);
+        free(j);
+        GW_LOGE(MOD, "out of memory for a new session");
         s->closing = 1;
         s->close_code = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
         lws_callback_on_writable(wsi);
         return;
     }
-    s->open_queued = 1;
+    c->refs = 1;
+    c->wsi = wsi;
+    c->s = s;
+    c->logon.user_index = -1;
+    snprintf(c->session_id, sizeof(c->session_id), "S%06u", ++srv->next_session % 1000000u);
+    sim_state_init(&c->state);
+    s->conn = c;
+    gw_buf_init(&s->rx, (size_t)srv->cfg->max_message);
+    s->next = srv->sessions;
+    if (srv->sessions)
+        srv->sessions->prev = s;
+    srv->sessions = s;
+    srv->nsessions++;
+    pthread_mutex_lock(&srv->sh.mu);
+    srv->sh.sessions_now = srv->nsessions;
+    if (srv->nsessions > srv->sh.sessions_peak) {
+        srv->sh.sessions_peak = srv->nsessions;
+        if (srv->nsessions % 100 == 0)
+            GW_LOGI(MOD, "new peak: %zu sessions", srv->nsessions);
+    }
+    pthread_mutex_unlock(&srv->sh.mu);
+
+    j->kind = JOB_LOGON;
+    if (capture_logon(wsi, j->in, why, sizeof(why)) != 0) {
+        GW_LOGW(MOD, "session %s: logon failed: %s", c->session_id, why);
+        job_free(j);
+        fail_session(wsi, s, 0, GW_RFC_ERR_LOGON_FAILURE, "RFC_ERROR_LOGON_FAILURE",
+                     LOGON_FAILED_MSG, CLOSE_LOGON_FAILED);
+        return;
+    }
+    submit(srv, s, j); /* the verdict comes back in jobs_done() */
 }
 
 static void session_receive(struct lws *wsi, sim_session_t *s, const void *in, size_t len)
 {
-    if (s->closing)
+    sim_server_t *srv = server_of(wsi);
+    if (s->closing || s->conn == NULL)
         return; /* draining; the close follows */
     if (!s->rx_in_message) {
         s->rx_in_message = 1;
@@ -513,8 +969,8 @@ static void session_receive(struct lws *wsi, sim_session_t *s, const void *in, s
         }
     }
     if (len && gw_buf_append(&s->rx, in, len) != 0) {
-        GW_LOGW(MOD, "session %s: message larger than %lld bytes; closing", s->session_id,
-                (long long)server_of(wsi)->cfg->max_message);
+        GW_LOGW(MOD, "session %s: message larger than %lld bytes; closing", s->conn->session_id,
+                (long long)srv->cfg->max_message);
         fail_session(wsi, s, 0, GW_RFC_ERR_COMMUNICATION, "RFC_ERROR_COMMUNICATION",
                      "Message too large", LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
         return;
@@ -522,17 +978,32 @@ static void session_receive(struct lws *wsi, sim_session_t *s, const void *in, s
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
         return;
     s->rx_in_message = 0;
-    handle_request(wsi, s, s->rx.data ? s->rx.data : (const uint8_t *)"", s->rx.len);
-    /* do not keep a large buffer around between messages */
-    if (s->rx.cap > RX_BUFFER_SIZE) {
-        size_t max = s->rx.max;
-        gw_buf_free(&s->rx);
-        gw_buf_init(&s->rx, max);
+    if (s->nqueued >= MAX_QUEUED) {
+        protocol_error(wsi, s, raw_seq(s->rx.data, s->rx.len), "too many outstanding requests");
+        return;
     }
+    job_t *j = calloc(1, sizeof(*j));
+    if (j == NULL) {
+        fail_session(wsi, s, 0, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE", "Out of memory",
+                     LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+        return;
+    }
+    j->kind = JOB_REQUEST;
+    j->msg = s->rx; /* the job takes the buffer over */
+    gw_buf_init(&s->rx, (size_t)srv->cfg->max_message);
+    if (s->q_tail)
+        s->q_tail->work.next = &j->work;
+    else
+        s->q_head = j;
+    s->q_tail = j;
+    s->nqueued++;
+    pump(srv, s);
 }
 
 static int session_writeable(struct lws *wsi, sim_session_t *s)
 {
+    if (s->drop)
+        return -1;
     sim_out_t *o = s->out_head;
     if (o == NULL) {
         if (s->closing) {
@@ -552,7 +1023,7 @@ static int session_writeable(struct lws *wsi, sim_session_t *s)
     gw_buf_free(&o->buf);
     free(o);
     if (w < (int)n) {
-        GW_LOGW(MOD, "session %s: write failed", s->session_id);
+        GW_LOGW(MOD, "session %s: write failed", s->conn ? s->conn->session_id : "?");
         return -1;
     }
     if (s->out_head || s->closing)
@@ -560,14 +1031,35 @@ static int session_writeable(struct lws *wsi, sim_session_t *s)
     return 0;
 }
 
-static void session_free(sim_session_t *s)
+static void session_free(sim_server_t *srv, sim_session_t *s)
 {
-    if (!s->established)
+    sim_conn_t *c = s->conn;
+    if (c == NULL)
         return;
+    GW_LOGD(MOD, "session %s: closed", c->session_id);
     out_free_all(s);
+    drop_queued(s);
     gw_buf_free(&s->rx);
-    sim_state_reset(&s->state);
-    s->established = 0;
+    c->closed = 1;
+    c->wsi = NULL;
+    c->s = NULL;
+    lws_sul_cancel(&c->sul);
+    if (c->delayed) {
+        job_free(c->delayed);
+        c->delayed = NULL;
+    }
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        srv->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    srv->nsessions--;
+    pthread_mutex_lock(&srv->sh.mu);
+    srv->sh.sessions_now = srv->nsessions;
+    pthread_mutex_unlock(&srv->sh.mu);
+    s->conn = NULL;
+    conn_unref(c); /* the state goes with the last reference */
 }
 
 static int callback_rfc(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -575,9 +1067,6 @@ static int callback_rfc(struct lws *wsi, enum lws_callback_reasons reason, void 
 {
     sim_session_t *s = user;
     switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        decide_logon(wsi, s);
-        return 0;
     case LWS_CALLBACK_ESTABLISHED:
         session_established(wsi, s);
         return 0;
@@ -587,10 +1076,8 @@ static int callback_rfc(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return session_writeable(wsi, s);
     case LWS_CALLBACK_CLOSED:
-        if (s && s->established)
-            GW_LOGD(MOD, "session %s: closed", s->session_id);
         if (s)
-            session_free(s);
+            session_free(server_of(wsi), s);
         return 0;
     default:
         return 0;
@@ -638,77 +1125,149 @@ static int write_ready_file(const char *path, int port)
     return ret;
 }
 
+static void drain_done(sim_server_t *srv)
+{
+    sim_work_t *w = sim__pool_take_done(&srv->pool);
+    while (w) {
+        job_t *j = (job_t *)w;
+        w = w->next;
+        job_free(j);
+    }
+}
+
 int sim_server_run(const sim_config_t *cfg, const sim_run_opts_t *opts)
 {
     struct lws_context_creation_info info;
-    struct lws_context *ctx = NULL;
-    struct lws_vhost *vh;
-    sim_server_t srv;
-    int ret = 0;
+    struct sim_admin *admin = NULL;
+    sim_server_t *srv = calloc(1, sizeof(*srv));
+    int ret = 0, port = 0, pool_started = 0;
 
-    memset(&srv, 0, sizeof(srv));
-    srv.cfg = cfg;
-    srv.limits = gw_wire_limits_default();
-    srv.limits.max_message = (uint32_t)cfg->max_message;
+    if (srv == NULL)
+        return GW_ENOMEM;
+    srv->cfg = cfg;
+    srv->limits = gw_wire_limits_default();
+    srv->limits.max_message = (uint32_t)cfg->max_message;
+    srv->listener.fd = srv->listener.wake[0] = srv->listener.wake[1] = -1;
+    pthread_mutex_init(&srv->adopt_mu, NULL);
+    pthread_mutex_init(&srv->sh.mu, NULL);
+    srv->sh.cfg = cfg;
+    sim_faults_from_config(&srv->sh.faults, cfg);
+    srv->sh.rng = srv->sh.rng_seed = srv->sh.faults.seed;
+    srv->sh.wake = wake_lws;
+    srv->sh.wake_arg = srv;
+    srv->sh.rfm_calls = calloc(sim_rfm_count() + 1, sizeof(uint64_t));
+    if (srv->sh.rfm_calls == NULL ||
+        sim_lockout_init(&srv->sh.lockout, cfg->nusers, (uint32_t)cfg->max_failed_logons) != 0) {
+        ret = GW_ENOMEM;
+        goto cleanup;
+    }
 
     /* the system's time zone, for dates and times the RFMs report */
-    if (setenv("TZ", cfg->timezone, 1) != 0)
-        return GW_ENOMEM;
+    if (setenv("TZ", cfg->timezone, 1) != 0) {
+        ret = GW_ENOMEM;
+        goto cleanup;
+    }
     tzset();
+    sim_flight_configure((uint32_t)cfg->sbook_rows);
+    if (cfg->open_mode)
+        GW_LOGW(MOD, "no communication scenarios configured: open mode, every user may call "
+                     "every RFM with every logon method");
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-    info.user = &srv;
+    info.user = srv;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
-    ctx = lws_create_context(&info);
-    if (ctx == NULL) {
+    srv->ctx = lws_create_context(&info);
+    if (srv->ctx == NULL) {
         GW_LOGE(MOD, "cannot create the libwebsockets context");
-        return GW_EINVAL;
+        ret = GW_EINVAL;
+        goto cleanup;
     }
 
     memset(&info, 0, sizeof(info));
     info.vhost_name = "abapsim";
-    info.port = opts && opts->port >= 0 ? opts->port : (int)cfg->port;
-    info.iface = cfg->address;
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* sim_listen.c accepts; we adopt */
     info.protocols = protocols;
     info.ssl_cert_filepath = cfg->tls_cert;
     info.ssl_private_key_filepath = cfg->tls_key;
     info.ssl_ca_filepath = cfg->tls_client_ca;
     info.alpn = "http/1.1";
     info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
-                   LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    if (strchr(cfg->address, ':') == NULL)
-        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     if (cfg->tls_client_ca)
         info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT |
                         LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
-    vh = lws_create_vhost(ctx, &info);
-    if (vh == NULL || lws_get_vhost_listen_port(vh) <= 0) {
-        GW_LOGE(MOD, "cannot listen on %s:%d with TLS (address in use, or bad certificate/key)",
-                cfg->address, info.port);
+    srv->vh = lws_create_vhost(srv->ctx, &info);
+    if (srv->vh == NULL) {
+        GW_LOGE(MOD, "cannot set up TLS (bad certificate or key)");
         ret = GW_EINVAL;
         goto cleanup;
     }
-    int port = lws_get_vhost_listen_port(vh);
+    if (sim__listener_open(&srv->listener, cfg->address,
+                           opts && opts->port >= 0 ? opts->port : (int)cfg->port, &port) != 0) {
+        ret = GW_EINVAL;
+        goto cleanup;
+    }
+    if (sim__pool_start(&srv->pool, (size_t)cfg->workers, wake_lws, srv) != 0) {
+        ret = GW_ENOMEM;
+        goto cleanup;
+    }
+    pool_started = 1;
+    srv->sh.listener = &srv->listener;
+    if (sim__listener_start(&srv->listener, &srv->sh, listener_deliver, srv) != 0) {
+        ret = GW_ENOMEM;
+        goto cleanup;
+    }
+    int admin_port = opts && opts->admin_port >= 0 ? opts->admin_port : (int)cfg->admin_port;
+    if (admin_port > 0 || (opts && (opts->admin_port == 0 || opts->admin_ready_file))) {
+        admin = sim__admin_start(&srv->sh, cfg->admin_address, &admin_port);
+        if (admin == NULL) {
+            ret = GW_EINVAL;
+            goto cleanup;
+        }
+        GW_LOGI(MOD, "admin endpoint on http://%s:%d", cfg->admin_address, admin_port);
+        if (opts && opts->admin_ready_file &&
+            write_ready_file(opts->admin_ready_file, admin_port) != 0) {
+            GW_LOGE(MOD, "cannot write the admin ready file %s", opts->admin_ready_file);
+            ret = GW_EINVAL;
+            goto cleanup;
+        }
+    }
     if (opts && opts->ready_file && write_ready_file(opts->ready_file, port) != 0) {
         GW_LOGE(MOD, "cannot write the ready file %s", opts->ready_file);
         ret = GW_EINVAL;
         goto cleanup;
     }
-    GW_LOGI(MOD, "abapsim listening on %s:%d (SID %s)", cfg->address, port, cfg->sid);
+    GW_LOGI(MOD, "abapsim listening on %s:%d (SID %s, %lld workers, conversation limit %lld)",
+            cfg->address, port, cfg->sid, (long long)cfg->workers, (long long)cfg->max_sessions);
 
-    running_ctx = ctx;
+    running_ctx = srv->ctx;
     while (!stop_requested)
-        if (lws_service(ctx, 0) < 0)
+        if (lws_service(srv->ctx, 0) < 0)
             break;
-    GW_LOGI(MOD, "stopping");
+    GW_LOGI(MOD, "stopping (peak %llu sessions)", (unsigned long long)srv->sh.sessions_peak);
 
 cleanup:
     running_ctx = NULL;
-    lws_context_destroy(ctx);
+    sim__admin_stop(admin);
+    sim__listener_close(&srv->listener);
+    if (pool_started)
+        sim__pool_stop(&srv->pool); /* lets running RFMs finish; wakes go to a live context */
+    if (srv->ctx)
+        lws_context_destroy(srv->ctx); /* CLOSED for every session */
+    drain_done(srv);
+    pthread_mutex_lock(&srv->adopt_mu);
+    for (size_t i = 0; i < srv->nadopt; i++)
+        close(srv->adopt[i]);
+    free(srv->adopt);
+    pthread_mutex_unlock(&srv->adopt_mu);
+    sim_lockout_free(&srv->sh.lockout);
+    free(srv->sh.rfm_calls);
+    pthread_mutex_destroy(&srv->adopt_mu);
+    pthread_mutex_destroy(&srv->sh.mu);
+    free(srv);
     return ret;
 }
