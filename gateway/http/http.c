@@ -264,6 +264,9 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
             r->job.next = commit_step;
     }
     r->state = kind == GW_JOB_DESCRIBE ? ST_DESCRIBING : ST_CALLING;
+    GW_LOGD("http", "%s %s: %s %s on %s", r->route->method, r->url,
+            kind == GW_JOB_DESCRIBE ? "DESCRIBE" : "CALL", r->route->function,
+            r->route->destination);
     atomic_fetch_add(&r->h->waiting, 1);
     MHD_suspend_connection(r->conn);
     gw_pool_submit(r->pool, &r->job);

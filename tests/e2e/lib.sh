@@ -47,6 +47,10 @@ hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; },
 users = ( { name = "CC0000000001"; alias = "RFMGW_TEST"; password = "$h1"; },
           { name = "CC0000000002"; password = "$h2"; } );
 certificates = ( { subject = "CN=RFMGW_CERT_USER,O=rfmgw demo"; user = "CC0000000002"; } );
+scenarios = ( { id = "Z_RFMGW_TEST"; description = "every simulated RFM"; rfms = [ "*" ]; } );
+systems = ( { id = "RFMGW_GATEWAY"; users = [ "CC0000000001", "CC0000000002" ]; } );
+arrangements = ( { scenario = "Z_RFMGW_TEST"; system = "RFMGW_GATEWAY";
+                   auth_methods = [ "password", "certificate" ]; } );
 ${1:-}
 EOC
 }
@@ -74,6 +78,7 @@ stop_sim() { stop_checked "$SIM_PID" abapsim; SIM_PID=; }
 stop_gw() { stop_checked "$GW_PID" rfmgw; GW_PID=; }
 
 # write_gw_conf SIM_PORT [auth group] [tls group] [extra destination settings]
+# (GW_EXTRA_TOP: extra top-level settings; GW_CALL_TIMEOUT_MS: the call timeout)
 write_gw_conf() {
   local port=$1
   local auth=${2:-"auth = { method = \"password\"; user = \"RFMGW_TEST\"; alias_user = true; password_file = \"secret\"; };"}
@@ -82,6 +87,7 @@ write_gw_conf() {
   cat > "$WORK/gw.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = 2; };
 mappings = "routes.conf";
+${GW_EXTRA_TOP:-}
 destinations = ( {
   name = "sim"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";
   $auth
@@ -176,3 +182,11 @@ load() {
 
 # count_status CODE: how many lines of the last load were CODE
 count_status() { grep -c "^$1\$" "$WORK/load.status" || true; }
+
+# add_routes TEXT: appends route groups ("{ ... }, { ... }") to the routes.conf of write_gw_conf.
+add_routes() {
+  local f="$WORK/routes.conf"
+  sed -i '$d' "$f"                       # the closing ");"
+  sed -i '$ s/}$/},/' "$f"               # comma after the last route
+  printf '%s\n);\n' "$1" >> "$f"
+}
