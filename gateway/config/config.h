@@ -174,8 +174,8 @@ typedef struct {
         char *destination;
         char **allow; /* exact names, or prefixes ending in '*' */
         size_t nallow;
-    } rfc_endpoint; /* POST /api/v1/rfc/{FUNCTION} */
-    char **mappings;       /* mapping files, resolved */
+    } rfc_endpoint;  /* POST /api/v1/rfc/{FUNCTION} */
+    char **mappings; /* mapping files, resolved */
     size_t nmappings;
     gw_dest_conf_t *dests;
     size_t ndests;

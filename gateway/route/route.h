@@ -36,19 +36,19 @@ typedef enum {
 
 /** One binding: a request value → an RFM parameter or a field inside one. */
 typedef struct {
-    char *to;       /* "PARAM" or "PARAM.FIELD.FIELD" */
-    int source;     /* gw_bind_source_t */
-    char *name;     /* the path/query/header name or the body path; NULL for const */
-    char *from;     /* as written, for messages: "path.carrier" */
-    char *value;    /* const value, as text */
-    char *def;      /* default when the request lacks it, as text; NULL = none */
-    int required;   /* missing and no default → 400 */
+    char *to;     /* "PARAM" or "PARAM.FIELD.FIELD" */
+    int source;   /* gw_bind_source_t */
+    char *name;   /* the path/query/header name or the body path; NULL for const */
+    char *from;   /* as written, for messages: "path.carrier" */
+    char *value;  /* const value, as text */
+    char *def;    /* default when the request lacks it, as text; NULL = none */
+    int required; /* missing and no default → 400 */
 } gw_bind_t;
 
 /** Commit policy of a route (transactions). */
 typedef enum {
     GW_COMMIT_NONE = 0,
-    GW_COMMIT_COMMIT = 1,            /* BAPI_TRANSACTION_COMMIT WAIT='X' after a call without error */
+    GW_COMMIT_COMMIT = 1, /* BAPI_TRANSACTION_COMMIT WAIT='X' after a call without error */
     GW_COMMIT_ROLLBACK_ON_ERROR = 2, /* E/A in RETURN → ROLLBACK, else COMMIT */
 } gw_commit_t;
 
@@ -70,8 +70,8 @@ typedef struct {
     int timeout_ms;       /* 0: the destination's call_timeout_ms */
     size_t nbinds;
     gw_bind_t *binds;
-    char *testrun;        /* parameter that ?testrun=true sets to 'X', or NULL */
-    int commit;           /* gw_commit_t */
+    char *testrun;         /* parameter that ?testrun=true sets to 'X', or NULL */
+    int commit;            /* gw_commit_t */
     int bapi_error_status; /* HTTP status when RETURN holds an E or A message (default 422) */
     /* result shaping */
     size_t ninclude;
