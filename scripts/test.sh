@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds rfmgw with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test
-# (unit and end-to-end), then each fuzz target briefly. Exits non-zero on any failure.
+# (unit and end-to-end; each fuzz target briefly first). Exits non-zero on any failure.
 # Usage: scripts/test.sh            (build dir: build-test/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +10,8 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DRFMGW_SANITIZE=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure -j2 --timeout 120
 # Every fuzz target for a short, bounded time (RFMGW_FUZZ_SECONDS, default 10; 0 skips).
 if [ "${RFMGW_FUZZ_SECONDS:-10}" != 0 ]; then
   scripts/fuzz.sh "${RFMGW_FUZZ_SECONDS:-10}"
 fi
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 120
