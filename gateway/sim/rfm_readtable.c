@@ -558,7 +558,7 @@ static int parse_where(const rt_table_t *t, const char *text, where_t *w, char *
         }
         c->or_next = up[0] == 'O';
         if ((r = lex(&l)) == 0) {
-            snprintf(why, wl, "condition expected after %s", up);
+            snprintf(why, wl, "condition expected after %.200s", up);
             return -1;
         }
     }
