@@ -275,7 +275,8 @@ static int check_value(const gw_rfc_typedesc_t *t, const gw_rfc_value_t *v, char
                 if (check_value(t->fields[j].type, &f->value, path, size, depth + 1, got, want)) {
                     char tail[256];
                     snprintf(tail, sizeof(tail), "%s", path);
-                    snprintf(path, size, "-%.*s%s", (int)f->name.len, f->name.ptr, tail);
+                    snprintf(path, size, "-%.*s%.200s", (int)(f->name.len & 0x3f), f->name.ptr,
+                             tail);
                     return -1;
                 }
             }
@@ -285,7 +286,7 @@ static int check_value(const gw_rfc_typedesc_t *t, const gw_rfc_value_t *v, char
             if (check_value(t->line, &v->u.tab.rows[i], path, size, depth + 1, got, want)) {
                 char tail[256];
                 snprintf(tail, sizeof(tail), "%s", path);
-                snprintf(path, size, "[%u]%s", i + 1, tail);
+                snprintf(path, size, "[%u]%.200s", i + 1, tail);
                 return -1;
             }
     }
