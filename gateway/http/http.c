@@ -51,6 +51,8 @@ typedef struct req {
     int too_large;
     int json_declared; /* the request said Content-Type: application/json */
     int describe_only; /* GET /api/v1/functions/{NAME}: answer the metadata */
+    int started;       /* the request line and headers have been looked at */
+    int answered;      /* a response is queued */
     int generic;       /* POST /api/v1/rfc/{FUNCTION} */
     gw_route_captures_t caps;
     /* units of work (commit policies) */
@@ -90,6 +92,7 @@ static enum MHD_Result send_json(req_t *r, unsigned status, json_t *body, const 
     if (hname)
         MHD_add_response_header(resp, hname, hvalue);
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    r->answered = 1;
     MHD_destroy_response(resp);
     return ret;
 }
@@ -110,6 +113,7 @@ static enum MHD_Result send_buf(req_t *r, gw_buf_t *b, const char *hname, const 
     if (hname)
         MHD_add_response_header(resp, hname, hvalue);
     enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    r->answered = 1;
     MHD_destroy_response(resp);
     return ret;
 }
@@ -708,7 +712,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->conn = conn;
         r->url = gw_arena_strndup(&r->arena, url, strlen(url));
         *con_cls = r;
+        /*
+         * Without a body, answer in the next call: answering in this first one
+         * makes libmicrohttpd close the connection. With a body, look now, so
+         * that a refusal (404, 405, 413, 415) comes before the body is sent.
+         */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+        if ((cl == NULL || strcmp(cl, "0") == 0) && te == NULL)
+            return MHD_YES;
+        r->started = 1;
         return on_new(r, method, url);
+    }
+    if (!r->started) {
+        r->started = 1;
+        enum MHD_Result ret = on_new(r, method, url);
+        if (r->answered || r->state != ST_READ || ret != MHD_YES) {
+            *upload_data_size = 0;
+            return ret;
+        }
     }
     if (*upload_data_size) {
         if (!r->too_large && gw_buf_append(&r->body, upload_data, *upload_data_size) != 0) {

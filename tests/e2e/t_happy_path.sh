@@ -21,6 +21,13 @@ expect_json '.ECHOTEXT == "ÄÖÜäöüßéèê and more"' "UTF-8 text round tri
 req POST /api/v1/connection-test '{"REQUTEXT":"trailing   "}'
 expect_json '.ECHOTEXT == "trailing"' "CHAR output loses trailing blanks"
 
+# HTTP keep-alive: two requests on one connection, GET and POST
+v=$(curl -sv -o /dev/null -o /dev/null "$GW/api/v1/ping" "$GW/healthz" 2>&1)
+grep -q 'Re-using existing connection' <<<"$v" && ! grep -qi '^< connection: close' <<<"$v" \
+  && ok "GET answers keep the connection open" || fail "GET closed the connection"
+v=$(curl -sv -o /dev/null -o /dev/null --json '{"REQUTEXT":"a"}' "$GW/api/v1/connection-test" "$GW/api/v1/connection-test" 2>&1)
+grep -q 'Re-using existing connection' <<<"$v" && ok "POST answers keep the connection open" || fail "POST closed the connection"
+
 req GET /api/v1/ping
 expect_status 200 "RFC_PING"
 expect_json '. == {}' "RFC_PING returns no parameters"
