@@ -78,7 +78,8 @@ stop_sim() { stop_checked "$SIM_PID" abapsim; SIM_PID=; }
 stop_gw() { stop_checked "$GW_PID" rfmgw; GW_PID=; }
 
 # write_gw_conf SIM_PORT [auth group] [tls group] [extra destination settings]
-# (GW_EXTRA_TOP: extra top-level settings; GW_CALL_TIMEOUT_MS: the call timeout)
+# (GW_EXTRA_TOP: extra top-level settings; GW_CALL_TIMEOUT_MS: the call timeout;
+#  GW_DEST_NAME: the destination's name; GW_MAPPINGS: the mapping file)
 write_gw_conf() {
   local port=$1
   local auth=${2:-"auth = { method = \"password\"; user = \"RFMGW_TEST\"; alias_user = true; password_file = \"secret\"; };"}
@@ -86,10 +87,10 @@ write_gw_conf() {
   printf '%s\n' "$SIM_PASSWORD" > "$WORK/secret"
   cat > "$WORK/gw.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = 2; };
-mappings = "routes.conf";
+mappings = "${GW_MAPPINGS:-routes.conf}";
 ${GW_EXTRA_TOP:-}
 destinations = ( {
-  name = "sim"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";
+  name = "${GW_DEST_NAME:-sim}"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";
   $auth
   $tls
   connect_timeout_ms = 3000; call_timeout_ms = ${GW_CALL_TIMEOUT_MS:-5000};
