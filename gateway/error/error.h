@@ -34,6 +34,7 @@
     X(EABAPEXC, 422, "abap-exception", "ABAP exception")                                           \
     X(EABAPMSG, 422, "abap-message", "ABAP message")                                               \
     X(EBAPI, 422, "bapi-error", "The function reported an error in RETURN")                        \
+    X(EBATCH, 422, "batch-failed", "A step of the batch failed")                                   \
     X(ETIMEOUT, 504, "backend-timeout", "Backend timeout")                                         \
     X(ECAPACITY, 503, "no-capacity", "No capacity")                                                \
     X(ESHUTDOWN, 503, "shutting-down", "Shutting down")

@@ -32,7 +32,20 @@ struct gw_http {
     atomic_int waiting;
 };
 
-enum { ST_READ, ST_DESCRIBING, ST_CALLING, ST_PROBING };
+enum { ST_READ, ST_DESCRIBING, ST_CALLING, ST_PROBING, ST_BATCH_DESCRIBING, ST_BATCH };
+
+#define BATCH_MAX_STEPS 20
+
+/* One step of POST /api/v1/batch. */
+typedef struct {
+    const gw_route_t *route;
+    gw_route_captures_t caps;
+    const char *query; /* the step's query string, or NULL */
+    json_t *body;      /* borrowed from the batch body */
+    gw_desc_t *desc_ref;
+    int status;     /* the step's HTTP status; 0 = not run */
+    json_t *answer; /* the step's answer (shaped result or problem) */
+} bstep_t;
 
 /* A /readyz probe: an RFC_PING through one destination's pool. */
 typedef struct {
@@ -68,6 +81,19 @@ typedef struct req {
     gw_job_t job;
     probe_t *probes;
     size_t nprobes;
+    /* POST /api/v1/batch */
+    bstep_t *steps;
+    size_t nsteps;
+    size_t bcur; /* the step being described or run */
+    int bcommit; /* commit when every step succeeded */
+    int bphase;  /* 0: steps; 1: COMMIT sent; 2: ROLLBACK sent */
+    int bfailed; /* index of the failed step, -1 when none */
+    int bcommitted;
+    int batch;               /* this is POST /api/v1/batch */
+    gw_rfc_field_t *bparams; /* the prepared step's parameters and wanted results */
+    uint32_t bn;
+    gw_slice_t *bwant;
+    uint32_t bnwant;
     atomic_int probes_pending;
     const char *url;
 } req_t;
@@ -251,6 +277,8 @@ static int commit_step(gw_job_t *job)
     return 0;
 }
 
+static int batch_next(gw_job_t *job);
+
 static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
 {
     memset(&r->job, 0, sizeof(r->job));
@@ -262,12 +290,17 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
     r->job.arena = &r->arena;
     r->job.done = job_done;
     r->job.user = r;
-    if (kind == GW_JOB_CALL) {
+    if (kind == GW_JOB_CALL && r->batch) {
+        r->job.want = r->bwant;
+        r->job.nwant = r->bnwant;
+        r->job.next = batch_next;
+    } else if (kind == GW_JOB_CALL) {
         r->job.want = gw_route_want(&r->arena, r->route, r->desc, &r->job.nwant);
         if (r->route->commit != GW_COMMIT_NONE)
             r->job.next = commit_step;
     }
-    r->state = kind == GW_JOB_DESCRIBE ? ST_DESCRIBING : ST_CALLING;
+    r->state = r->batch ? (kind == GW_JOB_DESCRIBE ? ST_BATCH_DESCRIBING : ST_BATCH)
+                        : (kind == GW_JOB_DESCRIBE ? ST_DESCRIBING : ST_CALLING);
     GW_LOGD("http", "%s %s: %s %s on %s", r->route->method, r->url,
             kind == GW_JOB_DESCRIBE ? "DESCRIBE" : "CALL", r->route->function,
             r->route->destination);
@@ -304,11 +337,69 @@ static int json_depth_ok(json_t *j, int left)
     return 1;
 }
 
+/* A query parameter from a raw query string ("a=1&b=x%20y"), decoded into the arena. */
+static const char *query_value(gw_arena_t *a, const char *q, const char *name)
+{
+    size_t nl = strlen(name);
+    while (q && *q) {
+        const char *end = strchr(q, '&');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        if (len > nl && strncmp(q, name, nl) == 0 && q[nl] == '=') {
+            char *v = gw_arena_strndup(a, q + nl + 1, len - nl - 1), *w = v;
+            for (const char *p = v; v && *p; p++) {
+                if (*p == '+') {
+                    *w++ = ' ';
+                } else if (*p == '%' && p[1] && p[2]) {
+                    char hex[3] = {p[1], p[2], 0};
+                    *w++ = (char)strtol(hex, NULL, 16);
+                    p += 2;
+                } else {
+                    *w++ = *p;
+                }
+            }
+            if (v)
+                *w = '\0';
+            return v;
+        }
+        q = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
 static const char *lookup(void *ctx, int kind, const char *name)
 {
     req_t *r = ctx;
+    if (kind == GW_BIND_QUERY && r->steps)
+        return query_value(&r->arena, r->steps[r->bcur].query, name);
     return MHD_lookup_connection_value(
         r->conn, kind == GW_BIND_QUERY ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, name);
+}
+
+static const gw_bind_t *bind_of(const gw_route_t *rt, const char *pointer);
+
+/*
+ * The `errors` list of a 400: body problems keep their JSON Pointer (under
+ * `prefix`, e.g. "/steps/1/body"); problems of bound path, query or header
+ * values name the request part instead ("parameter": "query.limit").
+ */
+static json_t *errors_json(const gw_route_t *rt, const gw_codec_errors_t *errs, const char *prefix)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < errs->n; i++) {
+        json_t *e = json_object();
+        const char *ptr = errs->items[i].pointer;
+        const gw_bind_t *b = ptr[0] == '/' ? bind_of(rt, ptr) : NULL;
+        if (ptr[0] == '/' && (b == NULL || b->source == GW_BIND_BODY)) {
+            char full[512];
+            snprintf(full, sizeof(full), "%s%s", prefix, ptr);
+            json_object_set_new(e, "pointer", json_string(full));
+        } else {
+            json_object_set_new(e, "parameter", json_string(b ? b->from : ptr));
+        }
+        json_object_set_new(e, "detail", json_string(errs->items[i].reason));
+        json_array_append_new(list, e);
+    }
+    return list;
 }
 
 /* Which binding produced the value at `pointer` ("/PARAM/FIELD…"), or NULL. */
@@ -342,18 +433,7 @@ static enum MHD_Result convert_and_call(req_t *r)
         ret = GW_ENOMEM;
     }
     if (ret == GW_EPARAM) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < errs.n; i++) {
-            json_t *e = json_object();
-            const char *ptr = errs.items[i].pointer;
-            const gw_bind_t *b = ptr[0] == '/' ? bind_of(r->route, ptr) : NULL;
-            if (ptr[0] == '/' && (b == NULL || b->source == GW_BIND_BODY))
-                json_object_set_new(e, "pointer", json_string(ptr));
-            else
-                json_object_set_new(e, "parameter", json_string(b ? b->from : ptr));
-            json_object_set_new(e, "detail", json_string(errs.items[i].reason));
-            json_array_append_new(list, e);
-        }
+        json_t *list = errors_json(r->route, &errs, "");
         json_t *extra = json_object();
         json_object_set_new(extra, "errors", list);
         if (errs.dropped)
@@ -369,6 +449,8 @@ static enum MHD_Result convert_and_call(req_t *r)
     submit(r, GW_JOB_CALL, params, n);
     return MHD_YES;
 }
+
+static enum MHD_Result batch_start(req_t *r);
 
 static enum MHD_Result on_body_complete(req_t *r)
 {
@@ -405,6 +487,8 @@ static enum MHD_Result on_body_complete(req_t *r)
         }
     }
     gw_buf_free(&r->body);
+    if (r->batch)
+        return batch_start(r);
     r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
     if (r->desc_ref == NULL) {
         submit(r, GW_JOB_DESCRIBE, NULL, 0);
@@ -450,8 +534,343 @@ static enum MHD_Result on_functions(req_t *r, const char *name)
     return describe_answer(r);
 }
 
+/* ---- POST /api/v1/batch: several mapped calls as one unit of work ---- */
+
+/*
+ * Body: {"steps": [{"method": "POST", "path": "/api/v1/bookings?x=1", "body": {…}}, …],
+ *        "commit": true}
+ * The steps run in order in one backend session; a string "${N.a.b}" in a
+ * step's body is replaced by the value at a.b of step N's answer. When every
+ * step succeeds (no error, no E/A message in a BAPI RETURN) the unit of work
+ * is committed (BAPI_TRANSACTION_COMMIT, WAIT = 'X'); at the first failure
+ * it is rolled back and the remaining steps are skipped.
+ */
+
+/* Deep copy of `j` with "${N.path}" strings replaced from earlier answers; NULL + why on error. */
+static json_t *resolve_refs(req_t *r, json_t *j, size_t step, char *why, size_t whylen)
+{
+    if (json_is_string(j)) {
+        const char *v = json_string_value(j);
+        size_t len = json_string_length(j);
+        if (len < 5 || strncmp(v, "${", 2) != 0 || v[len - 1] != '}')
+            return json_incref(j);
+        char *end;
+        unsigned long n = strtoul(v + 2, &end, 10);
+        if (end == v + 2 || (*end != '.' && *end != '}') || n >= step) {
+            snprintf(why, whylen, "%.60s does not name an earlier step", v);
+            return NULL;
+        }
+        json_t *cur = r->steps[n].answer;
+        const char *p = *end == '.' ? end + 1 : end;
+        while (cur && *p && *p != '}') {
+            const char *dot = p + strcspn(p, ".}");
+            char key[128];
+            snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
+            if (json_is_array(cur)) {
+                char *e2;
+                unsigned long k = strtoul(key, &e2, 10);
+                cur = *e2 ? NULL : json_array_get(cur, k);
+            } else {
+                cur = json_object_get(cur, key);
+            }
+            p = *dot == '.' ? dot + 1 : dot;
+        }
+        if (cur == NULL) {
+            snprintf(why, whylen, "%.60s: step %lu's answer has no such value", v, n);
+            return NULL;
+        }
+        return json_incref(cur);
+    }
+    if (json_is_object(j)) {
+        json_t *o = json_object();
+        const char *k;
+        json_t *x;
+        json_object_foreach(j, k, x)
+        {
+            json_t *y = resolve_refs(r, x, step, why, whylen);
+            if (y == NULL) {
+                json_decref(o);
+                return NULL;
+            }
+            json_object_set_new(o, k, y);
+        }
+        return o;
+    }
+    if (json_is_array(j)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(j, i, x)
+        {
+            json_t *y = resolve_refs(r, x, step, why, whylen);
+            if (y == NULL) {
+                json_decref(a);
+                return NULL;
+            }
+            json_array_append_new(a, y);
+        }
+        return a;
+    }
+    return json_incref(j);
+}
+
+/* Sets the step's failure answer. */
+static void step_fail(bstep_t *st, int err, int status, const char *detail, json_t *extra)
+{
+    char type[96];
+    snprintf(type, sizeof(type), GW_PROBLEM_TYPE_PREFIX "%s", gw_err_slug(err));
+    st->status = status ? status : gw_err_status(err);
+    st->answer = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", gw_strerror(err),
+                           "status", st->status, "detail", detail ? detail : "");
+    if (extra) {
+        json_object_update(st->answer, extra);
+        json_decref(extra);
+    }
+}
+
+/* Converts step i's parameters into the job. Returns 0, or -1 after step_fail. */
+static int batch_prepare(req_t *r, size_t i)
+{
+    bstep_t *st = &r->steps[i];
+    const gw_rfc_func_t *f = gw_desc_func(st->desc_ref);
+    char why[200] = "";
+    gw_codec_errors_t errs;
+    r->bcur = i;
+    if (gw_codec_errors_init(&r->arena, &errs, (size_t)r->h->deps.cfg->limits.max_errors)) {
+        step_fail(st, GW_ENOMEM, 0, "out of memory", NULL);
+        return -1;
+    }
+    json_t *body = st->body ? resolve_refs(r, st->body, i, why, sizeof(why)) : NULL;
+    if (st->body && body == NULL) {
+        step_fail(st, GW_EPARAM, 0, why, NULL);
+        return -1;
+    }
+    gw_rfc_field_t *params = NULL;
+    uint32_t n = 0;
+    int ret = GW_EPARAM;
+    json_t *pj = gw_route_params(&r->arena, st->route, f, body, &st->caps, lookup, r, &errs);
+    json_decref(body);
+    if (pj) {
+        ret = gw_codec_params_read(&r->arena, f, pj, &st->route->opts, &params, &n, &errs);
+        json_decref(pj);
+    } else if (errs.n == 0) {
+        ret = GW_ENOMEM;
+    }
+    if (ret != 0) {
+        char prefix[48];
+        snprintf(prefix, sizeof(prefix), "/steps/%zu/body", i);
+        json_t *extra = ret == GW_EPARAM
+                            ? json_pack("{s:o}", "errors", errors_json(st->route, &errs, prefix))
+                            : NULL;
+        step_fail(st, ret, 0, "invalid parameters; see errors", extra);
+        return -1;
+    }
+    r->bparams = params;
+    r->bn = n;
+    r->bwant = gw_route_want(&r->arena, st->route, f, &r->bnwant);
+    return 0;
+}
+
+/* Records the outcome of the step that just ran; returns 1 when it succeeded. */
+static int batch_record(req_t *r, gw_job_t *job)
+{
+    bstep_t *st = &r->steps[r->bcur];
+    const gw_rfc_func_t *f = gw_desc_func(st->desc_ref);
+    if (job->err) {
+        json_t *extra = job->has_rfc ? json_pack("{s:o}", "rfc", rfc_error_json(&job->rfc)) : NULL;
+        step_fail(st, job->err, 0, job->detail, extra);
+        return 0;
+    }
+    gw_buf_t out;
+    gw_buf_init(&out, 0);
+    const gw_rfc_param_t *ret_p = gw_route_bapi_return(f);
+    const gw_rfc_field_t *ret_v =
+        ret_p ? gw_rfc_fields_find(job->result, job->nresult, ret_p->name) : NULL;
+    if (ret_v && gw_route_return_errors(&ret_v->value) > 0) {
+        gw_route_write_messages(&out, ret_p, &ret_v->value, &st->route->opts);
+        json_t *msgs = json_loadb((const char *)out.data, out.len, 0, NULL);
+        gw_buf_free(&out);
+        step_fail(st, GW_EBAPI, st->route->bapi_error_status, "error messages in RETURN",
+                  json_pack("{s:o}", "messages", msgs ? msgs : json_array()));
+        return 0;
+    }
+    if (gw_route_write_result(&out, st->route, f, job->result, job->nresult, NULL) == 0)
+        st->answer = json_loadb((const char *)out.data, out.len, 0, NULL);
+    gw_buf_free(&out);
+    if (st->answer == NULL) {
+        step_fail(st, GW_ENOMEM, 0, "cannot build the answer", NULL);
+        return 0;
+    }
+    st->status = 200;
+    return 1;
+}
+
+/* The job's `next` on the loop thread: record the step, then run the next one, COMMIT or ROLLBACK.
+ */
+static int batch_next(gw_job_t *job)
+{
+    req_t *r = job->user;
+    if (r->bphase != 0) {
+        r->bcommitted = r->bphase == 1 && job->err == 0;
+        return 0;
+    }
+    int ok = batch_record(r, job);
+    if (ok && r->bcur + 1 < r->nsteps)
+        ok = batch_prepare(r, r->bcur + 1) == 0 ? 2 : 0;
+    if (ok == 2) {
+        job->function = gw_slice(r->steps[r->bcur].route->function);
+        job->params = r->bparams;
+        job->nparams = r->bn;
+        job->want = r->bwant;
+        job->nwant = r->bnwant;
+        job->no_reset = 1;
+        job->result = NULL;
+        job->nresult = 0;
+        return 1;
+    }
+    if (!ok) {
+        r->bfailed = (int)r->bcur;
+        /* Without a working session there is nothing to roll back: its end discards the work. */
+        if (job->err && !job->has_rfc)
+            return 0;
+    } else if (!r->bcommit) {
+        return 0;
+    }
+    r->bphase = ok ? 1 : 2;
+    job->function =
+        ok ? GW_SLICE_LIT("BAPI_TRANSACTION_COMMIT") : GW_SLICE_LIT("BAPI_TRANSACTION_ROLLBACK");
+    job->params = ok ? commit_wait : NULL;
+    job->nparams = ok ? 1 : 0;
+    job->want = NULL;
+    job->no_reset = 1;
+    job->err = 0;
+    return 1;
+}
+
+static enum MHD_Result batch_answer(req_t *r)
+{
+    json_t *results = json_array();
+    for (size_t i = 0; i < r->nsteps; i++) {
+        bstep_t *st = &r->steps[i];
+        json_t *x = st->status ? json_pack("{s:i, s:O}", "status", st->status, "body",
+                                           st->answer ? st->answer : json_null())
+                               : json_pack("{s:s}", "status", "skipped");
+        json_array_append_new(results, x);
+    }
+    if (r->bfailed < 0 && r->job.err == 0)
+        return send_json(r, MHD_HTTP_OK,
+                         json_pack("{s:b, s:o}", "committed", r->bcommitted, "results", results),
+                         "application/json", NULL, NULL);
+    int failed = r->bfailed;
+    char d[256];
+    if (failed >= 0)
+        snprintf(d, sizeof(d), "step %d (%s %s) failed; %s", failed, r->steps[failed].route->method,
+                 r->steps[failed].route->path,
+                 r->bphase == 2 && r->job.err == 0 ? "the unit of work was rolled back"
+                                                   : "nothing was committed");
+    else
+        snprintf(d, sizeof(d), "the commit failed: %.200s", r->job.detail);
+    json_t *extra = json_pack("{s:b, s:o}", "committed", 0, "results", results);
+    if (failed >= 0)
+        json_object_set_new(extra, "failedStep", json_integer(failed));
+    return problem_status(r, GW_EBATCH, failed >= 0 ? r->steps[failed].status : 502, d, extra, NULL,
+                          NULL);
+}
+
+/* Describes the next step whose function description is not cached, or starts the unit. */
+static enum MHD_Result batch_continue(req_t *r)
+{
+    for (; r->bcur < r->nsteps; r->bcur++) {
+        bstep_t *st = &r->steps[r->bcur];
+        if (st->desc_ref == NULL)
+            st->desc_ref = gw_pool_desc_get(r->pool, gw_slice(st->route->function));
+        if (st->desc_ref == NULL) {
+            r->route = st->route;
+            submit(r, GW_JOB_DESCRIBE, NULL, 0);
+            return MHD_YES;
+        }
+    }
+    if (batch_prepare(r, 0) != 0) {
+        r->bfailed = 0;
+        return batch_answer(r);
+    }
+    r->route = r->steps[0].route;
+    r->desc = gw_desc_func(r->steps[0].desc_ref);
+    submit(r, GW_JOB_CALL, r->bparams, r->bn);
+    return MHD_YES;
+}
+
+static enum MHD_Result batch_start(req_t *r)
+{
+    const gw_http_deps_t *deps = &r->h->deps;
+    json_t *steps = r->json ? json_object_get(r->json, "steps") : NULL;
+    json_t *commit = r->json ? json_object_get(r->json, "commit") : NULL;
+    size_t n = json_array_size(steps);
+    if (!json_is_array(steps) || n == 0 || n > BATCH_MAX_STEPS)
+        return problem(r, GW_EJSON, "the body must be {\"steps\": [ … ]} with 1 to 20 steps", NULL,
+                       NULL, NULL);
+    if (commit && !json_is_boolean(commit))
+        return problem(r, GW_EJSON, "\"commit\" must be true or false", NULL, NULL, NULL);
+    r->bcommit = commit ? json_is_true(commit) : 1;
+    r->bfailed = -1;
+    r->steps = gw_arena_calloc(&r->arena, n, sizeof(*r->steps));
+    r->nsteps = n;
+    json_t *errors = json_array();
+    for (size_t i = 0; r->steps && i < n; i++) {
+        json_t *s = json_array_get(steps, i);
+        const char *method = json_string_value(json_object_get(s, "method"));
+        const char *path = json_string_value(json_object_get(s, "path"));
+        json_t *body = json_object_get(s, "body");
+        char ptr[48];
+        snprintf(ptr, sizeof(ptr), "/steps/%zu", i);
+        if (!json_is_object(s) || method == NULL || path == NULL ||
+            (body && !json_is_object(body))) {
+            json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", ptr, "detail",
+                                                    "a step needs \"method\", \"path\" and an "
+                                                    "optional \"body\" object"));
+            continue;
+        }
+        const char *q = strchr(path, '?');
+        char *p = gw_arena_strndup(&r->arena, path, q ? (size_t)(q - path) : strlen(path));
+        int known = 0;
+        bstep_t *st = &r->steps[i];
+        st->query = q ? gw_arena_strndup(&r->arena, q + 1, strlen(q + 1)) : NULL;
+        st->body = body;
+        st->route = p ? gw_route_match(deps->routes, gw_slice(method), gw_slice(p), &st->caps,
+                                       &known, NULL, 0)
+                      : NULL;
+        if (st->route == NULL)
+            json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", ptr, "detail",
+                                                    "no route matches this method and path"));
+        else if (strcmp(st->route->destination, r->steps[0].route ? r->steps[0].route->destination
+                                                                  : st->route->destination))
+            json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", ptr, "detail",
+                                                    "all steps must call the same destination "
+                                                    "(one session, one unit of work)"));
+    }
+    if (json_array_size(errors) > 0)
+        return problem(r, GW_EPARAM, "the batch has invalid steps; see errors",
+                       json_pack("{s:o}", "errors", errors), NULL, NULL);
+    json_decref(errors);
+    r->pool = pool_of(r->h, r->steps[0].route->destination);
+    r->deadline_ms = gw_now_ms() + gw_pool_conf(r->pool)->call_timeout_ms;
+    r->bcur = 0;
+    return batch_continue(r);
+}
+
 static enum MHD_Result on_resumed(req_t *r)
 {
+    if (r->state == ST_BATCH)
+        return batch_answer(r);
+    if (r->state == ST_BATCH_DESCRIBING) {
+        if (r->job.err)
+            return job_problem(r);
+        r->steps[r->bcur].desc_ref = gw_pool_desc_put(r->pool, r->job.desc);
+        if (r->steps[r->bcur].desc_ref == NULL)
+            return problem(r, GW_ENOMEM, "out of memory caching the description", NULL, NULL, NULL);
+        r->bcur = 0;
+        return batch_continue(r);
+    }
     if (r->job.err)
         return job_problem(r);
     if (r->state == ST_DESCRIBING) {
@@ -649,6 +1068,19 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         return on_functions(r, url + 18);
     int known = 0;
     char allow[64];
+    if (strcmp(url, "/api/v1/batch") == 0) {
+        if (strcmp(method, "POST") != 0)
+            return problem(r, GW_EMETHOD, "the batch endpoint takes POST", NULL,
+                           MHD_HTTP_HEADER_ALLOW, "POST");
+        const char *ct =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!is_json_type(ct))
+            return problem(r, GW_EMEDIA, "the batch body must be application/json", NULL, NULL,
+                           NULL);
+        r->batch = 1;
+        r->json_declared = 1;
+        return MHD_YES;
+    }
     if (strncmp(url, "/api/v1/rfc/", 12) == 0) {
         enum MHD_Result ret;
         if (!generic_route(r, method, url + 12, &ret))
@@ -756,6 +1188,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (r == NULL)
         return;
+    for (size_t i = 0; r->steps && i < r->nsteps; i++) {
+        gw_desc_release(r->steps[i].desc_ref);
+        json_decref(r->steps[i].answer);
+    }
     json_decref(r->json);
     gw_desc_release(r->desc_ref);
     gw_buf_free(&r->body);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# POST /api/v1/batch: mapped calls in one session as one unit of work — committed only when all
+# succeed, rolled back otherwise; a step can use a value an earlier step returned.
+source "$(dirname "$0")/lib.sh"
+make_pki
+write_sim_conf
+start_sim
+GW_DEST_NAME=demo GW_MAPPINGS="$RFMGW_SOURCE_DIR/mappings/demo.conf" write_gw_conf "$SIM_PORT"
+start_gw
+
+req GET '/api/v1/flights?airline=LH&max=3'
+read -r conn date < <(printf '%s' "$BODY" | jq -r '.flights[2] | "\(.CONNECTID) \(.FLIGHTDATE)"')
+free() { req GET "/api/v1/flights/LH/$conn/$date"; printf '%s' "$BODY" | jq .availability.ECONOFREE; }
+f0=$(free)
+bk="{\"airline\":\"LH\",\"connection\":\"$conn\",\"date\":\"$date\",\"customer\":\"7\",\"class\":\"Y\"}"
+
+req POST /api/v1/batch "{\"steps\":[
+  {\"method\":\"POST\",\"path\":\"/api/v1/bookings\",\"body\":$bk},
+  {\"method\":\"POST\",\"path\":\"/api/v1/bookings\",\"body\":$bk},
+  {\"method\":\"POST\",\"path\":\"/api/v1/connection-test\",\"body\":{\"REQUTEXT\":\"\${1.BOOKINGNUMBER}\"}}]}"
+expect_status 200 "a batch of two bookings and a call that uses the second booking number"
+expect_json '.committed == true and ([.results[].status] == [200,200,200])' "all steps succeeded, committed"
+expect_json '.results[2].body.ECHOTEXT == .results[1].body.BOOKINGNUMBER' "step 2 used step 1's booking number"
+[ "$(free)" -eq $((f0 - 2)) ] && ok "both bookings are visible afterwards" || fail "seats: $f0 → $(free)"
+n=$(grep -c ': logon user' "$WORK/abapsim.log" || true)
+
+req POST /api/v1/batch "{\"steps\":[
+  {\"method\":\"POST\",\"path\":\"/api/v1/bookings\",\"body\":$bk},
+  {\"method\":\"POST\",\"path\":\"/api/v1/bookings\",\"body\":$(printf '%s' "$bk" | jq -c '.class = "Z"')},
+  {\"method\":\"GET\",\"path\":\"/api/v1/ping\"}]}"
+expect_status 422 "a batch whose second step fails"
+expect_json '.type == "urn:rfmgw:problem:batch-failed" and .failedStep == 1 and .committed == false' "names the failed step"
+expect_json '[.results[].status] == [200,422,"skipped"]' "step results: ok, failed, skipped"
+[ "$(free)" -eq $((f0 - 2)) ] && ok "the batch left nothing behind (first booking rolled back)" || fail "seats changed: $(free)"
+
+req POST /api/v1/batch '{"steps":[{"method":"GET","path":"/api/v1/ping"},{"method":"GET","path":"/nowhere"}]}'
+expect_status 400 "a step without a route"
+expect_json '.errors[0].pointer == "/steps/1"' "points at the step"
+req POST /api/v1/batch '{"steps":[{"method":"POST","path":"/api/v1/connection-test","body":{"REQUTEXT":"${3.X}"}}]}'
+expect_status 400 "a reference to a later step"
+req POST /api/v1/batch '{"steps":[]}'
+expect_status 400 "an empty batch"
+req GET /api/v1/batch
+expect_status 405 "GET on the batch endpoint"
+finish
