@@ -163,7 +163,10 @@ int gw_route_return_errors(const gw_rfc_value_t *ret);
 int gw_route_write_result(gw_buf_t *out, const gw_route_t *r, const gw_rfc_func_t *f,
                           const gw_rfc_field_t *res, uint32_t n, const char *fields);
 
-/** Writes the `messages` array of a BAPI RETURN value (`[]` when empty). */
+/**
+ * Writes the `messages` array of a BAPI RETURN value (`[]` when empty):
+ * one object per message with its non-empty BAPIRET2 fields.
+ */
 int gw_route_write_messages(gw_buf_t *out, const gw_rfc_param_t *p, const gw_rfc_value_t *v,
                             const gw_codec_opts_t *o);
 

@@ -68,6 +68,34 @@ static int blank(gw_slice_t s)
     return 1;
 }
 
+static int empty_value(const gw_rfc_value_t *v);
+
+/* One BAPIRET2 row as an object of its non-empty fields (ROW 0 and LOG_MSG_NO 0 count as empty). */
+static void write_message(gw_buf_t *out, const gw_rfc_value_t *row, const gw_rfc_typedesc_t *line,
+                          const gw_codec_opts_t *o)
+{
+    int first = 1;
+    gw_buf_append(out, "{", 1);
+    for (uint32_t i = 0; row->type == GW_RFC_STRUCTURE && i < row->u.st.count; i++) {
+        const gw_rfc_field_t *f = &row->u.st.fields[i];
+        const gw_rfc_value_t *v = &f->value;
+        if (empty_value(v) || (v->type == GW_RFC_INT4 && v->u.i == 0) ||
+            (v->type == GW_RFC_NUM && strspn(v->u.s.ptr, "0") == v->u.s.len &&
+             gw_slice_eq_str(f->name, "LOG_MSG_NO")))
+            continue;
+        const gw_rfc_typedesc_t *t = NULL;
+        for (uint32_t j = 0; line && j < line->nfields; j++)
+            if (gw_slice_eq(line->fields[j].name, f->name))
+                t = line->fields[j].type;
+        gw_buf_append(out, first ? "\"" : ",\"", first ? 1 : 2);
+        first = 0;
+        gw_buf_append(out, f->name.ptr, f->name.len);
+        gw_buf_append(out, "\":", 2);
+        gw_codec_value_write(out, v, t, o);
+    }
+    gw_buf_append(out, "}", 1);
+}
+
 int gw_route_write_messages(gw_buf_t *out, const gw_rfc_param_t *p, const gw_rfc_value_t *v,
                             const gw_codec_opts_t *o)
 {
@@ -82,7 +110,7 @@ int gw_route_write_messages(gw_buf_t *out, const gw_rfc_param_t *p, const gw_rfc
         if (!first)
             gw_buf_append(out, ",", 1);
         first = 0;
-        gw_codec_value_write(out, row, line, o);
+        write_message(out, row, line, o);
     }
     gw_buf_append(out, "]", 1);
     return out->failed;
