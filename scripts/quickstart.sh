@@ -39,7 +39,12 @@ rfmgw is listening on http://127.0.0.1:$port, in front of abapsim on 127.0.0.1:$
 Try, from another terminal:
 
   curl -s --json '{"REQUTEXT":"hello"}' localhost:$port/api/v1/connection-test
-  curl -s localhost:$port/api/v1/ping
+  curl -s 'localhost:$port/api/v1/flights?airline=LH&max=3'
+  curl -s localhost:$port/api/v1/flights/LH/0400/2026-02-05
+  curl -si --json '{"airline":"LH","connection":"0400","date":"2026-02-05","customer":"42"}' localhost:$port/api/v1/bookings
+  curl -s 'localhost:$port/api/v1/tables/SCARR?count=3'
+  curl -s localhost:$port/api/v1/functions/STFC_CONNECTION
+  curl -s localhost:$port/readyz
   curl -s --json '{"REQUTEXT":' localhost:$port/api/v1/connection-test      # malformed JSON → 400
   curl -s --json '{"NOPE":1}' localhost:$port/api/v1/connection-test        # unknown parameter → 400
   curl -s localhost:$port/api/v1/nothing-here                               # no route → 404

@@ -5,8 +5,12 @@
  * It opens N connections through the gateway's own transport module (lws
  * client, TLS, one service thread), logs on by password, and on each
  * connection calls one function in a closed loop (next CALL when the
- * previous reply is in) for D seconds or M calls. The CALL is encoded once
- * with gateway/wire; only its sequence number changes. At the end it
+ * previous reply is in) for D seconds or M calls. The call's values are
+ * built once; the CALL message is encoded with gateway/wire for every call
+ * (as a real client would), and the reply is decoded. With --rows R it
+ * calls STFC_STRUCTURE with IMPORTSTRUCT and an R-row RFCTABLE (RFCTEST
+ * rows, the same values as the JSON of tests/bench/payload.lua), to compare
+ * the gateway's cost per row with a direct client's. At the end it
  * prints one JSON line: calls, calls/s, latency percentiles in µs, and
  * this process's CPU time per call (getrusage), so the client's own cost
  * can be told apart from the server's.
@@ -48,6 +52,7 @@ static struct {
     double seconds;
     uint64_t max_calls; /* per connection; 0: until the time is up */
     gw_buf_t call;      /* the encoded CALL */
+    gw_wire_msg_t msg;  /* the CALL, encoded again for every call */
     pthread_mutex_t mu;
     pthread_cond_t cond;
     int finished, opened;
@@ -58,6 +63,29 @@ static struct {
     struct rusage ru0, ru1;
     gw_timer_t timer;
 } B;
+
+/* STFC_STRUCTURE's RFCTEST line (as in codec_bench.c and abapsim's rfm_stfc.c) */
+static int make_rfctest(gw_rfc_field_t *f, int i, char *text, size_t textsz)
+{
+    static const uint8_t hex3[3] = {1, 2, 3};
+    int n = snprintf(text, textsz, "row %d of the benchmark table", i);
+    gw_rfc_field_t v[12] = {
+        {gw_slice("RFCFLOAT"), {.type = GW_RFC_FLOAT, .u.f = i + 0.25}},
+        {gw_slice("RFCCHAR1"), {.type = GW_RFC_CHAR, .u.s = gw_slice("X")}},
+        {gw_slice("RFCINT2"), {.type = GW_RFC_INT2, .u.i = i % 30000}},
+        {gw_slice("RFCINT1"), {.type = GW_RFC_INT1, .u.i = i % 256}},
+        {gw_slice("RFCCHAR4"), {.type = GW_RFC_CHAR, .u.s = gw_slice("ABCD")}},
+        {gw_slice("RFCINT4"), {.type = GW_RFC_INT4, .u.i = (int64_t)i * 7}},
+        {gw_slice("RFCHEX3"), {.type = GW_RFC_RAW, .u.s = {(const char *)hex3, 3}}},
+        {gw_slice("RFCCHAR2"), {.type = GW_RFC_CHAR, .u.s = gw_slice("YZ")}},
+        {gw_slice("RFCTIME"), {.type = GW_RFC_TIME, .u.s = gw_slice("123456")}},
+        {gw_slice("RFCDATE"), {.type = GW_RFC_DATE, .u.s = gw_slice("20261123")}},
+        {gw_slice("RFCDATA1"), {.type = GW_RFC_CHAR, .u.s = {text, (size_t)n}}},
+        {gw_slice("RFCDATA2"), {.type = GW_RFC_CHAR, .u.s = gw_slice("\xc3\x84\xc3\x96\xc3\x9c")}},
+    };
+    memcpy(f, v, sizeof(v));
+    return 0;
+}
 
 static int64_t now_us(void)
 {
@@ -95,11 +123,13 @@ __attribute__((format(printf, 2, 3))) static void fatal(conn_t *k, const char *f
 static void send_call(conn_t *k)
 {
     uint32_t seq = ++k->seq;
-    B.call.data[4] = (uint8_t)seq;
-    B.call.data[5] = (uint8_t)(seq >> 8);
-    B.call.data[6] = (uint8_t)(seq >> 16);
-    B.call.data[7] = (uint8_t)(seq >> 24);
     k->t0_us = now_us();
+    B.call.len = 0;
+    B.msg.seq = seq;
+    if (gw_wire_encode(&B.call, &B.msg) != 0) {
+        fatal(k, "%s", "cannot encode the CALL");
+        return;
+    }
     if (gw_transport_send(k->c, B.call.data, B.call.len) != 0)
         fatal(k, "%s", "send failed");
 }
@@ -263,6 +293,8 @@ static void usage(FILE *out)
                  "  --calls M          stop each connection after M calls instead\n"
                  "  --function NAME    function to call (default STFC_CONNECTION)\n"
                  "  --text T           REQUTEXT for STFC_CONNECTION (default \"hello\")\n"
+                 "  --rows R           call STFC_STRUCTURE with IMPORTSTRUCT and an R-row RFCTABLE\n"
+                 "  --reset-first      set RESET_FIRST on every CALL (as the gateway does)\n"
                  "Prints one JSON line: calls, calls_per_s, p50_us, p99_us, max_us, "
                  "cpu_us_per_call.\n");
 }
@@ -282,7 +314,9 @@ int main(int argc, char **argv)
         O_SEC,
         O_CALLS,
         O_FUNC,
-        O_TEXT
+        O_TEXT,
+        O_ROWS,
+        O_RESET
     };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
@@ -298,13 +332,15 @@ int main(int argc, char **argv)
         {"calls", required_argument, NULL, O_CALLS},
         {"function", required_argument, NULL, O_FUNC},
         {"text", required_argument, NULL, O_TEXT},
+        {"rows", required_argument, NULL, O_ROWS},
+        {"reset-first", no_argument, NULL, O_RESET},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *host = "my100000-api.abapsim.test", *address = "127.0.0.1",
                *path = GW_WIRE_DEFAULT_PATH, *ca = NULL, *user = NULL, *pwfile = NULL,
                *function = "STFC_CONNECTION", *text = "hello";
-    int port = 0, alias = 0, c, rc = 1;
+    int port = 0, alias = 0, c, rc = 1, rows = -1, reset_first = 0;
     char *password = NULL, *auth = NULL;
 
     B.n = 1;
@@ -351,6 +387,13 @@ int main(int argc, char **argv)
         case O_TEXT:
             text = optarg;
             break;
+        case O_ROWS:
+            rows = atoi(optarg);
+            function = "STFC_STRUCTURE";
+            break;
+        case O_RESET:
+            reset_first = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -360,7 +403,7 @@ int main(int argc, char **argv)
         }
     }
     if (port <= 0 || port > 65535 || !ca || !user || !pwfile || B.n < 1 || B.n > 10000 ||
-        (B.seconds <= 0 && B.max_calls == 0)) {
+        (B.seconds <= 0 && B.max_calls == 0) || (rows != -1 && (rows < 0 || rows > 1000000))) {
         usage(stderr);
         return 2;
     }
@@ -384,19 +427,42 @@ int main(int argc, char **argv)
     free(raw);
     gw_header_t hdrs[2] = {{"authorization:", auth}, {GW_WIRE_HDR_ALIAS ":", "1"}};
 
-    /* the CALL, encoded once */
-    gw_rfc_field_t param = {gw_slice("REQUTEXT"), {.type = GW_RFC_CHAR, .u.s = gw_slice(text)}};
-    gw_wire_msg_t m;
-    memset(&m, 0, sizeof(m));
-    m.type = GW_WIRE_CALL;
-    m.u.call.function = gw_slice(function);
-    m.u.call.nwant = GW_WIRE_WANT_ALL;
-    if (strcmp(function, "STFC_CONNECTION") == 0) {
-        m.u.call.nparams = 1;
-        m.u.call.params = &param;
+    /* the CALL's values, built once; encoded for every call (send_call) */
+    gw_rfc_field_t param[2] = {
+        {gw_slice("REQUTEXT"), {.type = GW_RFC_CHAR, .u.s = gw_slice(text)}}};
+    gw_rfc_field_t *cells = NULL;
+    gw_rfc_value_t *trows = NULL;
+    char *texts = NULL;
+    gw_wire_msg_t *m = &B.msg;
+    memset(m, 0, sizeof(*m));
+    m->type = GW_WIRE_CALL;
+    m->flags = reset_first ? GW_WIRE_FLAG_RESET_FIRST : 0;
+    m->u.call.function = gw_slice(function);
+    m->u.call.nwant = GW_WIRE_WANT_ALL;
+    if (rows >= 0) { /* STFC_STRUCTURE: IMPORTSTRUCT (row 0's values) + RFCTABLE */
+        size_t n = (size_t)rows + 1;
+        cells = calloc(n * 12, sizeof(*cells));
+        trows = calloc(n, sizeof(*trows));
+        texts = calloc(n, 48);
+        if (!cells || !trows || !texts)
+            return 1;
+        for (size_t i = 0; i < n; i++) {
+            make_rfctest(cells + 12 * i, (int)(i ? i - 1 : 0), texts + 48 * i, 48);
+            trows[i] = (gw_rfc_value_t){.type = GW_RFC_STRUCTURE,
+                                        .u.st = {12, cells + 12 * i}};
+        }
+        param[0] = (gw_rfc_field_t){gw_slice("IMPORTSTRUCT"), trows[0]};
+        param[1] = (gw_rfc_field_t){
+            gw_slice("RFCTABLE"),
+            {.type = GW_RFC_TABLE, .u.tab = {(uint32_t)rows, trows + 1}}};
+        m->u.call.nparams = 2;
+        m->u.call.params = param;
+    } else if (strcmp(function, "STFC_CONNECTION") == 0) {
+        m->u.call.nparams = 1;
+        m->u.call.params = param;
     }
     gw_buf_init(&B.call, 0);
-    if (gw_wire_encode(&B.call, &m) != 0) {
+    if (gw_wire_encode(&B.call, m) != 0) {
         fprintf(stderr, "wsclient: cannot encode the CALL\n");
         return 1;
     }
@@ -487,6 +553,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < B.n; i++)
         free(B.conns[i].lat);
     free(B.conns);
+    free(cells);
+    free(trows);
+    free(texts);
     gw_buf_free(&B.call);
     free(auth);
     free(password);
