@@ -53,6 +53,50 @@ static void print_errors_reference(FILE *f)
     gw_err_foreach(print_error_row, f);
 }
 
+/*
+ * SIGHUP: reload the configuration and mappings. The new route table is
+ * swapped in atomically (requests in flight keep theirs); passwords are
+ * re-read and a destination stuck in `logon_failed` tries again; the
+ * metadata caches are cleared. Listener, destinations and limits need a
+ * restart. A configuration with errors changes nothing.
+ */
+static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, gw_http_t *http)
+{
+    gw_cfg_errors_t errs = {0};
+    gw_config_t *nc = NULL;
+    gw_route_table_t *nt = NULL;
+    gw_buf_init(&errs.text, 0);
+    int ret = gw_config_load(file, &nc, &errs);
+    if (ret == 0)
+        ret = gw_route_table_load(nc, &nt, &errs);
+    for (size_t i = 0; ret == 0 && nt && i < nt->n; i++)
+        if (gw_config_dest(cfg, nt->routes[i].destination) == NULL) {
+            gw_buf_printf(&errs.text, "%s:%d: destination '%s' is new; a restart is needed\n",
+                          nt->routes[i].file, nt->routes[i].line, nt->routes[i].destination);
+            ret = GW_ECONFIG;
+        }
+    if (ret != 0) {
+        GW_LOGE("main", "SIGHUP: the configuration has errors; keeping the running one:\n%.*s",
+                (int)errs.text.len, errs.text.data ? (const char *)errs.text.data : "");
+        gw_route_table_free(nt);
+        gw_config_free(nc);
+        gw_buf_free(&errs.text);
+        return;
+    }
+    gw_buf_free(&errs.text);
+    gw_http_set_routes(http, nt);
+    for (size_t i = 0; i < cfg->ndests; i++) {
+        const gw_dest_conf_t *d = gw_config_dest(nc, cfg->dests[i].name);
+        gw_pool_reload(pools[i], d ? d->auth.secret : NULL);
+        gw_pool_desc_clear(pools[i]);
+    }
+    GW_LOGI("main",
+            "SIGHUP: reloaded %s (%zu route%s); listener, destinations and limits apply "
+            "after a restart",
+            file, nt->n, nt->n == 1 ? "" : "s");
+    gw_config_free(nc);
+}
+
 static int write_ready_file(const char *path, int port)
 {
     char tmp[4096];
@@ -172,6 +216,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -205,7 +250,11 @@ int main(int argc, char **argv)
     }
 
     int sig = 0;
-    while (sigwait(&sigs, &sig) == 0 && sig == SIGUSR1) {
+    while (sigwait(&sigs, &sig) == 0 && (sig == SIGUSR1 || sig == SIGHUP)) {
+        if (sig == SIGHUP) {
+            reload(config_file, cfg, pools, http);
+            continue;
+        }
         size_t n = 0;
         for (size_t i = 0; i < cfg->ndests; i++)
             n += gw_pool_desc_clear(pools[i]);

@@ -101,6 +101,8 @@ typedef struct {
     int (*start)(gw_bsession_t *s, gw_job_t *job);
     /** Closes the session now; no callback follows. A running job stays with the caller. */
     void (*close)(gw_bsession_t *s);
+    /** Uses `secret` (the password; may be NULL) for sessions opened from now on. */
+    int (*set_secret)(void *backend, const char *secret);
 } gw_backend_ops_t;
 
 /** Finds the backend named `name` ("native"); NULL when not built. */

@@ -40,6 +40,21 @@ struct gw_bsession {
     gw_buf_t out;
 };
 
+/* "Basic base64(user:secret)" into `out`; the plain text is wiped. */
+static int basic_auth(char *out, size_t size, const char *user, const char *secret)
+{
+    char plain[600];
+    int len = snprintf(plain, sizeof(plain), "%s:%s", user, secret);
+    int ret = GW_EINVAL;
+    if (len > 0 && (size_t)len < sizeof(plain) && 6 + 4 * ((size_t)len + 2) / 3 + 1 <= size) {
+        memcpy(out, "Basic ", 6);
+        EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, len);
+        ret = 0;
+    }
+    explicit_bzero(plain, sizeof(plain));
+    return ret;
+}
+
 static void *native_create(gw_transport_t *t, const gw_dest_conf_t *d)
 {
     native_t *n = calloc(1, sizeof(*n));
@@ -54,14 +69,8 @@ static void *native_create(gw_transport_t *t, const gw_dest_conf_t *d)
     size_t nh = 0;
     char auth[1024] = "";
     if (strcmp(d->auth.method, "password") == 0 && d->auth.secret) {
-        char plain[600];
-        int len = snprintf(plain, sizeof(plain), "%s:%s", d->auth.user, d->auth.secret);
-        if (len > 0 && (size_t)len < sizeof(plain)) {
-            memcpy(auth, "Basic ", 6);
-            EVP_EncodeBlock((unsigned char *)auth + 6, (const unsigned char *)plain, len);
+        if (basic_auth(auth, sizeof(auth), d->auth.user, d->auth.secret) == 0)
             hdrs[nh++] = (gw_header_t){"authorization:", auth};
-        }
-        explicit_bzero(plain, sizeof(plain));
         if (d->auth.alias_user)
             hdrs[nh++] = (gw_header_t){GW_WIRE_HDR_ALIAS ":", "1"};
     }
@@ -406,6 +415,19 @@ static void native_close(gw_bsession_t *s)
     session_die(s, 0, "closed by the pool", NULL);
 }
 
+static int native_set_secret(void *b, const char *secret)
+{
+    native_t *n = b;
+    char auth[1024];
+    if (strcmp(n->d->auth.method, "password") != 0 || secret == NULL)
+        return 0;
+    int ret = basic_auth(auth, sizeof(auth), n->d->auth.user, secret);
+    if (ret == 0)
+        ret = gw_transport_endpoint_set_header(n->ep, "authorization:", auth);
+    explicit_bzero(auth, sizeof(auth));
+    return ret;
+}
+
 const gw_backend_ops_t gw_backend_native = {
     .name = "native",
     .create = native_create,
@@ -413,4 +435,5 @@ const gw_backend_ops_t gw_backend_native = {
     .open = native_open,
     .start = native_start,
     .close = native_close,
+    .set_secret = native_set_secret,
 };

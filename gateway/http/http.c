@@ -20,6 +20,7 @@
 #include "log/log.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ struct gw_http {
     struct MHD_Daemon *d;
     gw_http_deps_t deps;
     atomic_int waiting;
+    pthread_mutex_t routes_lock; /* guards routes: swapped on reload */
+    gw_route_table_t *routes;
 };
 
 enum { ST_READ, ST_DESCRIBING, ST_CALLING, ST_PROBING, ST_BATCH_DESCRIBING, ST_BATCH };
@@ -96,6 +99,7 @@ typedef struct req {
     uint32_t bnwant;
     atomic_int probes_pending;
     const char *url;
+    gw_route_table_t *routes; /* the table this request started with (a reference) */
 } req_t;
 
 /* ---- responses ---- */
@@ -513,7 +517,7 @@ static enum MHD_Result describe_answer(req_t *r)
  */
 static enum MHD_Result on_functions(req_t *r, const char *name)
 {
-    const gw_route_table_t *t = r->h->deps.routes;
+    const gw_route_table_t *t = r->routes;
     for (size_t i = 0; i < t->n && r->route == NULL; i++)
         if (strcmp(t->routes[i].function, name) == 0)
             r->route = &t->routes[i];
@@ -802,7 +806,6 @@ static enum MHD_Result batch_continue(req_t *r)
 
 static enum MHD_Result batch_start(req_t *r)
 {
-    const gw_http_deps_t *deps = &r->h->deps;
     json_t *steps = r->json ? json_object_get(r->json, "steps") : NULL;
     json_t *commit = r->json ? json_object_get(r->json, "commit") : NULL;
     size_t n = json_array_size(steps);
@@ -836,9 +839,9 @@ static enum MHD_Result batch_start(req_t *r)
         bstep_t *st = &r->steps[i];
         st->query = q ? gw_arena_strndup(&r->arena, q + 1, strlen(q + 1)) : NULL;
         st->body = body;
-        st->route = p ? gw_route_match(deps->routes, gw_slice(method), gw_slice(p), &st->caps,
-                                       &known, NULL, 0)
-                      : NULL;
+        st->route =
+            p ? gw_route_match(r->routes, gw_slice(method), gw_slice(p), &st->caps, &known, NULL, 0)
+              : NULL;
         if (st->route == NULL)
             json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", ptr, "detail",
                                                     "no route matches this method and path"));
@@ -1086,7 +1089,7 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         if (!generic_route(r, method, url + 12, &ret))
             return ret;
     } else {
-        r->route = gw_route_match(h->deps.routes, gw_slice(method), gw_slice(url), &r->caps, &known,
+        r->route = gw_route_match(r->routes, gw_slice(method), gw_slice(url), &r->caps, &known,
                                   allow, sizeof(allow));
     }
     if (r->route == NULL) {
@@ -1143,6 +1146,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->h = h;
         r->conn = conn;
         r->url = gw_arena_strndup(&r->arena, url, strlen(url));
+        pthread_mutex_lock(&h->routes_lock);
+        r->routes = gw_route_table_ref(h->routes);
+        pthread_mutex_unlock(&h->routes_lock);
         *con_cls = r;
         /*
          * Without a body, answer in the next call: answering in this first one
@@ -1194,6 +1200,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     json_decref(r->json);
     gw_desc_release(r->desc_ref);
+    gw_route_table_free(r->routes);
     gw_buf_free(&r->body);
     gw_arena_free(&r->arena);
     free(r);
@@ -1218,6 +1225,8 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     if (h == NULL)
         return NULL;
     h->deps = *deps;
+    pthread_mutex_init(&h->routes_lock, NULL);
+    h->routes = gw_route_table_ref(deps->routes);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -1233,6 +1242,8 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         flags |= MHD_USE_IPv6;
     } else {
         GW_LOGE("http", "listen.address '%s' is not an IPv4 or IPv6 address", cfg->listen.address);
+        gw_route_table_free(h->routes);
+        pthread_mutex_destroy(&h->routes_lock);
         free(h);
         return NULL;
     }
@@ -1246,6 +1257,8 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     if (h->d == NULL) {
         GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
                 cfg->listen.address, cfg->listen.port);
+        gw_route_table_free(h->routes);
+        pthread_mutex_destroy(&h->routes_lock);
         free(h);
         return NULL;
     }
@@ -1265,10 +1278,21 @@ int gw_http_waiting(gw_http_t *h)
     return atomic_load(&h->waiting);
 }
 
+void gw_http_set_routes(gw_http_t *h, gw_route_table_t *t)
+{
+    pthread_mutex_lock(&h->routes_lock);
+    gw_route_table_t *old = h->routes;
+    h->routes = t;
+    pthread_mutex_unlock(&h->routes_lock);
+    gw_route_table_free(old);
+}
+
 void gw_http_stop(gw_http_t *h)
 {
     if (h == NULL)
         return;
     MHD_stop_daemon(h->d);
+    gw_route_table_free(h->routes);
+    pthread_mutex_destroy(&h->routes_lock);
     free(h);
 }

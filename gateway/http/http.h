@@ -19,12 +19,18 @@ typedef struct gw_http gw_http_t;
 /** What the front needs; all of it must outlive the front. */
 typedef struct {
     const gw_config_t *cfg;
-    const gw_route_table_t *routes;
-    gw_pool_t *const *pools; /* one per cfg->dests[i], same order */
+    gw_route_table_t *routes; /* the first table; gw_http_set_routes replaces it */
+    gw_pool_t *const *pools;  /* one per cfg->dests[i], same order */
 } gw_http_deps_t;
 
 /** Starts listening. Returns NULL on failure (logged). `*port` receives the bound port. */
 gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port);
+/**
+ * Replaces the route table (SIGHUP): new requests use `t`, requests in
+ * flight keep the table they started with. Takes over the caller's reference.
+ */
+void gw_http_set_routes(gw_http_t *h, gw_route_table_t *t);
+
 /** Stops accepting new connections; requests in progress go on. */
 void gw_http_quiesce(gw_http_t *h);
 /** Number of requests currently waiting for the backend. */

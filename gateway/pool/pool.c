@@ -562,6 +562,45 @@ gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d)
     return p;
 }
 
+typedef struct {
+    gw_task_t task;
+    gw_pool_t *pool;
+    char *secret;
+} reload_t;
+
+static void reload_task(gw_task_t *task)
+{
+    reload_t *rl = (reload_t *)task;
+    gw_pool_t *p = rl->pool;
+    if (rl->secret && p->ops->set_secret && p->ops->set_secret(p->backend, rl->secret) != 0)
+        GW_LOGW("pool", "destination %s: cannot use the reloaded password", p->d->name);
+    if (p->logon_failed)
+        GW_LOGI("pool", "destination %s: configuration reloaded; logon will be tried again",
+                p->d->name);
+    p->logon_failed = 0;
+    p->fails = 0;
+    p->breaker = BR_CLOSED;
+    p->retry_at_ms = 0;
+    p->last_error[0] = '\0';
+    if (rl->secret) {
+        explicit_bzero(rl->secret, strlen(rl->secret));
+        free(rl->secret);
+    }
+    free(rl);
+    pump(p);
+}
+
+void gw_pool_reload(gw_pool_t *p, const char *secret)
+{
+    reload_t *rl = calloc(1, sizeof(*rl));
+    if (rl == NULL)
+        return;
+    rl->pool = p;
+    rl->secret = secret ? strdup(secret) : NULL;
+    rl->task.fn = reload_task;
+    gw_transport_post(p->t, &rl->task);
+}
+
 void gw_pool_shutdown(gw_pool_t *p)
 {
     p->shutdown_task.fn = shutdown_task;

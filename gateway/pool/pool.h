@@ -37,6 +37,13 @@ void gw_pool_submit(gw_pool_t *p, gw_job_t *job);
  * and waits until that happened on the loop. Any thread but the loop.
  */
 void gw_pool_shutdown(gw_pool_t *p);
+/**
+ * After a configuration reload (SIGHUP): takes the destination's current
+ * password (NULL = unchanged) for new sessions and ends the `logon_failed`
+ * state, so the next request tries one logon again. Any thread.
+ */
+void gw_pool_reload(gw_pool_t *p, const char *secret);
+
 /** Frees the pool (after gw_pool_shutdown and gw_transport_stop). */
 void gw_pool_destroy(gw_pool_t *p);
 /** The destination's name. */

@@ -437,6 +437,7 @@ int gw_route_table_load(const gw_config_t *cfg, gw_route_table_t **out, gw_cfg_e
     if (t == NULL)
         return GW_ENOMEM;
     gw_arena_init(&t->arena, 0);
+    t->refs = 1;
     for (size_t i = 0; i < cfg->nmappings; i++)
         load_file(cfg, t, cfg->mappings[i], e);
     if (e->count != before) {
@@ -449,10 +450,16 @@ int gw_route_table_load(const gw_config_t *cfg, gw_route_table_t **out, gw_cfg_e
 
 void gw_route_table_free(gw_route_table_t *t)
 {
-    if (t == NULL)
+    if (t == NULL || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     gw_arena_free(&t->arena);
     free(t);
+}
+
+gw_route_table_t *gw_route_table_ref(gw_route_table_t *t)
+{
+    __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+    return t;
 }
 
 static int match_path(const gw_route_t *r, gw_slice_t path, gw_route_captures_t *caps)

@@ -87,11 +87,12 @@ typedef struct {
     gw_slice_t *segs; /* path segments; a "{name}" segment captures */
 } gw_route_t;
 
-/** The route table. */
+/** The route table; reference-counted so that a reload never frees one a request still uses. */
 typedef struct {
     gw_arena_t arena;
     gw_route_t *routes;
     size_t n;
+    int refs; /* atomic; 1 after loading */
 } gw_route_table_t;
 
 /** Path parameters captured by a match. Slices point into the request path. */
@@ -108,8 +109,11 @@ typedef struct {
  * with "file:line: message" lines in `e`.
  */
 int gw_route_table_load(const gw_config_t *cfg, gw_route_table_t **out, gw_cfg_errors_t *e);
-/** Frees a table. NULL is fine. */
+/** Drops a reference (the loader's, or one from gw_route_table_ref); frees at zero. NULL is fine.
+ */
 void gw_route_table_free(gw_route_table_t *t);
+/** Takes a reference. */
+gw_route_table_t *gw_route_table_ref(gw_route_table_t *t);
 
 /**
  * Finds the route for `method` and `path`. Returns it and fills `caps`;

@@ -413,6 +413,25 @@ gw_endpoint_t *gw_transport_endpoint_add(gw_transport_t *t, const gw_endpoint_co
     return ep;
 }
 
+int gw_transport_endpoint_set_header(gw_endpoint_t *ep, const char *name, const char *value)
+{
+    for (size_t i = 0; i < ep->nheaders; i++) {
+        if (strcmp(ep->headers[i].name, name) != 0)
+            continue;
+        char *v = strdup(value);
+        if (v == NULL)
+            return GW_ENOMEM;
+        char *old = (char *)(uintptr_t)ep->headers[i].value;
+        if (old) {
+            explicit_bzero(old, strlen(old));
+            free(old);
+        }
+        ep->headers[i].value = v;
+        return 0;
+    }
+    return GW_EINVAL;
+}
+
 static void *service_main(void *arg)
 {
     gw_transport_t *t = arg;

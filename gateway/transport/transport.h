@@ -78,6 +78,13 @@ typedef struct gw_timer {
 gw_transport_t *gw_transport_create(void);
 /** Adds an endpoint (an lws vhost with its own TLS client context); before start. */
 gw_endpoint_t *gw_transport_endpoint_add(gw_transport_t *t, const gw_endpoint_conf_t *conf);
+/**
+ * Loop only: replaces the value of upgrade header `name` (as given to
+ * gw_transport_endpoint_add) for connections made from now on. Returns 0,
+ * GW_EINVAL when the endpoint has no such header, GW_ENOMEM.
+ */
+int gw_transport_endpoint_set_header(gw_endpoint_t *ep, const char *name, const char *value);
+
 /** Starts the service thread. */
 int gw_transport_start(gw_transport_t *t);
 /** Hands `task` to the loop; any thread. The task must stay valid until it ran. */
