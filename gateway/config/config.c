@@ -354,6 +354,17 @@ static const gw_cfg_decl_t rfc_decls[] = {
      "Destination of the generic endpoint (default: the first one)."},
 };
 
+static const gw_cfg_decl_t idem_decls[] = {
+    {"max_entries", GW_CFG_INT, C(idempotency.max_entries), "10000", 0, 10000000, 0,
+     "Most remembered Idempotency-Keys; the oldest finished ones go first (0 = off)."},
+    {"max_bytes", GW_CFG_INT, C(idempotency.max_bytes), "67108864", 0, 1073741824, 0,
+     "Most memory for remembered answers, in bytes."},
+    {"retention_s", GW_CFG_INT, C(idempotency.retention_s), "86400", 1, 2592000, 0,
+     "How long an Idempotency-Key and its answer are kept."},
+    {"max_response", GW_CFG_INT, C(idempotency.max_response), "1048576", 1024, 67108864, 0,
+     "Largest answer remembered; a larger one is not, and a retry calls the backend again."},
+};
+
 #define GROUP(p, arr, d)                                                                           \
     {                                                                                              \
         p, arr, GW_ARRAY_SIZE(arr), d                                                              \
@@ -384,8 +395,13 @@ static const gw_cfg_group_t g_rfc =
           "\"RFC_PING\" ];` lists the functions it may call: exact names, or prefixes ending in "
           "`*`. Off by default; nothing is callable unless listed.");
 
-static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log,  &g_limits, &g_types, &g_rfc,
-                                                   &g_dest,   &g_auth, &g_tls,    &g_pool};
+static const gw_cfg_group_t g_idem =
+    GROUP("idempotency", idem_decls,
+          "The store behind the `Idempotency-Key` header of non-read-only routes and batches "
+          "(docs/mappings.md).");
+
+static const gw_cfg_group_t *const all_groups[] = {
+    &g_listen, &g_log, &g_limits, &g_types, &g_rfc, &g_idem, &g_dest, &g_auth, &g_tls, &g_pool};
 
 int gw_config_rfc_allowed(const gw_config_t *c, const char *function)
 {
@@ -536,8 +552,9 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
 }
 
 static const char *const dest_subgroups[] = {"auth", "tls", "pool", NULL};
-static const char *const top_known[] = {"listen",   "log",          "limits",       "types",
-                                        "mappings", "destinations", "rfc_endpoint", NULL};
+static const char *const top_known[] = {"listen",       "log",         "limits",
+                                        "types",        "mappings",    "destinations",
+                                        "rfc_endpoint", "idempotency", NULL};
 
 static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
 {
@@ -597,6 +614,7 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
         gw_cfg_error(e, config_lookup(&cfg, "log.level"),
                      "log.level must be error, warn, info or debug");
     load_mappings(c, config_lookup(&cfg, "mappings"), e);
+    gw_cfg_load_group(&c->arena, config_lookup(&cfg, "idempotency"), &g_idem, c, c->dir, NULL, e);
     static const char *const rfc_also[] = {"allow", NULL};
     const config_setting_t *rs = config_lookup(&cfg, "rfc_endpoint");
     gw_cfg_load_group(&c->arena, rs, &g_rfc, c, c->dir, rfc_also, e);

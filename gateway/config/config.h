@@ -174,7 +174,13 @@ typedef struct {
         char *destination;
         char **allow; /* exact names, or prefixes ending in '*' */
         size_t nallow;
-    } rfc_endpoint;  /* POST /api/v1/rfc/{FUNCTION} */
+    } rfc_endpoint; /* POST /api/v1/rfc/{FUNCTION} */
+    struct {
+        int max_entries;
+        int max_bytes;
+        int retention_s;
+        int max_response;
+    } idempotency;   /* the Idempotency-Key store */
     char **mappings; /* mapping files, resolved */
     size_t nmappings;
     gw_dest_conf_t *dests;

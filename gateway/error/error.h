@@ -35,6 +35,8 @@
     X(EABAPMSG, 422, "abap-message", "ABAP message")                                               \
     X(EBAPI, 422, "bapi-error", "The function reported an error in RETURN")                        \
     X(EBATCH, 422, "batch-failed", "A step of the batch failed")                                   \
+    X(ECONFLICT, 409, "idempotency-conflict", "Request with this Idempotency-Key in progress")     \
+    X(EIDEMREUSE, 422, "idempotency-key-reused", "Idempotency-Key reused with another body")       \
     X(ETIMEOUT, 504, "backend-timeout", "Backend timeout")                                         \
     X(ECAPACITY, 503, "no-capacity", "No capacity")                                                \
     X(ESHUTDOWN, 503, "shutting-down", "Shutting down")

@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "http/http.h"
+#include "idem/idem.h"
 #include "codec/codec.h"
 #include "error/error.h"
 #include "log/log.h"
@@ -32,6 +33,7 @@ struct gw_http {
     gw_http_deps_t deps;
     atomic_int waiting;
     pthread_mutex_t routes_lock; /* guards routes: swapped on reload */
+    gw_idem_t *idem;             /* Idempotency-Key store; NULL when off */
     gw_route_table_t *routes;
 };
 
@@ -100,20 +102,48 @@ typedef struct req {
     atomic_int probes_pending;
     const char *url;
     gw_route_table_t *routes; /* the table this request started with (a reference) */
+    uint64_t idem_ticket;     /* an open Idempotency-Key entry */
+    int called;               /* a CALL went to the backend */
 } req_t;
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_json(req_t *r, unsigned status, json_t *body, const char *ctype,
-                                 const char *hname, const char *hvalue)
+/* Remembers (or forgets) the answer under the request's Idempotency-Key. */
+static void idem_settle(req_t *r, unsigned status, const char *ctype, const char *data, size_t len,
+                        const char *hname, const char *hvalue)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
-    json_decref(body);
+    if (r->idem_ticket == 0)
+        return;
+    gw_idem_t *store = r->h->idem;
+    uint64_t ticket = r->idem_ticket;
+    r->idem_ticket = 0;
+    if (!r->called) {
+        gw_idem_abandon(store, ticket); /* the backend never saw it: a retry may run it */
+        return;
+    }
+    if (status == 504 || r->job.err == GW_ECOMM || r->job.err == GW_EPROTO) {
+        gw_idem_finish_unknown(store, ticket); /* it may have run: never run it twice */
+        return;
+    }
+    char hdr[160] = "";
+    if (hname)
+        snprintf(hdr, sizeof(hdr), "%s: %s\r\n", hname, hvalue);
+    gw_idem_response_t resp = {(int)status, (char *)(uintptr_t)ctype,   hname ? hdr : NULL,
+                               strlen(hdr), (uint8_t *)(uintptr_t)data, len};
+    if (gw_idem_finish(store, ticket, &resp) != 0)
+        GW_LOGW("http", "%s: answer not recorded for its Idempotency-Key (too large?)", r->url);
+}
+
+/* Queues an answer; `data` (malloc'd, may be NULL) is taken over. */
+static enum MHD_Result respond(req_t *r, unsigned status, const char *ctype, char *data, size_t len,
+                               const char *hname, const char *hvalue)
+{
+    idem_settle(r, status, ctype, data, len, hname, hvalue);
     struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
              : MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
-        free(text);
+        free(data);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
@@ -127,22 +157,47 @@ static enum MHD_Result send_json(req_t *r, unsigned status, json_t *body, const 
     return ret;
 }
 
-/* Sends `b` (taken over: its memory is freed by libmicrohttpd) as a 200 JSON answer. */
+static enum MHD_Result send_json(req_t *r, unsigned status, json_t *body, const char *ctype,
+                                 const char *hname, const char *hvalue)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return respond(r, status, ctype, text, text ? strlen(text) : 0, hname, hvalue);
+}
+
+/* Sends `b` (taken over) as a 200 JSON answer. */
 static enum MHD_Result send_buf(req_t *r, gw_buf_t *b, const char *hname, const char *hvalue)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        gw_buf_free(b);
-        return MHD_NO;
-    }
+    char *data = (char *)b->data;
+    size_t len = b->len;
     gw_buf_init(b, 0);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    return respond(r, MHD_HTTP_OK, "application/json", data, len, hname, hvalue);
+}
+
+/* Sends a recorded answer again (Idempotency-Key). */
+static enum MHD_Result replay(req_t *r, gw_idem_response_t *rec)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(rec->body_len, rec->body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            rec->content_type ? rec->content_type : "application/json");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (hname)
-        MHD_add_response_header(resp, hname, hvalue);
-    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    const char *h = rec->headers;
+    while (h && *h) { /* "Name: value\r\n" lines */
+        const char *colon = strchr(h, ':'), *eol = strstr(h, "\r\n");
+        if (colon == NULL || eol == NULL || colon > eol)
+            break;
+        char name[64], value[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - h), h);
+        snprintf(value, sizeof(value), "%.*s", (int)(eol - colon - 2), colon + 2);
+        MHD_add_response_header(resp, name, value);
+        h = eol + 2;
+    }
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)rec->status, resp);
     r->answered = 1;
     MHD_destroy_response(resp);
     return ret;
@@ -295,10 +350,12 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
     r->job.done = job_done;
     r->job.user = r;
     if (kind == GW_JOB_CALL && r->batch) {
+        r->called = 1;
         r->job.want = r->bwant;
         r->job.nwant = r->bnwant;
         r->job.next = batch_next;
     } else if (kind == GW_JOB_CALL) {
+        r->called = 1;
         r->job.want = gw_route_want(&r->arena, r->route, r->desc, &r->job.nwant);
         if (r->route->commit != GW_COMMIT_NONE)
             r->job.next = commit_step;
@@ -456,6 +513,50 @@ static enum MHD_Result convert_and_call(req_t *r)
 
 static enum MHD_Result batch_start(req_t *r);
 
+/*
+ * Idempotency-Key (non-read-only routes and batches): the same key from the
+ * same caller on the same route with the same body gets the recorded answer;
+ * with another body 422; while the first is in flight (or its outcome is
+ * unknown) 409. Until callers authenticate (the security issue) every caller
+ * is "anonymous". Returns 1 with the answer queued in `*ret`, 0 to go on.
+ */
+static int idem_begin(req_t *r, const char *key, enum MHD_Result *ret)
+{
+    uint8_t hash[32];
+    char route[300];
+    snprintf(route, sizeof(route), "%s %s", r->batch ? "POST" : r->route->method,
+             r->batch ? "/api/v1/batch" : r->route->path);
+    gw_idem_state_t state;
+    gw_idem_response_t rec;
+    memset(&rec, 0, sizeof(rec));
+    int err = gw_idem_hash(r->body.data, r->body.len, hash);
+    if (err == 0)
+        err = gw_idem_begin(r->h->idem, GW_SLICE_LIT("anonymous"), gw_slice(route), gw_slice(key),
+                            hash, &state, &rec, &r->idem_ticket);
+    if (err == GW_EINVAL)
+        *ret = problem(r, GW_EPARAM, "Idempotency-Key must have 1 to 255 characters", NULL, NULL,
+                       NULL);
+    else if (err != 0)
+        *ret = problem(r, err, "the Idempotency-Key store is full", NULL, NULL, NULL);
+    else if (state == GW_IDEM_REPLAY) {
+        *ret = replay(r, &rec);
+        gw_idem_response_free(&rec);
+    } else if (state == GW_IDEM_MISMATCH)
+        *ret = problem(r, GW_EIDEMREUSE, "this Idempotency-Key was used with another body", NULL,
+                       NULL, NULL);
+    else if (state == GW_IDEM_IN_FLIGHT)
+        *ret = problem(r, GW_ECONFLICT, "a request with this Idempotency-Key is still running",
+                       NULL, NULL, NULL);
+    else if (state == GW_IDEM_UNKNOWN)
+        *ret = problem(r, GW_ECONFLICT,
+                       "the outcome of the first request with this Idempotency-Key is unknown "
+                       "(it timed out or lost its connection); it is not run again",
+                       NULL, NULL, NULL);
+    else
+        return 0;
+    return 1;
+}
+
 static enum MHD_Result on_body_complete(req_t *r)
 {
     if (r->too_large) {
@@ -463,6 +564,12 @@ static enum MHD_Result on_body_complete(req_t *r)
         snprintf(d, sizeof(d), "the request body exceeds listen.max_body (%d bytes)",
                  r->h->deps.cfg->listen.max_body);
         return problem(r, GW_ETOOBIG, d, NULL, NULL, NULL);
+    }
+    const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key && r->h->idem && (r->batch || (r->route && !r->route->read_only))) {
+        enum MHD_Result ret;
+        if (idem_begin(r, key, &ret))
+            return ret;
     }
     if (r->body.len == 0 && r->json_declared)
         return problem(r, GW_EJSON,
@@ -1194,6 +1301,12 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (r == NULL)
         return;
+    if (r->idem_ticket) {
+        if (r->called)
+            gw_idem_finish_unknown(r->h->idem, r->idem_ticket);
+        else
+            gw_idem_abandon(r->h->idem, r->idem_ticket);
+    }
     for (size_t i = 0; r->steps && i < r->nsteps; i++) {
         gw_desc_release(r->steps[i].desc_ref);
         json_decref(r->steps[i].answer);
@@ -1227,6 +1340,15 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     h->deps = *deps;
     pthread_mutex_init(&h->routes_lock, NULL);
     h->routes = gw_route_table_ref(deps->routes);
+    if (cfg->idempotency.max_entries > 0) {
+        gw_idem_limits_t lim = {(size_t)cfg->idempotency.max_entries,
+                                (size_t)cfg->idempotency.max_bytes,
+                                (int64_t)cfg->idempotency.retention_s * 1000,
+                                (size_t)cfg->idempotency.max_response,
+                                NULL,
+                                NULL};
+        h->idem = gw_idem_create(&lim);
+    }
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -1242,6 +1364,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         flags |= MHD_USE_IPv6;
     } else {
         GW_LOGE("http", "listen.address '%s' is not an IPv4 or IPv6 address", cfg->listen.address);
+        gw_idem_destroy(h->idem);
         gw_route_table_free(h->routes);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
@@ -1257,6 +1380,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     if (h->d == NULL) {
         GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
                 cfg->listen.address, cfg->listen.port);
+        gw_idem_destroy(h->idem);
         gw_route_table_free(h->routes);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
@@ -1292,6 +1416,7 @@ void gw_http_stop(gw_http_t *h)
     if (h == NULL)
         return;
     MHD_stop_daemon(h->d);
+    gw_idem_destroy(h->idem);
     gw_route_table_free(h->routes);
     pthread_mutex_destroy(&h->routes_lock);
     free(h);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Idempotency-Key: a repeat gets the recorded answer without calling the backend again; the same
+# key with another body is 422; while the first runs 409; after a timeout (outcome unknown) 409;
+# a request refused before the backend saw it leaves the key free.
+source "$(dirname "$0")/lib.sh"
+make_pki
+write_sim_conf
+start_sim
+GW_CALL_TIMEOUT_MS=1000
+write_gw_conf "$SIM_PORT"
+start_gw
+
+ik() { # key method path body
+  local out="$WORK/ik.$BASHPID"
+  STATUS=$(curl -s -o "$out" -D "$out.h" -w '%{http_code}' --max-time 10 -X "$2" -H "Idempotency-Key: $1" \
+           -H 'Content-Type: application/json' --data-binary "$4" "$GW$3")
+  BODY=$(cat "$out"); HEADERS=$(cat "$out.h")
+}
+calls() { grep -c 'CALL STFC_CONNECTION' "$WORK/abapsim.log" || true; }
+
+ik K1 POST /api/v1/connection-test '{"REQUTEXT":"once"}'
+expect_status 200 "first request with a key"
+first=$BODY
+n=$(calls)
+sleep 1.1
+ik K1 POST /api/v1/connection-test '{"REQUTEXT":"once"}'
+expect_status 200 "the same request again"
+[ "$BODY" = "$first" ] && ok "the recorded answer, byte for byte (same RESPTEXT time)" || fail "a different answer: $BODY"
+expect_header '^idempotent-replayed: true' "marked as replayed"
+[ "$(calls)" -eq "$n" ] && ok "the backend was not called again" || fail "the backend was called again"
+
+ik K1 POST /api/v1/connection-test '{"REQUTEXT":"other"}'
+expect_status 422 "the same key with another body"
+expect_json '.type == "urn:rfmgw:problem:idempotency-key-reused"' "idempotency-key-reused"
+
+( ik K2 POST /api/v1/wait '{"MILLISECONDS":600}'; echo "$STATUS" > "$WORK/k2.status" ) &
+p2=$!
+sleep 0.2
+ik K2 POST /api/v1/wait '{"MILLISECONDS":600}'
+expect_status 409 "while the first request with the key runs"
+wait "$p2"
+[ "$(cat "$WORK/k2.status")" = 200 ] && ok "the first one finished" || fail "first K2: $(cat "$WORK/k2.status")"
+
+ik K3 POST /api/v1/wait '{"MILLISECONDS":2500}'
+expect_status 504 "a call that times out"
+ik K3 POST /api/v1/wait '{"MILLISECONDS":2500}'
+expect_status 409 "its outcome is unknown: never run twice"
+expect_json '.detail | test("unknown")' "says the outcome is unknown"
+
+ik K4 POST /api/v1/connection-test '{"REQUTEXT":1}'
+expect_status 400 "refused before the backend"
+ik K4 POST /api/v1/connection-test '{"REQUTEXT":"fixed"}'
+expect_status 200 "the key is free again after a refusal"
+
+ik K5 GET /api/v1/ping ''
+ik K5 GET /api/v1/ping ''
+grep -qi '^idempotent-replayed' <<<"$HEADERS" && fail "a read-only route replayed" || ok "read-only routes ignore the key"
+finish
