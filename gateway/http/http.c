@@ -514,6 +514,22 @@ static enum MHD_Result convert_and_call(req_t *r)
 static enum MHD_Result batch_start(req_t *r);
 
 /*
+ * Sets r->desc from the destination's metadata cache and returns 1; or,
+ * when the function is not described yet, sends a DESCRIBE (the request is
+ * suspended and resumed in on_resumed) and returns 0.
+ */
+static int described(req_t *r)
+{
+    r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
+    if (r->desc_ref == NULL) {
+        submit(r, GW_JOB_DESCRIBE, NULL, 0);
+        return 0;
+    }
+    r->desc = gw_desc_func(r->desc_ref);
+    return 1;
+}
+
+/*
  * Idempotency-Key (non-read-only routes and batches): the same key from the
  * same caller on the same route with the same body gets the recorded answer;
  * with another body 422; while the first is in flight (or its outcome is
@@ -600,13 +616,7 @@ static enum MHD_Result on_body_complete(req_t *r)
     gw_buf_free(&r->body);
     if (r->batch)
         return batch_start(r);
-    r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
-    if (r->desc_ref == NULL) {
-        submit(r, GW_JOB_DESCRIBE, NULL, 0);
-        return MHD_YES;
-    }
-    r->desc = gw_desc_func(r->desc_ref);
-    return convert_and_call(r);
+    return described(r) ? convert_and_call(r) : MHD_YES;
 }
 
 static enum MHD_Result describe_answer(req_t *r)
@@ -636,13 +646,7 @@ static enum MHD_Result on_functions(req_t *r, const char *name)
     r->pool = pool_of(r->h, r->route->destination);
     r->deadline_ms = gw_now_ms() + gw_pool_conf(r->pool)->call_timeout_ms;
     r->describe_only = 1;
-    r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
-    if (r->desc_ref == NULL) {
-        submit(r, GW_JOB_DESCRIBE, NULL, 0);
-        return MHD_YES;
-    }
-    r->desc = gw_desc_func(r->desc_ref);
-    return describe_answer(r);
+    return described(r) ? describe_answer(r) : MHD_YES;
 }
 
 /* ---- POST /api/v1/batch: several mapped calls as one unit of work ---- */
