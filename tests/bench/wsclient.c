@@ -279,24 +279,25 @@ static char *read_secret(const char *path)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: rfmgw_wsclient --port N --ca FILE --user U --password-file F [options]\n"
-                 "  --host NAME        Host header / TLS name (default my100000-api.abapsim.test)\n"
-                 "  --address IP       TCP address (default 127.0.0.1)\n"
-                 "  --port N           server port\n"
-                 "  --path P           upgrade path (default " GW_WIRE_DEFAULT_PATH ")\n"
-                 "  --ca FILE          CA certificate(s) of the server\n"
-                 "  --user U           user name (technical, or alias with --alias)\n"
-                 "  --password-file F  file whose first line is the password\n"
-                 "  --alias            log on with the alias user name\n"
-                 "  --connections N    parallel connections (default 1)\n"
-                 "  --seconds D        run for D seconds (default 5)\n"
-                 "  --calls M          stop each connection after M calls instead\n"
-                 "  --function NAME    function to call (default STFC_CONNECTION)\n"
-                 "  --text T           REQUTEXT for STFC_CONNECTION (default \"hello\")\n"
-                 "  --rows R           call STFC_STRUCTURE with IMPORTSTRUCT and an R-row RFCTABLE\n"
-                 "  --reset-first      set RESET_FIRST on every CALL (as the gateway does)\n"
-                 "Prints one JSON line: calls, calls_per_s, p50_us, p99_us, max_us, "
-                 "cpu_us_per_call.\n");
+    fprintf(out,
+            "usage: rfmgw_wsclient --port N --ca FILE --user U --password-file F [options]\n"
+            "  --host NAME        Host header / TLS name (default my100000-api.abapsim.test)\n"
+            "  --address IP       TCP address (default 127.0.0.1)\n"
+            "  --port N           server port\n"
+            "  --path P           upgrade path (default " GW_WIRE_DEFAULT_PATH ")\n"
+            "  --ca FILE          CA certificate(s) of the server\n"
+            "  --user U           user name (technical, or alias with --alias)\n"
+            "  --password-file F  file whose first line is the password\n"
+            "  --alias            log on with the alias user name\n"
+            "  --connections N    parallel connections (default 1)\n"
+            "  --seconds D        run for D seconds (default 5)\n"
+            "  --calls M          stop each connection after M calls instead\n"
+            "  --function NAME    function to call (default STFC_CONNECTION)\n"
+            "  --text T           REQUTEXT for STFC_CONNECTION (default \"hello\")\n"
+            "  --rows R           call STFC_STRUCTURE with IMPORTSTRUCT and an R-row RFCTABLE\n"
+            "  --reset-first      set RESET_FIRST on every CALL (as the gateway does)\n"
+            "Prints one JSON line: calls, calls_per_s, p50_us, p99_us, max_us, "
+            "cpu_us_per_call.\n");
 }
 
 int main(int argc, char **argv)
@@ -448,13 +449,11 @@ int main(int argc, char **argv)
             return 1;
         for (size_t i = 0; i < n; i++) {
             make_rfctest(cells + 12 * i, (int)(i ? i - 1 : 0), texts + 48 * i, 48);
-            trows[i] = (gw_rfc_value_t){.type = GW_RFC_STRUCTURE,
-                                        .u.st = {12, cells + 12 * i}};
+            trows[i] = (gw_rfc_value_t){.type = GW_RFC_STRUCTURE, .u.st = {12, cells + 12 * i}};
         }
         param[0] = (gw_rfc_field_t){gw_slice("IMPORTSTRUCT"), trows[0]};
-        param[1] = (gw_rfc_field_t){
-            gw_slice("RFCTABLE"),
-            {.type = GW_RFC_TABLE, .u.tab = {(uint32_t)rows, trows + 1}}};
+        param[1] = (gw_rfc_field_t){gw_slice("RFCTABLE"),
+                                    {.type = GW_RFC_TABLE, .u.tab = {(uint32_t)rows, trows + 1}}};
         m->u.call.nparams = 2;
         m->u.call.params = param;
     } else if (strcmp(function, "STFC_CONNECTION") == 0) {

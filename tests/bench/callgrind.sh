@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# A regression gate that does not depend on noise: instructions executed by the rfmgw process
+# (all threads; valgrind --tool=callgrind, Release build) per request of the main paths.
+#   healthz         GET /healthz
+#   connection-test POST /api/v1/connection-test → STFC_CONNECTION (abapsim, TLS, pool of 1)
+#   structure100    POST /api/v1/structure → STFC_STRUCTURE with a 100-row RFCTABLE
+# Start-up and first-request costs (TLS handshake, logon, DESCRIBE, caches) are removed by
+# difference: a run with only a warm-up of every path is subtracted from a run with the warm-up
+# plus COUNT requests of one path, both from process start to exit.
+# Usage: tests/bench/callgrind.sh [--check | --update]
+#   prints `path Ir/request` lines; --check compares with tests/bench/callgrind.baseline and
+#   exits 1 when a path is more than 10 % worse (CALLGRIND_TOLERANCE=10); --update rewrites it.
+#   CALLGRIND_KEEP=DIR keeps the callgrind.out files there (callgrind_annotate DIR/cg.structure100).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mode=${1:-}
+baseline=tests/bench/callgrind.baseline
+tol=${CALLGRIND_TOLERANCE:-10}
+warm=20
+scripts/deps.sh valgrind >/dev/null
+build=${RFMGW_BENCH_BUILD:-build-bench}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" --target rfmgw abapsim rfmgw_http_seq >/dev/null
+seq_bin=$build/tests/bench/rfmgw_http_seq
+
+W=$(mktemp -d /tmp/rfmgw-callgrind.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  if [ -n "${CALLGRIND_KEEP:-}" ]; then mkdir -p "$CALLGRIND_KEEP"; cp "$W"/cg.* "$CALLGRIND_KEEP"/ 2>/dev/null || true; fi
+  rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash scripts/demo-pki.sh "$W/pki" >/dev/null
+printf 'Bench-Passw0rd\n' > "$W/secret"
+h=$("$build/abapsim" --hash-password --iterations 1000 < "$W/secret")
+cat > "$W/sim.conf" <<EOC
+listen = { address = "127.0.0.1"; port = 0; };
+tls = { cert = "pki/server.pem"; key = "pki/server.key"; };
+hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; } );
+users = ( { name = "CC0000000001"; password = "$h"; } );
+EOC
+"$build/abapsim" -c "$W/sim.conf" --ready-file "$W/sim.port" --log-level error 2>"$W/sim.log" &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$W/sim.port" ] && break; sleep 0.1; done
+[ -s "$W/sim.port" ] || { echo "abapsim did not start" >&2; exit 1; }
+
+cat > "$W/routes.conf" <<'EOC'
+routes = (
+  { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
+  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; }
+);
+EOC
+# one backend session, no idle pings or retirement during the run: the same work every time
+cat > "$W/gw.conf" <<EOC
+listen = { address = "127.0.0.1"; port = 0; threads = 2; max_body = 16777216; };
+log = { level = "warn"; };
+mappings = "routes.conf";
+destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $(cat "$W/sim.port");
+  address = "127.0.0.1"; auth = { user = "CC0000000001"; password_file = "secret"; };
+  tls = { ca_file = "pki/ca.pem"; }; connect_timeout_ms = 60000; call_timeout_ms = 60000;
+  pool = { max = 1; min_idle = 1; ping_interval_ms = 0; idle_timeout_ms = 86400000;
+           max_lifetime_ms = 604800000; acquire_timeout_ms = 60000; }; } );
+EOC
+printf '{"REQUTEXT":"hello"}' > "$W/conn.json"
+awk -v n=100 'function row(i) {
+    return sprintf("{\"RFCFLOAT\":%d.25,\"RFCCHAR1\":\"X\",\"RFCINT2\":%d,\"RFCINT1\":%d,\"RFCCHAR4\":\"ABCD\",\"RFCINT4\":%d,\"RFCHEX3\":\"AQID\",\"RFCCHAR2\":\"YZ\",\"RFCTIME\":\"12:34:56\",\"RFCDATE\":\"2026-11-23\",\"RFCDATA1\":\"row %d of the benchmark table\",\"RFCDATA2\":\"ÄÖÜ\"}",
+      i, i % 30000, i % 256, i * 7, i) }
+  BEGIN { printf "{\"IMPORTSTRUCT\":%s,\"RFCTABLE\":[", row(0)
+    for (i = 0; i < n; i++) printf "%s%s", (i ? "," : ""), row(i)
+    printf "]}" }' > "$W/rows100.json"
+
+# path → method, url path, body file, requests
+paths="healthz connection-test structure100"
+declare -A P_METHOD=([healthz]=GET [connection-test]=POST [structure100]=POST)
+declare -A P_URL=([healthz]=/healthz [connection-test]=/api/v1/connection-test [structure100]=/api/v1/structure)
+declare -A P_BODY=([healthz]="" [connection-test]=$W/conn.json [structure100]=$W/rows100.json)
+declare -A P_COUNT=([healthz]=${CG_HEALTHZ:-2000} [connection-test]=${CG_CONN:-1000} [structure100]=${CG_ROWS:-200})
+
+send() { # port path count
+  local body=${P_BODY[$2]}
+  "$seq_bin" "$1" "${P_METHOD[$2]}" "${P_URL[$2]}" "$3" ${body:+"$body"} >/dev/null
+}
+
+run_once() { # label [path]: rfmgw under callgrind, warm-up of every path (+ COUNT of path); → total Ir
+  local label=$1 what=${2:-} pid port
+  rm -f "$W/gw.port"
+  valgrind --tool=callgrind --callgrind-out-file="$W/cg.$label" \
+    "$build/rfmgw" -c "$W/gw.conf" --ready-file "$W/gw.port" 2>"$W/vg.$label.log" &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 600); do [ -s "$W/gw.port" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  [ -s "$W/gw.port" ] || { echo "rfmgw under valgrind did not start" >&2; tail "$W/vg.$label.log" >&2; exit 1; }
+  port=$(cat "$W/gw.port")
+  for p in $paths; do send "$port" "$p" "$warm" || { echo "warm-up $p failed" >&2; exit 1; }; done
+  if [ -n "$what" ]; then send "$port" "$what" "${P_COUNT[$what]}" || { echo "$what failed" >&2; exit 1; }; fi
+  kill -TERM "$pid"
+  for _ in $(seq 1 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  wait "$pid" || { echo "rfmgw under valgrind did not exit cleanly" >&2; exit 1; }
+  awk '/^(summary|totals):/ {print $2; exit}' "$W/cg.$label"
+}
+
+base=$(run_once base)
+out=""
+for p in $paths; do
+  t=$(run_once "$p" "$p")
+  out+="$p $(( (t - base) / P_COUNT[$p] ))"$'\n'
+done
+printf 'callgrind: instructions (Ir) of the rfmgw process per request, start-up subtracted\n'
+printf '%s' "$out" | while read -r p ir; do printf '  %-16s %10s Ir/request\n' "$p" "$ir"; done
+
+case $mode in
+--update)
+  { echo "# tests/bench/callgrind.sh --update: Ir per request of rfmgw (Release), $(date -u +%Y-%m-%d)"
+    printf '%s' "$out"; } > "$baseline"
+  echo "baseline written: $baseline" ;;
+--check)
+  [ -f "$baseline" ] || { echo "no $baseline (run with --update)" >&2; exit 1; }
+  bad=0
+  while read -r p ir; do
+    b=$(awk -v p="$p" '$1 == p {print $2}' "$baseline")
+    [ -n "$p" ] || continue
+    [ -n "$b" ] || { echo "  $p: not in the baseline"; continue; }
+    pct=$(awk -v a="$ir" -v b="$b" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
+    if awk -v a="$ir" -v b="$b" -v t="$tol" 'BEGIN { exit !(a > b * (1 + t / 100)) }'; then
+      echo "  $p: $ir vs baseline $b ($pct %): WORSE than $tol %"; bad=1
+    else
+      echo "  $p: $ir vs baseline $b ($pct %): ok"
+    fi
+  done <<<"$out"
+  exit $bad ;;
+esac

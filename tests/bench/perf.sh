@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Where rfmgw spends its CPU: `perf record -g` on the rfmgw process while wrk drives one path.
+# Usage: tests/bench/perf.sh [connection-test | structure ROWS]   (env: SECONDS_PER_RUN=10 CONNS=8)
+# Prints perf report --no-children (self time by function) and the top callers (children).
+# Needs perf (Debian linux-perf) and a kernel that allows it (perf_event_paranoid <= 1 or root).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+what=${1:-connection-test}
+rows=${2:-1000}
+secs=${SECONDS_PER_RUN:-10}
+c=${CONNS:-8}
+scripts/deps.sh wrk linux-perf >/dev/null
+build=${RFMGW_BENCH_BUILD:-build-bench}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" --target rfmgw abapsim >/dev/null
+
+W=$(mktemp -d /tmp/rfmgw-perf.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash scripts/demo-pki.sh "$W/pki" >/dev/null
+printf 'Bench-Passw0rd\n' > "$W/secret"
+h=$("$build/abapsim" --hash-password --iterations 1000 < "$W/secret")
+cat > "$W/sim.conf" <<EOC
+listen = { address = "127.0.0.1"; port = 0; };
+tls = { cert = "pki/server.pem"; key = "pki/server.key"; };
+hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; } );
+users = ( { name = "CC0000000001"; password = "$h"; } );
+EOC
+"$build/abapsim" -c "$W/sim.conf" --ready-file "$W/sim.port" --log-level error 2>"$W/sim.log" &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$W/sim.port" ] && break; sleep 0.1; done
+cat > "$W/routes.conf" <<'EOC'
+routes = (
+  { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
+  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; }
+);
+EOC
+cat > "$W/gw.conf" <<EOC
+listen = { address = "127.0.0.1"; port = 0; threads = 2; max_body = 16777216; };
+log = { level = "warn"; };
+mappings = "routes.conf";
+destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $(cat "$W/sim.port");
+  address = "127.0.0.1"; auth = { user = "CC0000000001"; password_file = "secret"; };
+  tls = { ca_file = "pki/ca.pem"; }; call_timeout_ms = 30000; pool = { max = $c; min_idle = $c; }; } );
+EOC
+"$build/rfmgw" -c "$W/gw.conf" --ready-file "$W/gw.port" 2>"$W/gw.log" &
+gw=$!
+pids+=("$gw")
+for _ in $(seq 1 100); do [ -s "$W/gw.port" ] && break; sleep 0.1; done
+port=$(cat "$W/gw.port")
+
+if [ "$what" = structure ]; then
+  awk -v n="$rows" 'function row(i) {
+      return sprintf("{\"RFCFLOAT\":%d.25,\"RFCCHAR1\":\"X\",\"RFCINT2\":%d,\"RFCINT1\":%d,\"RFCCHAR4\":\"ABCD\",\"RFCINT4\":%d,\"RFCHEX3\":\"AQID\",\"RFCCHAR2\":\"YZ\",\"RFCTIME\":\"12:34:56\",\"RFCDATE\":\"2026-11-23\",\"RFCDATA1\":\"row %d of the benchmark table\",\"RFCDATA2\":\"ÄÖÜ\"}",
+        i, i % 30000, i % 256, i * 7, i) }
+    BEGIN { printf "{\"IMPORTSTRUCT\":%s,\"RFCTABLE\":[", row(0)
+      for (i = 0; i < n; i++) printf "%s%s", (i ? "," : ""), row(i)
+      printf "]}" }' > "$W/body.json"
+  url=/api/v1/structure
+else
+  printf '{"REQUTEXT":"hello"}' > "$W/body.json"
+  url=/api/v1/connection-test
+fi
+printf 'wrk.method = "POST"\nlocal f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n' \
+  "$W/body.json" > "$W/post.lua"
+
+wrk -t1 -c"$c" -d1s -s "$W/post.lua" "http://127.0.0.1:$port$url" >/dev/null # warm-up
+wrk -t1 -c"$c" -d"$((secs + 2))s" -s "$W/post.lua" "http://127.0.0.1:$port$url" > "$W/wrk.out" &
+wp=$!
+pids+=("$wp")
+sleep 1
+perf record -q -g -F 2999 -p "$gw" -o "$W/perf.data" -- sleep "$secs" 2>"$W/perf.err" || { cat "$W/perf.err" >&2; exit 1; }
+wait "$wp" || true
+grep -E 'Requests/sec|Latency' "$W/wrk.out"
+echo "== self time by function (perf report --no-children)"
+perf report -i "$W/perf.data" --no-children --sort symbol --stdio -g none --percent-limit 0.7 2>/dev/null |
+  grep -v '^#' | grep -v '^$' | head -50
+echo "== self time by shared object"
+perf report -i "$W/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+echo "== inclusive time (children) by function"
+perf report -i "$W/perf.data" --children --sort symbol --stdio -g none --percent-limit 3 2>/dev/null |
+  grep -v '^#' | grep -v '^$' | head -50
