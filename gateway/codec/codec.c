@@ -9,6 +9,7 @@
 #include "codec/codec_internal.h"
 #include "error/error.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,8 +211,16 @@ int gw__codec_b64_decode(uint8_t *dst, size_t *outlen, const char *src, size_t n
 int gw__codec_shortest(double x, char *digits, int *point)
 {
     char buf[40];
-    int p = 1;
-    /* The first precision whose correctly rounded text reads back as x is the shortest. */
+    /* Subnormals carry fewer than 53 bits: the argument below does not hold, search from 1. */
+    int p = x != 0 && fabs(x) < DBL_MIN ? 1 : 15;
+    /*
+     * The first precision whose correctly rounded text reads back as x is the
+     * shortest. Every double whose shortest form has at most 15 digits
+     * round-trips at 15 digits, and x is so close to that short decimal
+     * (half an ulp, about 1e-16 relative) that rounding it to 15 digits gives
+     * the short form followed by zeros, which are stripped below. So for a
+     * normal double only 15, 16 and 17 need trying.
+     */
     for (; p < 17; p++) {
         snprintf(buf, sizeof(buf), "%.*e", p - 1, x);
         if (strtod(buf, NULL) == x)
@@ -226,7 +235,7 @@ int gw__codec_shortest(double x, char *digits, int *point)
         if (*s >= '0' && *s <= '9')
             digits[n++] = *s;
     int e = *s == 'e' ? atoi(s + 1) : 0;
-    /* Only zero itself can end in a zero at the shortest precision; keep one digit. */
+    /* Trailing zeros are not significant (see above); keep at least one digit. */
     while (n > 1 && digits[n - 1] == '0')
         n--;
     digits[n] = '\0';

@@ -453,13 +453,16 @@ void gw_transport_post(gw_transport_t *t, gw_task_t *task)
 {
     task->next = NULL;
     pthread_mutex_lock(&t->lock);
+    int was_empty = t->q_head == NULL;
     if (t->q_tail)
         t->q_tail->next = task;
     else
         t->q_head = task;
     t->q_tail = task;
     pthread_mutex_unlock(&t->lock);
-    lws_cancel_service(t->ctx);
+    /* A non-empty queue already has a wake-up on its way; the loop takes the whole queue. */
+    if (was_empty)
+        lws_cancel_service(t->ctx);
 }
 
 void gw_transport_stop(gw_transport_t *t)
