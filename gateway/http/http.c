@@ -103,6 +103,8 @@ typedef struct req {
     const char *url;
     gw_route_table_t *routes; /* the table this request started with (a reference) */
     uint64_t idem_ticket;     /* an open Idempotency-Key entry */
+    char request_id[72];      /* X-Request-Id: the caller's, or one made up */
+    char traceparent[56];     /* W3C traceparent to pass to the backend, or "" */
     int called;               /* a CALL went to the backend */
 } req_t;
 
@@ -149,6 +151,7 @@ static enum MHD_Result respond(req_t *r, unsigned status, const char *ctype, cha
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     if (hname)
         MHD_add_response_header(resp, hname, hvalue);
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
@@ -186,6 +189,7 @@ static enum MHD_Result replay(req_t *r, gw_idem_response_t *rec)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     const char *h = rec->headers;
     while (h && *h) { /* "Name: value\r\n" lines */
         const char *colon = strchr(h, ':'), *eol = strstr(h, "\r\n");
@@ -253,8 +257,9 @@ static enum MHD_Result problem_status(req_t *r, int err, int status, const char 
         hvalue = "1";
     }
     if (status >= 500)
-        GW_LOGW("http", "%s %s → %d %s: %s", r->route ? r->route->method : "-",
-                r->url ? r->url : "-", status, gw_err_slug(err), detail ? detail : "");
+        GW_LOGW("http", "%s %s → %d %s: %s (request %s)", r->route ? r->route->method : "-",
+                r->url ? r->url : "-", status, gw_err_slug(err), detail ? detail : "",
+                r->request_id);
     return send_json(r, (unsigned)status, o, "application/problem+json", hname, hvalue);
 }
 
@@ -349,6 +354,7 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
     r->job.arena = &r->arena;
     r->job.done = job_done;
     r->job.user = r;
+    r->job.trace = gw_slice(r->traceparent);
     if (kind == GW_JOB_CALL && r->batch) {
         r->called = 1;
         r->job.want = r->bwant;
@@ -1241,6 +1247,45 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
     return MHD_YES;
 }
 
+/* 1 when `s` is `len` lower-case hex digits, not all zero. */
+static int hex_ok(const char *s, size_t len)
+{
+    int nonzero = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+        nonzero |= s[i] != '0';
+    }
+    return nonzero;
+}
+
+/*
+ * X-Request-Id: the caller's when it is 1–64 characters of [A-Za-z0-9._-],
+ * otherwise 16 random hex digits. traceparent (W3C Trace Context, version
+ * 00) is passed to the backend as the call's trace context when well formed.
+ */
+static void request_ids(req_t *r)
+{
+    const char *id = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = id ? strlen(id) : 0;
+    if (n >= 1 && n <= 64 &&
+        strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n) {
+        memcpy(r->request_id, id, n + 1);
+    } else {
+        static _Thread_local uint64_t x;
+        if (x == 0)
+            x = (uint64_t)gw_now_ms() ^ ((uint64_t)(uintptr_t)r << 16) ^ 0x9e3779b97f4a7c15ULL;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        snprintf(r->request_id, sizeof(r->request_id), "%016llx", (unsigned long long)x);
+    }
+    const char *tp = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "traceparent");
+    if (tp && strlen(tp) == 55 && tp[0] == '0' && tp[1] == '0' && tp[2] == '-' && tp[35] == '-' &&
+        tp[52] == '-' && hex_ok(tp + 3, 32) && hex_ok(tp + 36, 16))
+        memcpy(r->traceparent, tp, 56);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
@@ -1257,6 +1302,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->h = h;
         r->conn = conn;
         r->url = gw_arena_strndup(&r->arena, url, strlen(url));
+        request_ids(r);
         pthread_mutex_lock(&h->routes_lock);
         r->routes = gw_route_table_ref(h->routes);
         pthread_mutex_unlock(&h->routes_lock);

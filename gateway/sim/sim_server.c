@@ -396,10 +396,12 @@ static void run_request(job_t *j)
             j->call_failed = 1;
         }
         j->rfm = rfm;
-        GW_LOGD(MOD, "session %s: CALL %s seq %u: %s%.*s (%lld ms)", c->session_id,
+        GW_LOGD(MOD, "session %s: CALL %s seq %u: %s%.*s (%lld ms)%s%.*s", c->session_id,
                 rfm->desc.name.ptr, (unsigned)req.seq, ret ? "ERROR " : "RESULT",
                 ret ? (int)ctx.error.key.len : 0, ret ? ctx.error.key.ptr : "",
-                (long long)(gw_now_ms() - t0));
+                (long long)(gw_now_ms() - t0), req.u.call.trace.len ? " traceparent " : "",
+                (int)(req.u.call.trace.len > 55 ? 55 : req.u.call.trace.len),
+                req.u.call.trace.ptr ? req.u.call.trace.ptr : "");
         break;
     }
     case GW_WIRE_DESCRIBE: {

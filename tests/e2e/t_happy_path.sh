@@ -28,6 +28,15 @@ grep -q 'Re-using existing connection' <<<"$v" && ! grep -qi '^< connection: clo
 v=$(curl -sv -o /dev/null -o /dev/null --json '{"REQUTEXT":"a"}' "$GW/api/v1/connection-test" "$GW/api/v1/connection-test" 2>&1)
 grep -q 'Re-using existing connection' <<<"$v" && ok "POST answers keep the connection open" || fail "POST closed the connection"
 
+# X-Request-Id (echoed, or made up) and W3C traceparent passed on to the backend
+tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+h=$(curl -s -D - -o /dev/null -H "X-Request-Id: req-42" -H "traceparent: $tp" --json '{"REQUTEXT":"traced"}' "$GW/api/v1/connection-test")
+grep -qi '^x-request-id: req-42' <<<"$h" && ok "X-Request-Id echoed" || fail "X-Request-Id not echoed: $h"
+h=$(curl -s -D - -o /dev/null "$GW/api/v1/nothing")
+grep -qiE '^x-request-id: [0-9a-f]{16}' <<<"$h" && ok "X-Request-Id made up when absent (also on errors)" || fail "no X-Request-Id: $h"
+for _ in $(seq 1 20); do grep -q "traceparent $tp" "$WORK/abapsim.log" && break; sleep 0.1; done
+grep -q "traceparent $tp" "$WORK/abapsim.log" && ok "traceparent reached the backend" || fail "traceparent not in the simulator's log"
+
 req GET /api/v1/ping
 expect_status 200 "RFC_PING"
 expect_json '. == {}' "RFC_PING returns no parameters"
