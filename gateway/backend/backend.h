@@ -63,6 +63,10 @@ struct gw_job {
     gw_rfc_field_t *result;
     uint32_t nresult;
     gw_rfc_func_t *desc; /* GW_JOB_DESCRIBE: in `arena` */
+    /* timing, for metrics (gw_now_us clock; 0 = not reached) */
+    int64_t queued_us;     /* handed to the pool */
+    int64_t dispatched_us; /* sent on a session */
+    int64_t finished_us;   /* answered */
     /* pool internals */
     gw_task_t task;
     gw_timer_t timer;

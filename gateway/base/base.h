@@ -89,5 +89,7 @@ void gw_buf_free(gw_buf_t *b);
 
 /** Monotonic clock in milliseconds. */
 int64_t gw_now_ms(void);
+/** Monotonic clock in microseconds. */
+int64_t gw_now_us(void);
 
 #endif

@@ -16,6 +16,8 @@
 
 #include "http/http.h"
 #include "idem/idem.h"
+#include "metrics/metrics.h"
+#include "wire/wire.h"
 #include "codec/codec.h"
 #include "error/error.h"
 #include "log/log.h"
@@ -34,6 +36,7 @@ struct gw_http {
     atomic_int waiting;
     pthread_mutex_t routes_lock; /* guards routes: swapped on reload */
     gw_idem_t *idem;             /* Idempotency-Key store; NULL when off */
+    gw_metrics_t *metrics;
     gw_route_table_t *routes;
 };
 
@@ -105,10 +108,36 @@ typedef struct req {
     uint64_t idem_ticket;     /* an open Idempotency-Key entry */
     char request_id[72];      /* X-Request-Id: the caller's, or one made up */
     char traceparent[56];     /* W3C traceparent to pass to the backend, or "" */
+    int64_t t0_us;            /* arrival */
+    int64_t serialize_us;     /* start of building the answer, 0 = not reached */
+    const char *endpoint;     /* metrics label of a built-in endpoint, e.g. "GET /healthz" */
     int called;               /* a CALL went to the backend */
 } req_t;
 
 /* ---- responses ---- */
+
+static void count_request(req_t *r, unsigned status)
+{
+    char route[300];
+    const char *name = r->endpoint;
+    if (name == NULL && r->route && !r->generic) {
+        snprintf(route, sizeof(route), "%s %s", r->route->method, r->route->path);
+        name = route;
+    } else if (name == NULL) {
+        name = r->generic ? "POST /api/v1/rfc/{FUNCTION}"
+               : r->batch ? "POST /api/v1/batch"
+                          : "unmatched";
+    }
+    int64_t now = gw_now_us();
+    const gw_job_t *j = &r->job;
+    gw_metrics_times_t t = {
+        (double)(now - r->t0_us) / 1e6,
+        j->dispatched_us ? (double)(j->dispatched_us - j->queued_us) / 1e6 : -1,
+        j->dispatched_us && j->finished_us ? (double)(j->finished_us - j->dispatched_us) / 1e6 : -1,
+        r->serialize_us ? (double)(now - r->serialize_us) / 1e6 : -1,
+    };
+    gw_metrics_request(r->h->metrics, name, (int)status, &t);
+}
 
 /* Remembers (or forgets) the answer under the request's Idempotency-Key. */
 static void idem_settle(req_t *r, unsigned status, const char *ctype, const char *data, size_t len,
@@ -141,6 +170,7 @@ static enum MHD_Result respond(req_t *r, unsigned status, const char *ctype, cha
                                const char *hname, const char *hvalue)
 {
     idem_settle(r, status, ctype, data, len, hname, hvalue);
+    count_request(r, status);
     struct MHD_Response *resp =
         data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
              : MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
@@ -201,6 +231,7 @@ static enum MHD_Result replay(req_t *r, gw_idem_response_t *rec)
         MHD_add_response_header(resp, name, value);
         h = eol + 2;
     }
+    count_request(r, (unsigned)rec->status);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)rec->status, resp);
     r->answered = 1;
     MHD_destroy_response(resp);
@@ -640,6 +671,7 @@ static enum MHD_Result describe_answer(req_t *r)
  */
 static enum MHD_Result on_functions(req_t *r, const char *name)
 {
+    r->endpoint = "GET /api/v1/functions/{NAME}";
     const gw_route_table_t *t = r->routes;
     for (size_t i = 0; i < t->n && r->route == NULL; i++)
         if (strcmp(t->routes[i].function, name) == 0)
@@ -980,6 +1012,7 @@ static enum MHD_Result batch_start(req_t *r)
 
 static enum MHD_Result on_resumed(req_t *r)
 {
+    r->serialize_us = gw_now_us();
     if (r->state == ST_BATCH)
         return batch_answer(r);
     if (r->state == ST_BATCH_DESCRIBING) {
@@ -1043,6 +1076,57 @@ static int is_json_type(const char *ct)
         return 1;
     return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
            strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+/* ---- /metrics ---- */
+
+/* Prometheus text format: requests and phases (metrics module), pools, build. */
+static enum MHD_Result on_metrics(req_t *r)
+{
+    const gw_http_deps_t *deps = &r->h->deps;
+    gw_buf_t out;
+    gw_buf_init(&out, 0);
+    r->endpoint = "GET /metrics";
+    gw_metrics_write(r->h->metrics, &out);
+    static const struct {
+        const char *name, *help;
+    } g[] = {
+        {"rfmgw_pool_sessions", "Backend sessions open or opening."},
+        {"rfmgw_pool_sessions_in_use", "Backend sessions running a call."},
+        {"rfmgw_pool_sessions_idle", "Backend sessions ready for a call."},
+        {"rfmgw_pool_waiting", "Requests waiting for a backend session."},
+        {"rfmgw_pool_connect_failures", "Consecutive failed connects (0 after a success)."},
+        {"rfmgw_pool_breaker_open", "1 while the circuit breaker fails requests fast."},
+        {"rfmgw_pool_logon_failed", "1 after a logon failure, until a reload."},
+    };
+    gw_pool_status_t *st = gw_arena_calloc(&r->arena, deps->cfg->ndests + 1, sizeof(*st));
+    for (size_t i = 0; st && i < deps->cfg->ndests; i++)
+        gw_pool_status(deps->pools[i], &st[i]);
+    for (size_t k = 0; st && k < GW_ARRAY_SIZE(g); k++) {
+        gw_buf_printf(&out, "# HELP %s %s\n# TYPE %s gauge\n", g[k].name, g[k].help, g[k].name);
+        for (size_t i = 0; i < deps->cfg->ndests; i++) {
+            int v[] = {st[i].sessions,
+                       st[i].in_use,
+                       st[i].idle,
+                       st[i].waiting,
+                       st[i].failures,
+                       strcmp(st[i].state, "breaker_open") == 0,
+                       strcmp(st[i].state, "logon_failed") == 0};
+            gw_buf_printf(&out, "%s{destination=\"%s\"} %d\n", g[k].name, deps->cfg->dests[i].name,
+                          v[k]);
+        }
+    }
+    gw_buf_printf(&out,
+                  "# HELP rfmgw_build_info rfmgw's version.\n# TYPE rfmgw_build_info gauge\n"
+                  "rfmgw_build_info{version=\"%s\",protocol=\"%s\"} 1\n",
+                  RFMGW_VERSION, GW_WIRE_SUBPROTOCOL);
+    if (out.failed) {
+        gw_buf_free(&out);
+        return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
+    }
+    char *data = (char *)out.data;
+    return respond(r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", data, out.len, NULL,
+                   NULL);
 }
 
 /* ---- /readyz ---- */
@@ -1179,10 +1263,15 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
     gw_http_t *h = r->h;
     if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
         json_t *o = json_pack("{s:s}", "status", "ok");
+        r->endpoint = "GET /healthz";
         return send_json(r, MHD_HTTP_OK, o, "application/json", NULL, NULL);
     }
-    if (strcmp(url, "/readyz") == 0 && strcmp(method, "GET") == 0)
+    if (strcmp(url, "/readyz") == 0 && strcmp(method, "GET") == 0) {
+        r->endpoint = "GET /readyz";
         return on_readyz(r);
+    }
+    if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0)
+        return on_metrics(r);
     if (strncmp(url, "/api/v1/functions/", 18) == 0 && strcmp(method, "GET") == 0 && url[18] &&
         !strchr(url + 18, '/'))
         return on_functions(r, url + 18);
@@ -1303,6 +1392,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->conn = conn;
         r->url = gw_arena_strndup(&r->arena, url, strlen(url));
         request_ids(r);
+        r->t0_us = gw_now_us();
         pthread_mutex_lock(&h->routes_lock);
         r->routes = gw_route_table_ref(h->routes);
         pthread_mutex_unlock(&h->routes_lock);
@@ -1390,6 +1480,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     h->deps = *deps;
     pthread_mutex_init(&h->routes_lock, NULL);
     h->routes = gw_route_table_ref(deps->routes);
+    h->metrics = gw_metrics_create();
     if (cfg->idempotency.max_entries > 0) {
         gw_idem_limits_t lim = {(size_t)cfg->idempotency.max_entries,
                                 (size_t)cfg->idempotency.max_bytes,
@@ -1415,6 +1506,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     } else {
         GW_LOGE("http", "listen.address '%s' is not an IPv4 or IPv6 address", cfg->listen.address);
         gw_idem_destroy(h->idem);
+        gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
@@ -1431,6 +1523,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
                 cfg->listen.address, cfg->listen.port);
         gw_idem_destroy(h->idem);
+        gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
@@ -1467,6 +1560,7 @@ void gw_http_stop(gw_http_t *h)
         return;
     MHD_stop_daemon(h->d);
     gw_idem_destroy(h->idem);
+    gw_metrics_destroy(h->metrics);
     gw_route_table_free(h->routes);
     pthread_mutex_destroy(&h->routes_lock);
     free(h);

@@ -107,6 +107,7 @@ static void publish(gw_pool_t *p)
 static void complete(gw_pool_t *p, gw_job_t *job)
 {
     (void)p;
+    job->finished_us = gw_now_us();
     gw_timer_stop(&job->timer);
     job->session = NULL;
     if (job->done)
@@ -320,6 +321,7 @@ static int dispatch(gw_pool_t *p, slot_t *sl, gw_job_t *job)
     sl->state = PS_BUSY;
     sl->job = job;
     job->session = sl;
+    job->dispatched_us = gw_now_us();
     gw_timer_start(p->t, &job->timer, job->deadline_ms - gw_now_ms(), on_deadline);
     return 0;
 }
@@ -507,6 +509,8 @@ void gw_pool_submit(gw_pool_t *p, gw_job_t *job)
     job->session = NULL;
     job->err = 0;
     job->detail[0] = '\0';
+    job->queued_us = gw_now_us();
+    job->dispatched_us = job->finished_us = 0;
     memset(&job->timer, 0, sizeof(job->timer));
     job->task.fn = submit_task;
     gw_transport_post(p->t, &job->task);
