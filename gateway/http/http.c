@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "idem/idem.h"
 #include "metrics/metrics.h"
+#include "openapi/openapi.h"
 #include "wire/wire.h"
 #include "codec/codec.h"
 #include "error/error.h"
@@ -40,7 +41,7 @@ struct gw_http {
     gw_route_table_t *routes;
 };
 
-enum { ST_READ, ST_DESCRIBING, ST_CALLING, ST_PROBING, ST_BATCH_DESCRIBING, ST_BATCH };
+enum { ST_READ, ST_DESCRIBING, ST_CALLING, ST_PROBING, ST_BATCH_DESCRIBING, ST_BATCH, ST_OPENAPI };
 
 #define BATCH_MAX_STEPS 20
 
@@ -111,7 +112,9 @@ typedef struct req {
     int64_t t0_us;            /* arrival */
     int64_t serialize_us;     /* start of building the answer, 0 = not reached */
     const char *endpoint;     /* metrics label of a built-in endpoint, e.g. "GET /healthz" */
-    int called;               /* a CALL went to the backend */
+    gw_desc_t **oa_descs;     /* GET /openapi.json: one description (or NULL) per route */
+    size_t oa_i;
+    int called; /* a CALL went to the backend */
 } req_t;
 
 /* ---- responses ---- */
@@ -1010,9 +1013,20 @@ static enum MHD_Result batch_start(req_t *r)
     return batch_continue(r);
 }
 
+static enum MHD_Result openapi_continue(req_t *r);
+
 static enum MHD_Result on_resumed(req_t *r)
 {
     r->serialize_us = gw_now_us();
+    if (r->state == ST_OPENAPI) {
+        if (r->job.err == 0 && r->job.desc)
+            r->oa_descs[r->oa_i] = gw_pool_desc_put(r->pool, r->job.desc);
+        else
+            GW_LOGW("http", "openapi: no metadata for %s: %s", r->route->function, r->job.detail);
+        r->oa_i++;
+        r->state = ST_READ;
+        return openapi_continue(r);
+    }
     if (r->state == ST_BATCH)
         return batch_answer(r);
     if (r->state == ST_BATCH_DESCRIBING) {
@@ -1076,6 +1090,53 @@ static int is_json_type(const char *ct)
         return 1;
     return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
            strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+/* ---- /openapi.json ---- */
+
+static const gw_rfc_func_t *oa_desc(void *ctx, const char *destination, const char *function)
+{
+    req_t *r = ctx;
+    for (size_t i = 0; i < r->routes->n; i++)
+        if (r->oa_descs[i] && strcmp(r->routes->routes[i].destination, destination) == 0 &&
+            strcmp(r->routes->routes[i].function, function) == 0)
+            return gw_desc_func(r->oa_descs[i]);
+    return NULL;
+}
+
+/*
+ * Describes every mapped function that is not cached yet (one DESCRIBE at a
+ * time; a failure leaves that route with loose schemas), then answers.
+ */
+static enum MHD_Result openapi_continue(req_t *r)
+{
+    for (; r->oa_i < r->routes->n; r->oa_i++) {
+        const gw_route_t *rt = &r->routes->routes[r->oa_i];
+        gw_pool_t *pool = pool_of(r->h, rt->destination);
+        r->oa_descs[r->oa_i] = gw_pool_desc_get(pool, gw_slice(rt->function));
+        if (r->oa_descs[r->oa_i] == NULL && oa_desc(r, rt->destination, rt->function) == NULL) {
+            r->route = rt;
+            r->pool = pool;
+            r->deadline_ms = gw_now_ms() + gw_pool_conf(pool)->call_timeout_ms;
+            submit(r, GW_JOB_DESCRIBE, NULL, 0);
+            r->state = ST_OPENAPI;
+            return MHD_YES;
+        }
+    }
+    json_t *doc = gw_openapi_build(r->h->deps.cfg, r->routes, oa_desc, r);
+    if (doc == NULL)
+        return problem(r, GW_ENOMEM, "out of memory building the document", NULL, NULL, NULL);
+    return send_json(r, MHD_HTTP_OK, doc, "application/json", NULL, NULL);
+}
+
+static enum MHD_Result on_openapi(req_t *r)
+{
+    r->endpoint = "GET /openapi.json";
+    r->oa_descs = gw_arena_calloc(&r->arena, r->routes->n + 1, sizeof(*r->oa_descs));
+    if (r->oa_descs == NULL)
+        return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
+    r->oa_i = 0;
+    return openapi_continue(r);
 }
 
 /* ---- /metrics ---- */
@@ -1272,6 +1333,8 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
     }
     if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0)
         return on_metrics(r);
+    if (strcmp(url, "/openapi.json") == 0 && strcmp(method, "GET") == 0)
+        return on_openapi(r);
     if (strncmp(url, "/api/v1/functions/", 18) == 0 && strcmp(method, "GET") == 0 && url[18] &&
         !strchr(url + 18, '/'))
         return on_functions(r, url + 18);
@@ -1447,6 +1510,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         else
             gw_idem_abandon(r->h->idem, r->idem_ticket);
     }
+    for (size_t i = 0; r->oa_descs && i < r->routes->n; i++)
+        gw_desc_release(r->oa_descs[i]);
     for (size_t i = 0; r->steps && i < r->nsteps; i++) {
         gw_desc_release(r->steps[i].desc_ref);
         json_decref(r->steps[i].answer);
