@@ -9,29 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The type a dotted path "PARAM.FIELD" leads to in `f`; NULL when there is none. */
-static const gw_rfc_typedesc_t *path_type(const gw_rfc_func_t *f, const char *to)
-{
-    const char *dot = strchr(to, '.');
-    size_t len = dot ? (size_t)(dot - to) : strlen(to);
-    const gw_rfc_param_t *p = gw_rfc_func_param(f, (gw_slice_t){to, len});
-    const gw_rfc_typedesc_t *t = p ? p->type : NULL;
-    while (t && dot) {
-        const char *name = dot + 1;
-        dot = strchr(name, '.');
-        len = dot ? (size_t)(dot - name) : strlen(name);
-        const gw_rfc_typedesc_t *next = NULL;
-        for (uint32_t i = 0; t->type == GW_RFC_STRUCTURE && i < t->nfields; i++)
-            if (gw_slice_eq(t->fields[i].name, (gw_slice_t){name, len}))
-                next = t->fields[i].type;
-        t = next;
-    }
-    return t;
-}
-
 static json_t *schema_of(const gw_rfc_func_t *f, const char *to, const gw_codec_opts_t *o)
 {
-    const gw_rfc_typedesc_t *t = f ? path_type(f, to) : NULL;
+    const gw_rfc_typedesc_t *t = f ? gw_route_target_type(f, to) : NULL;
     return t ? gw_codec_type_schema(t, o) : json_object();
 }
 

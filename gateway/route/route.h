@@ -141,6 +141,9 @@ json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t 
                         const gw_route_captures_t *caps, gw_route_lookup_fn lookup, void *ctx,
                         gw_codec_errors_t *errs);
 
+/** The type a binding target "PARAM" or "PARAM.FIELD.FIELD" has in `f`; NULL when none. */
+const gw_rfc_typedesc_t *gw_route_target_type(const gw_rfc_func_t *f, const char *to);
+
 /**
  * Which returned parameters the backend should send: the route's include
  * list plus RETURN when the function has one; NULL = all. `*n` receives the

@@ -35,8 +35,7 @@ static void add_error(gw_arena_t *a, gw_codec_errors_t *errs, const char *pointe
     errs->n++;
 }
 
-/* The type a dotted path "PARAM.FIELD" leads to in `f`; NULL when there is none. */
-static const gw_rfc_typedesc_t *target_type(const gw_rfc_func_t *f, const char *to)
+const gw_rfc_typedesc_t *gw_route_target_type(const gw_rfc_func_t *f, const char *to)
 {
     const char *dot = strchr(to, '.');
     size_t len = dot ? (size_t)(dot - to) : strlen(to);
@@ -178,7 +177,7 @@ json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t 
             if (text == NULL)
                 continue;
         }
-        const gw_rfc_typedesc_t *t = target_type(f, b->to);
+        const gw_rfc_typedesc_t *t = gw_route_target_type(f, b->to);
         if (t == NULL) {
             add_error(a, errs, b->from, "the route binds it to %s, which %.*s does not have", b->to,
                       (int)f->name.len, f->name.ptr);
