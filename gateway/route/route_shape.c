@@ -70,6 +70,14 @@ static int blank(gw_slice_t s)
 
 static int empty_value(const gw_rfc_value_t *v);
 
+static int all_zeros(gw_slice_t s)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr[i] != '0')
+            return 0;
+    return 1;
+}
+
 /* One BAPIRET2 row as an object of its non-empty fields (ROW 0 and LOG_MSG_NO 0 count as empty). */
 static void write_message(gw_buf_t *out, const gw_rfc_value_t *row, const gw_rfc_typedesc_t *line,
                           const gw_codec_opts_t *o)
@@ -80,8 +88,7 @@ static void write_message(gw_buf_t *out, const gw_rfc_value_t *row, const gw_rfc
         const gw_rfc_field_t *f = &row->u.st.fields[i];
         const gw_rfc_value_t *v = &f->value;
         if (empty_value(v) || (v->type == GW_RFC_INT4 && v->u.i == 0) ||
-            (v->type == GW_RFC_NUM && strspn(v->u.s.ptr, "0") == v->u.s.len &&
-             gw_slice_eq_str(f->name, "LOG_MSG_NO")))
+            (v->type == GW_RFC_NUM && gw_slice_eq_str(f->name, "LOG_MSG_NO") && all_zeros(v->u.s)))
             continue;
         const gw_rfc_typedesc_t *t = NULL;
         for (uint32_t j = 0; line && j < line->nfields; j++)

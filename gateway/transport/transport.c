@@ -575,6 +575,8 @@ int gw_transport_send(gw_tconn_t *c, const void *p, size_t len)
 
 void gw_transport_close(gw_tconn_t *c, int err, const char *reason)
 {
+    /* The caller is done with us: even a close already on its way must not call back. */
+    c->cbs.on_close = NULL;
     if (c->dead)
         return;
     if (err)
