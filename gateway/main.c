@@ -97,6 +97,12 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
     gw_config_free(nc);
 }
 
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
 static int write_ready_file(const char *path, int port)
 {
     char tmp[4096];
@@ -267,26 +273,29 @@ int main(int argc, char **argv)
 cleanup:
     if (http) {
         gw_http_quiesce(http);
-        /* Let calls in flight finish, up to listen.drain_timeout_ms. */
+        /* Let requests in flight finish, up to listen.drain_timeout_ms. */
         int64_t until = gw_now_ms() + cfg->listen.drain_timeout_ms;
-        if (gw_http_waiting(http) > 0)
+        if (gw_http_active(http) > 0)
             GW_LOGI("main", "waiting up to %d ms for %d request%s in flight",
-                    cfg->listen.drain_timeout_ms, gw_http_waiting(http),
-                    gw_http_waiting(http) == 1 ? "" : "s");
-        while (gw_http_waiting(http) > 0 && gw_now_ms() < until) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
+                    cfg->listen.drain_timeout_ms, gw_http_active(http),
+                    gw_http_active(http) == 1 ? "" : "s");
+        while (gw_http_active(http) > 0 && gw_now_ms() < until)
+            nap_ms(10);
+        gw_http_begin_stop(http); /* later requests: 503 at once, nothing new suspends */
     }
     for (size_t i = 0; pools && t && i < cfg->ndests; i++)
         if (pools[i])
             gw_pool_shutdown(pools[i]);
     if (http) {
-        int64_t until = gw_now_ms() + 1000;
-        while (gw_http_waiting(http) > 0 && gw_now_ms() < until) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
+        /*
+         * The pools answered every job still open; their connections resume. libmicrohttpd
+         * must have taken each resumed connection back before it stops (it aborts on a
+         * suspended one), so wait for the suspended count and then for the requests to end.
+         */
+        int64_t until = gw_now_ms() + 2000;
+        while ((gw_http_waiting(http) > 0 || gw_http_active(http) > 0) && gw_now_ms() < until)
+            nap_ms(10);
+        nap_ms(20);
         gw_http_stop(http);
     }
     if (t)

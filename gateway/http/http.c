@@ -34,7 +34,9 @@
 struct gw_http {
     struct MHD_Daemon *d;
     gw_http_deps_t deps;
-    atomic_int waiting;
+    atomic_int waiting;  /* requests suspended for the backend */
+    atomic_int active;   /* requests from arrival until libmicrohttpd reports them complete */
+    atomic_int stopping; /* no more suspending: answer 503 instead */
     pthread_mutex_t routes_lock; /* guards routes: swapped on reload */
     gw_idem_t *idem;             /* Idempotency-Key store; NULL when off */
     gw_metrics_t *metrics;
@@ -151,7 +153,7 @@ static void idem_settle(req_t *r, unsigned status, const char *ctype, const char
     gw_idem_t *store = r->h->idem;
     uint64_t ticket = r->idem_ticket;
     r->idem_ticket = 0;
-    if (!r->called) {
+    if (!r->called || r->job.dispatched_us == 0) {
         gw_idem_abandon(store, ticket); /* the backend never saw it: a retry may run it */
         return;
     }
@@ -316,8 +318,10 @@ static gw_pool_t *pool_of(gw_http_t *h, const char *destination)
 static void job_done(gw_job_t *job)
 {
     req_t *r = job->user;
-    atomic_fetch_sub(&r->h->waiting, 1);
+    gw_http_t *h = r->h;
+    /* After the resume the request may be gone: count it down last, so shutdown waits for it. */
     MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&h->waiting, 1);
 }
 
 static gw_rfc_field_t commit_wait[] = {
@@ -379,6 +383,10 @@ static int batch_next(gw_job_t *job);
 
 static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
 {
+    if (atomic_load(&r->h->stopping)) {
+        problem(r, GW_ESHUTDOWN, "rfmgw is shutting down", NULL, NULL, NULL);
+        return;
+    }
     memset(&r->job, 0, sizeof(r->job));
     r->job.kind = kind;
     r->job.function = gw_slice(r->route->function);
@@ -905,6 +913,15 @@ static int batch_next(gw_job_t *job)
 
 static enum MHD_Result batch_answer(req_t *r)
 {
+    /* The pool refused or lost the unit before a step finished (no capacity, timeout, …). */
+    if (r->bfailed < 0 && r->job.err && r->bphase == 0) {
+        if (r->bcur == 0 && r->job.dispatched_us == 0)
+            return job_problem(r); /* nothing ran: the pool's own answer (e.g. 503) */
+        json_t *extra =
+            r->job.has_rfc ? json_pack("{s:o}", "rfc", rfc_error_json(&r->job.rfc)) : NULL;
+        step_fail(&r->steps[r->bcur], r->job.err, 0, r->job.detail, extra);
+        r->bfailed = (int)r->bcur;
+    }
     json_t *results = json_array();
     for (size_t i = 0; i < r->nsteps; i++) {
         bstep_t *st = &r->steps[i];
@@ -1451,6 +1468,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return MHD_NO;
         gw_arena_init(&r->arena, 0);
         gw_buf_init(&r->body, (size_t)h->deps.cfg->listen.max_body);
+        atomic_fetch_add(&h->active, 1);
         r->h = h;
         r->conn = conn;
         r->url = gw_arena_strndup(&r->arena, url, strlen(url));
@@ -1505,7 +1523,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r == NULL)
         return;
     if (r->idem_ticket) {
-        if (r->called)
+        if (r->called && r->job.dispatched_us)
             gw_idem_finish_unknown(r->h->idem, r->idem_ticket);
         else
             gw_idem_abandon(r->h->idem, r->idem_ticket);
@@ -1520,9 +1538,11 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     gw_desc_release(r->desc_ref);
     gw_route_table_free(r->routes);
     gw_buf_free(&r->body);
+    gw_http_t *h = r->h;
     gw_arena_free(&r->arena);
     free(r);
     *con_cls = NULL;
+    atomic_fetch_sub(&h->active, 1);
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -1608,6 +1628,16 @@ void gw_http_quiesce(gw_http_t *h)
 int gw_http_waiting(gw_http_t *h)
 {
     return atomic_load(&h->waiting);
+}
+
+int gw_http_active(gw_http_t *h)
+{
+    return atomic_load(&h->active);
+}
+
+void gw_http_begin_stop(gw_http_t *h)
+{
+    atomic_store(&h->stopping, 1);
 }
 
 void gw_http_set_routes(gw_http_t *h, gw_route_table_t *t)

@@ -33,8 +33,12 @@ void gw_http_set_routes(gw_http_t *h, gw_route_table_t *t);
 
 /** Stops accepting new connections; requests in progress go on. */
 void gw_http_quiesce(gw_http_t *h);
-/** Number of requests currently waiting for the backend. */
+/** Number of requests currently waiting for the backend (suspended). */
 int gw_http_waiting(gw_http_t *h);
+/** Number of requests between their arrival and their completion. */
+int gw_http_active(gw_http_t *h);
+/** From now on a request that would wait for the backend is answered 503 at once. */
+void gw_http_begin_stop(gw_http_t *h);
 /** Stops the daemon and frees the front. Every suspended request must be resumed by then. */
 void gw_http_stop(gw_http_t *h);
 
