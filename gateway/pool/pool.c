@@ -339,6 +339,18 @@ static void pump(gw_pool_t *p)
         gw_job_t *job = p->q_head;
         queue_remove(p, job);
         int ret = dispatch(p, idle, job);
+        if (ret == GW_ECOMM || ret == GW_EINVAL) {
+            /* The session died before telling us (its close is still on the way): drop it
+             * and give the job back its place at the head of the queue. */
+            p->ops->close(idle->s);
+            slot_remove(p, idle);
+            job->qnext = p->q_head;
+            p->q_head = job;
+            if (p->q_tail == NULL)
+                p->q_tail = job;
+            p->qlen++;
+            continue;
+        }
         if (ret != 0) {
             gw_job_fail(job, ret, "cannot send the request: %s", gw_strerror(ret));
             complete(p, job);
