@@ -101,6 +101,9 @@ typedef struct req {
     int bfailed; /* index of the failed step, -1 when none */
     int bcommitted;
     int batch;               /* this is POST /api/v1/batch */
+    const char **bhdr_names; /* request headers the steps bind, read on the HTTP thread */
+    const char **bhdr_values;
+    size_t nbhdr;
     gw_rfc_field_t *bparams; /* the prepared step's parameters and wanted results */
     uint32_t bn;
     gw_slice_t *bwant;
@@ -480,6 +483,13 @@ static const char *lookup(void *ctx, int kind, const char *name)
     req_t *r = ctx;
     if (kind == GW_BIND_QUERY && r->steps)
         return query_value(&r->arena, r->steps[r->bcur].query, name);
+    if (kind == GW_BIND_HEADER && r->steps) {
+        /* batch steps after the first run on the loop thread: use the copy, not libmicrohttpd */
+        for (size_t i = 0; i < r->nbhdr; i++)
+            if (strcasecmp(r->bhdr_names[i], name) == 0)
+                return r->bhdr_values[i];
+        return NULL;
+    }
     return MHD_lookup_connection_value(
         r->conn, kind == GW_BIND_QUERY ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, name);
 }
@@ -986,6 +996,8 @@ static enum MHD_Result batch_start(req_t *r)
     r->bcommit = commit ? json_is_true(commit) : 1;
     r->bfailed = -1;
     r->steps = gw_arena_calloc(&r->arena, n, sizeof(*r->steps));
+    if (r->steps == NULL)
+        return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
     r->nsteps = n;
     json_t *errors = json_array();
     for (size_t i = 0; r->steps && i < n; i++) {
@@ -1024,6 +1036,23 @@ static enum MHD_Result batch_start(req_t *r)
         return problem(r, GW_EPARAM, "the batch has invalid steps; see errors",
                        json_pack("{s:o}", "errors", errors), NULL, NULL);
     json_decref(errors);
+    /* Copy the headers the steps bind: later steps are prepared on the loop thread. */
+    size_t nh = 0;
+    for (size_t i = 0; i < n; i++)
+        nh += r->steps[i].route->nbinds;
+    r->bhdr_names = gw_arena_calloc(&r->arena, nh + 1, sizeof(char *));
+    r->bhdr_values = gw_arena_calloc(&r->arena, nh + 1, sizeof(char *));
+    for (size_t i = 0; r->bhdr_names && r->bhdr_values && i < n; i++)
+        for (size_t k = 0; k < r->steps[i].route->nbinds; k++) {
+            const gw_bind_t *b = &r->steps[i].route->binds[k];
+            const char *v = b->source == GW_BIND_HEADER
+                                ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, b->name)
+                                : NULL;
+            if (v) {
+                r->bhdr_names[r->nbhdr] = b->name;
+                r->bhdr_values[r->nbhdr++] = gw_arena_strndup(&r->arena, v, strlen(v));
+            }
+        }
     r->pool = pool_of(r->h, r->steps[0].route->destination);
     r->deadline_ms = gw_now_ms() + gw_pool_conf(r->pool)->call_timeout_ms;
     r->bcur = 0;

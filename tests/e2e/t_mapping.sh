@@ -42,6 +42,12 @@ req POST /api/v1/count '{"numbers":{"start":1},"extra":true}'
 expect_status 400 'body "bound" refuses members no binding reads'
 expect_json '.errors[0].pointer == "/extra"' "names the stray member"
 
+# query and header bindings inside a batch (later steps are prepared off the HTTP thread)
+curl -s -H 'X-Counter: 2' -H 'Content-Type: application/json' --data-binary \
+  '{"steps":[{"method":"GET","path":"/api/v1/count?start=40"},{"method":"GET","path":"/api/v1/count?start=1"}],"commit":false}' \
+  "$GW/api/v1/batch" > "$WORK/body"; BODY=$(cat "$WORK/body")
+expect_json '[.results[].body.RESULT] == [42, 3]' "batch steps read their query and the request's headers"
+
 req POST /api/v1/rfc/STFC_CONNECTION '{"REQUTEXT":"generic"}'
 expect_status 200 "generic endpoint, allowlisted function"
 expect_json '.ECHOTEXT == "generic" and (.RESPTEXT | length) > 0' "all exports returned"
