@@ -289,11 +289,12 @@ static void on_dead(gw_bsession_t *s, void *ud, int err, const char *reason,
 
 static const gw_bsession_cbs_t session_cbs = {on_ready, on_done, on_dead};
 
-static void open_one(gw_pool_t *p)
+/* Starts one new session; returns 0, or GW_ENOMEM (nothing was started). */
+static int open_one(gw_pool_t *p)
 {
     slot_t *sl = calloc(1, sizeof(*sl));
     if (sl == NULL)
-        return;
+        return GW_ENOMEM;
     sl->pool = p;
     sl->state = PS_OPENING;
     gw_arena_init(&sl->ping_arena, 0);
@@ -302,8 +303,11 @@ static void open_one(gw_pool_t *p)
     p->nslots++;
     p->nopening++;
     sl->s = p->ops->open(p->backend, &session_cbs, sl);
-    if (sl->s == NULL)
+    if (sl->s == NULL) {
         slot_remove(p, sl);
+        return GW_ENOMEM;
+    }
+    return 0;
 }
 
 static int ping_timeout_ms(const gw_pool_t *p)
@@ -356,14 +360,16 @@ static void pump(gw_pool_t *p)
             complete(p, job);
         }
     }
-    /* Open connections for waiting jobs, then up to min_idle. */
+    /* Open connections for waiting jobs, then up to min_idle (stop if memory runs out). */
     while (p->qlen > p->nopening && can_connect(p, now))
-        open_one(p);
+        if (open_one(p) != 0)
+            break;
     int idle = 0;
     for (slot_t *sl = p->slots; sl; sl = sl->next)
         idle += sl->state == PS_IDLE;
     while (idle + p->nopening < p->d->pool.min_idle && can_connect(p, now))
-        open_one(p);
+        if (open_one(p) != 0)
+            break;
     /* Nothing open, nothing opening, and no connect allowed now: fail fast, don't hang. */
     if (p->q_head && p->nslots == 0 && !can_connect(p, now)) {
         if (p->shutting)
