@@ -18,39 +18,15 @@ baseline=tests/bench/callgrind.baseline
 tol=${CALLGRIND_TOLERANCE:-10}
 warm=20
 scripts/deps.sh valgrind >/dev/null
-build=${RFMGW_BENCH_BUILD:-build-bench}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target rfmgw abapsim rfmgw_http_seq >/dev/null
+source tests/bench/lib.sh
+bench_build rfmgw abapsim rfmgw_http_seq
 seq_bin=$build/tests/bench/rfmgw_http_seq
 
-W=$(mktemp -d /tmp/rfmgw-callgrind.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
+bench_workdir rfmgw-callgrind
+bench_before_rm() {
   if [ -n "${CALLGRIND_KEEP:-}" ]; then mkdir -p "$CALLGRIND_KEEP"; cp "$W"/cg.* "$CALLGRIND_KEEP"/ 2>/dev/null || true; fi
-  rm -rf "$W"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-bash scripts/demo-pki.sh "$W/pki" >/dev/null
-printf 'Bench-Passw0rd\n' > "$W/secret"
-h=$("$build/abapsim" --hash-password --iterations 1000 < "$W/secret")
-cat > "$W/sim.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; };
-tls = { cert = "pki/server.pem"; key = "pki/server.key"; };
-hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; } );
-users = ( { name = "CC0000000001"; password = "$h"; } );
-EOC
-"$build/abapsim" -c "$W/sim.conf" --ready-file "$W/sim.port" --log-level error 2>"$W/sim.log" &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$W/sim.port" ] && break; sleep 0.1; done
-[ -s "$W/sim.port" ] || { echo "abapsim did not start" >&2; exit 1; }
+bench_start_sim
 
 cat > "$W/routes.conf" <<'EOC'
 routes = (

@@ -10,36 +10,11 @@ rows=${2:-1000}
 secs=${SECONDS_PER_RUN:-10}
 c=${CONNS:-8}
 scripts/deps.sh wrk linux-perf >/dev/null
-build=${RFMGW_BENCH_BUILD:-build-bench}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target rfmgw abapsim >/dev/null
+source tests/bench/lib.sh
+bench_build rfmgw abapsim
 
-W=$(mktemp -d /tmp/rfmgw-perf.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-bash scripts/demo-pki.sh "$W/pki" >/dev/null
-printf 'Bench-Passw0rd\n' > "$W/secret"
-h=$("$build/abapsim" --hash-password --iterations 1000 < "$W/secret")
-cat > "$W/sim.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; };
-tls = { cert = "pki/server.pem"; key = "pki/server.key"; };
-hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; } );
-users = ( { name = "CC0000000001"; password = "$h"; } );
-EOC
-"$build/abapsim" -c "$W/sim.conf" --ready-file "$W/sim.port" --log-level error 2>"$W/sim.log" &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$W/sim.port" ] && break; sleep 0.1; done
+bench_workdir rfmgw-perf
+bench_start_sim
 cat > "$W/routes.conf" <<'EOC'
 routes = (
   { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },

@@ -27,40 +27,17 @@ rowsets=${ROWS:-10 1000 10000}
 idle=${IDLE:-10000}
 n1=${conns%% *}
 scripts/deps.sh wrk nginx-light valgrind >/dev/null
-build=${RFMGW_BENCH_BUILD:-build-bench}
-tools="rfmgw abapsim rfmgw_wsclient rfmgw_idle_clients rfmgw_mhd_min rfmgw_http_seq"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-# shellcheck disable=SC2086
-cmake --build "$build" -j"$(nproc)" --target $tools >/dev/null
+source tests/bench/lib.sh
+bench_build rfmgw abapsim rfmgw_wsclient rfmgw_idle_clients rfmgw_mhd_min rfmgw_http_seq
 bb=$build/tests/bench
 # 10,000 idle clients + rfmgw's own sockets need more than the usual 1024 descriptors
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-W=$(mktemp -d /tmp/rfmgw-bench.XXXXXX)
+bench_workdir rfmgw-bench
 chmod 755 "$W" # nginx workers run as another user
-pids=()
 failed=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 fail() { echo "NOT MEASURED: $*" >&2; failed+=("$*"); }
 
-wait_ready() { # file pid name
-  for _ in $(seq 1 100); do
-    [ -s "$1" ] && return 0
-    kill -0 "$2" 2>/dev/null || { echo "FATAL: $3 exited during start-up" >&2; tail -n 20 "$W/$3.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "FATAL: $3 not ready within 10 s" >&2; exit 1
-}
 stop_pid() { # pid: SIGTERM, SIGKILL after 5 s, reaped and forgotten
   local p keep=()
   kill "$1" 2>/dev/null || true
@@ -83,19 +60,7 @@ hz=$(getconf CLK_TCK)
 rss_anon() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status"; } # kB
 
 # ---- PKI, abapsim -------------------------------------------------------------------------
-bash scripts/demo-pki.sh "$W/pki" >/dev/null
-printf 'Bench-Passw0rd\n' > "$W/secret"
-h=$("$build/abapsim" --hash-password --iterations 1000 < "$W/secret")
-cat > "$W/sim.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; };
-tls = { cert = "pki/server.pem"; key = "pki/server.key"; };
-hosts = ( { name = "my100000-api.abapsim.test"; client = "100"; } );
-users = ( { name = "CC0000000001"; password = "$h"; } );
-EOC
-"$build/abapsim" -c "$W/sim.conf" --ready-file "$W/sim.port" --log-level error 2>"$W/sim.log" &
-pids+=($!)
-wait_ready "$W/sim.port" $! sim
-sim_port=$(cat "$W/sim.port")
+bench_start_sim
 
 # ---- rfmgw: one instance per pool size ----------------------------------------------------
 cat > "$W/routes.conf" <<'EOC'
