@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "config/config.h"
 #include "error/error.h"
 #include "route/route.h"
@@ -14,23 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64];
-
-static void write_file(const char *name, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/rfmgw-cfg-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_tmpdir("rfmgw-cfg"), 0);
     write_file("ca.pem", "not really a certificate\n");
     write_file("secret", "s3cret\n");
     write_file("routes.conf", "routes = ( { method = \"POST\"; path = \"/api/v1/x/{id}\";\n"
@@ -40,10 +29,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return test_rmtmpdir();
 }
 
 #define DEST_OK                                                                                    \
@@ -55,11 +42,11 @@ static int teardown(void **state)
 static const char *load(const char *text, gw_config_t **out)
 {
     static char errors[4096];
-    char path[256];
+    char path[512];
     gw_cfg_errors_t e = {0};
     gw_buf_init(&e.text, 0);
     write_file("gw.conf", text);
-    snprintf(path, sizeof(path), "%s/gw.conf", dir);
+    snprintf(path, sizeof(path), "%s/gw.conf", tmpdir);
     gw_config_t *c = NULL;
     int ret = gw_config_load(path, &c, &e);
     snprintf(errors, sizeof(errors), "%.*s", (int)e.text.len,
@@ -97,7 +84,7 @@ static void test_good_file_and_defaults(void **state)
     assert_string_equal(d->client, "by_hostname");
     assert_string_equal(d->auth.secret, "s3cret");
     assert_int_equal(d->tls.verify, 1);
-    assert_non_null(strstr(d->tls.ca_file, dir)); /* relative to the config file */
+    assert_non_null(strstr(d->tls.ca_file, tmpdir)); /* relative to the config file */
     assert_int_equal(d->pool.max, 4);
 
     gw_cfg_errors_t e = {0};

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <openssl/evp.h>
 
 #include <regex.h>
@@ -19,25 +21,13 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char tmpdir[256];
 static char good_hash[SIM_PW_HASH_STR_MAX];
 static char cert_hash[SIM_PW_HASH_STR_MAX];
-
-static void write_file(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_sim.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
+    if (test_tmpdir("test_sim") != 0)
         return -1;
     char path[512];
     snprintf(path, sizeof(path), "%s/pki", tmpdir);
@@ -55,9 +45,7 @@ static int setup_dir(void **state)
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_rmtmpdir();
 }
 
 #define GOOD_CONFIG_FMT                                                                            \

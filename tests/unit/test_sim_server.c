@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <openssl/evp.h>
 
 #include <stdio.h>
@@ -20,24 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[256];
 static char hash[SIM_PW_HASH_STR_MAX];
-
-static void write_file(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_sim_server.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
+    if (test_tmpdir("test_sim_server") != 0)
         return -1;
     write_file("cert.pem", "x\n");
     write_file("key.pem", "x\n");
@@ -47,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_rmtmpdir();
 }
 
 #define BASE                                                                                       \
