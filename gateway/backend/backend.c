@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const gw_backend_ops_t *gw_backend_find(const char *name)
@@ -20,4 +21,12 @@ void gw_job_fail(gw_job_t *job, int err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(job->detail, sizeof(job->detail), fmt, ap);
     va_end(ap);
+}
+
+void gw_part_free(gw_part_t *p)
+{
+    if (p == NULL)
+        return;
+    gw_arena_free(&p->arena);
+    free(p);
 }

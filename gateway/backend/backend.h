@@ -27,6 +27,29 @@ typedef enum {
 typedef struct gw_job gw_job_t;
 
 /**
+ * One RESULT message of a result received part by part (streaming, see
+ * gw_job_t.on_part): its parameters, allocated from its own arena, so each
+ * part can be freed as soon as it has been passed on.
+ */
+typedef struct gw_part {
+    struct gw_part *next; /* free for the receiver's queue */
+    gw_arena_t arena;
+    gw_rfc_field_t *params;
+    uint32_t nparams;
+    size_t bytes; /* size of the message on the wire */
+} gw_part_t;
+
+/** Frees a part; NULL is fine. */
+void gw_part_free(gw_part_t *p);
+
+/** What a part receiver tells the backend. */
+enum {
+    GW_PART_OK = 0,     /* go on */
+    GW_PART_FULL = 1,   /* stop reading from the backend for now (backpressure) */
+    GW_PART_CANCEL = 2, /* the receiver is gone: abandon the call (its session is closed) */
+};
+
+/**
  * The call object. The submitter fills the request part, hands the job to
  * gw_pool_submit() and must not touch it until `done` runs (on the loop
  * thread); then the result part is filled. Result data is allocated from
@@ -51,6 +74,16 @@ struct gw_job {
      * serves anyone else.
      */
     int (*next)(gw_job_t *job);
+    /**
+     * Optional, CALL only: receive the result part by part instead of merged
+     * into `result` (streaming). Called on the loop thread for each RESULT
+     * message, `last` set on the final one, before `done`; takes the part
+     * over and returns GW_PART_*. After GW_PART_FULL the backend reads
+     * nothing more from the session and polls `part_poll` every few
+     * milliseconds until it returns GW_PART_OK (or GW_PART_CANCEL).
+     */
+    int (*on_part)(gw_job_t *job, gw_part_t *part, int last);
+    int (*part_poll)(gw_job_t *job);
     int64_t deadline_ms; /* absolute, gw_now_ms() clock */
     gw_arena_t *arena;
     void (*done)(gw_job_t *job);

@@ -38,7 +38,16 @@ struct gw_bsession {
     gw_timer_t connect_tm;
     char user[64], client[8], sid[16];
     gw_buf_t out;
+    /* the RESULT parts of the running call so far (merged when the last arrives) */
+    gw_wire_result_t *parts;
+    size_t nparts, cap;
+    size_t result_bytes;
+    /* streaming: reading paused for the receiver (gw_job_t.on_part) */
+    int paused;
+    gw_timer_t flow_tm;
 };
+
+#define FLOW_POLL_MS 5 /* how often a paused stream asks its receiver whether to go on */
 
 /* "Basic base64(user:secret)" into `out`; the plain text is wiped. */
 static int basic_auth(char *out, size_t size, const char *user, const char *secret)
@@ -111,7 +120,9 @@ static void native_destroy(void *b)
 static void session_free(gw_bsession_t *s)
 {
     gw_timer_stop(&s->connect_tm);
+    gw_timer_stop(&s->flow_tm);
     gw_buf_free(&s->out);
+    free(s->parts);
     free(s);
 }
 
@@ -206,39 +217,59 @@ static void on_logon_message(gw_bsession_t *s, const uint8_t *p, size_t len)
     gw_arena_free(&tmp);
 }
 
-/* Appends the rows of TABLE parameters that reappear in a later result part. */
-static int merge_result(gw_arena_t *a, gw_job_t *job, const gw_wire_result_t *part)
+/*
+ * Merges the RESULT parts of a call (protocol §3.2): a parameter seen for
+ * the first time is added; a TABLE seen again has its rows appended. One
+ * pass to size each table, one to copy: linear in the rows.
+ */
+static int merge_parts(gw_arena_t *a, gw_job_t *job, const gw_wire_result_t *parts, size_t n)
 {
-    if (job->result == NULL) {
-        job->result = part->params;
-        job->nresult = part->nparams;
+    if (n == 1) {
+        job->result = parts[0].params;
+        job->nresult = parts[0].nparams;
         return 0;
     }
-    gw_rfc_field_t *all = gw_arena_calloc(a, job->nresult + part->nparams + 1, sizeof(*all));
-    if (all == NULL)
+    uint32_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += parts[i].nparams;
+    gw_rfc_field_t *all = gw_arena_calloc(a, (size_t)total + 1, sizeof(*all));
+    uint32_t *cap = gw_arena_calloc(a, (size_t)total + 1, sizeof(*cap));
+    if (all == NULL || cap == NULL)
         return GW_ENOMEM;
-    memcpy(all, job->result, job->nresult * sizeof(*all));
-    uint32_t n = job->nresult;
-    for (uint32_t i = 0; i < part->nparams; i++) {
-        const gw_rfc_field_t *f = &part->params[i];
-        gw_rfc_field_t *prev = (gw_rfc_field_t *)(uintptr_t)gw_rfc_fields_find(all, n, f->name);
-        if (prev && prev->value.type == GW_RFC_TABLE && f->value.type == GW_RFC_TABLE) {
-            uint32_t k = prev->value.u.tab.count, m = f->value.u.tab.count;
-            gw_rfc_value_t *rows = gw_arena_calloc(a, (size_t)k + m + 1, sizeof(*rows));
-            if (rows == NULL)
-                return GW_ENOMEM;
-            memcpy(rows, prev->value.u.tab.rows, k * sizeof(*rows));
-            memcpy(rows + k, f->value.u.tab.rows, m * sizeof(*rows));
-            prev->value.u.tab.rows = rows;
-            prev->value.u.tab.count = k + m;
-        } else if (prev) {
-            *prev = *f;
-        } else {
-            all[n++] = *f;
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++) /* the names, and the row count of every table */
+        for (uint32_t j = 0; j < parts[i].nparams; j++) {
+            const gw_rfc_field_t *f = &parts[i].params[j];
+            gw_rfc_field_t *prev = (gw_rfc_field_t *)(uintptr_t)gw_rfc_fields_find(all, k, f->name);
+            if (prev == NULL) {
+                all[k] = *f;
+                cap[k++] = f->value.type == GW_RFC_TABLE ? f->value.u.tab.count : 0;
+            } else if (prev->value.type == GW_RFC_TABLE && f->value.type == GW_RFC_TABLE) {
+                cap[prev - all] += f->value.u.tab.count;
+            } else {
+                *prev = *f;
+            }
         }
+    for (uint32_t j = 0; j < k; j++) {
+        if (all[j].value.type != GW_RFC_TABLE || cap[j] == all[j].value.u.tab.count)
+            continue;
+        gw_rfc_value_t *rows = gw_arena_calloc(a, (size_t)cap[j] + 1, sizeof(*rows));
+        if (rows == NULL)
+            return GW_ENOMEM;
+        uint32_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            const gw_rfc_field_t *f =
+                gw_rfc_fields_find(parts[i].params, parts[i].nparams, all[j].name);
+            if (f && f->value.type == GW_RFC_TABLE && f->value.u.tab.count) {
+                memcpy(rows + m, f->value.u.tab.rows, f->value.u.tab.count * sizeof(*rows));
+                m += f->value.u.tab.count;
+            }
+        }
+        all[j].value.u.tab.rows = rows;
+        all[j].value.u.tab.count = m;
     }
     job->result = all;
-    job->nresult = n;
+    job->nresult = k;
     return 0;
 }
 
@@ -247,7 +278,53 @@ static void finish_job(gw_bsession_t *s)
     gw_job_t *job = s->job;
     s->job = NULL;
     s->state = S_READY;
+    s->nparts = 0;
+    s->result_bytes = 0;
+    if (s->paused) {
+        s->paused = 0;
+        gw_timer_stop(&s->flow_tm);
+        if (s->c)
+            gw_transport_pause(s->c, 0);
+    }
     s->cbs.on_done(s, s->ud, job);
+}
+
+static void flow_poll(gw_timer_t *tm)
+{
+    gw_bsession_t *s = (gw_bsession_t *)((char *)tm - offsetof(gw_bsession_t, flow_tm));
+    if (!s->paused || s->job == NULL)
+        return;
+    int r = s->job->part_poll ? s->job->part_poll(s->job) : GW_PART_OK;
+    if (r == GW_PART_CANCEL) {
+        session_die(s, GW_ECANCELED, "the caller went away during the call", NULL);
+    } else if (r == GW_PART_FULL) {
+        gw_timer_start(s->n->t, &s->flow_tm, FLOW_POLL_MS, flow_poll);
+    } else {
+        s->paused = 0;
+        gw_transport_pause(s->c, 0);
+    }
+}
+
+/* Hands a RESULT part to the job's receiver (streaming). */
+static void deliver_part(gw_bsession_t *s, gw_job_t *job, gw_part_t *part, const gw_wire_msg_t *m)
+{
+    int last = !(m->flags & GW_WIRE_FLAG_MORE);
+    part->params = m->u.result.params;
+    part->nparams = m->u.result.nparams;
+    int r = job->on_part(job, part, last);
+    if (r == GW_PART_CANCEL) {
+        session_die(s, GW_ECANCELED, "the caller went away during the call", NULL);
+        return;
+    }
+    if (last) {
+        finish_job(s);
+        return;
+    }
+    if (r == GW_PART_FULL && !s->paused) {
+        s->paused = 1;
+        gw_transport_pause(s->c, 1);
+        gw_timer_start(s->n->t, &s->flow_tm, FLOW_POLL_MS, flow_poll);
+    }
 }
 
 static void on_reply(gw_bsession_t *s, const uint8_t *p, size_t len)
@@ -259,15 +336,43 @@ static void on_reply(gw_bsession_t *s, const uint8_t *p, size_t len)
         session_die(s, GW_EPROTO, "backend sent a message while no request was outstanding", NULL);
         return;
     }
-    /* The decoded values point into the message: keep a copy in the job's arena. */
-    uint8_t *copy = gw_arena_alloc(job->arena, len);
+    /*
+     * The decoded values point into the message: keep a copy in the job's
+     * arena — or, for a receiver of parts, in an arena of the part's own.
+     */
+    gw_part_t *part = NULL;
+    gw_arena_t *a = job->arena;
+    if (job->on_part && job->kind == GW_JOB_CALL) {
+        part = calloc(1, sizeof(*part));
+        if (part == NULL) {
+            gw_job_fail(job, GW_ENOMEM, "out of memory for the backend's answer");
+            session_die(s, GW_ENOMEM, "out of memory", NULL);
+            return;
+        }
+        a = &part->arena;
+        part->bytes = len;
+    } else if ((s->result_bytes += len) > (size_t)s->n->d->max_result) {
+        char r[200];
+        snprintf(r, sizeof(r),
+                 "the result exceeds max_result (%d bytes) of destination %s; ask for fewer rows "
+                 "or stream it (Accept: application/x-ndjson)",
+                 s->n->d->max_result, s->n->d->name);
+        session_die(s, GW_ERESULTBIG, r, NULL); /* the rest of it must not reach anyone */
+        return;
+    }
+    uint8_t *copy = gw_arena_alloc(a, len);
     if (copy == NULL) {
+        gw_part_free(part);
         gw_job_fail(job, GW_ENOMEM, "out of memory for the backend's answer");
-        finish_job(s);
+        session_die(s, GW_ENOMEM, "out of memory", NULL);
         return;
     }
     memcpy(copy, p, len);
-    int ret = gw_wire_decode(job->arena, copy, len, &s->n->limits, &m, &why);
+    int ret = gw_wire_decode(a, copy, len, &s->n->limits, &m, &why);
+    if (ret != 0 || m.type != GW_WIRE_RESULT) {
+        gw_part_free(part);
+        part = NULL;
+    }
     if (ret == GW_ENOMEM) {
         gw_job_fail(job, GW_ENOMEM, "out of memory decoding the backend's answer");
         session_die(s, GW_ENOMEM, "out of memory", NULL);
@@ -291,13 +396,27 @@ static void on_reply(gw_bsession_t *s, const uint8_t *p, size_t len)
             session_die(s, GW_EPROTO, "RESULT answers no CALL", NULL);
             return;
         }
-        if (merge_result(job->arena, job, &m.u.result)) {
-            gw_job_fail(job, GW_ENOMEM, "out of memory for the result");
-            finish_job(s);
+        if (part) {
+            deliver_part(s, job, part, &m);
             return;
         }
-        if (!(m.flags & GW_WIRE_FLAG_MORE))
-            finish_job(s);
+        if (s->nparts == s->cap) {
+            size_t ncap = s->cap ? 2 * s->cap : 8;
+            gw_wire_result_t *np = realloc(s->parts, ncap * sizeof(*np));
+            if (np == NULL) {
+                gw_job_fail(job, GW_ENOMEM, "out of memory for the result");
+                session_die(s, GW_ENOMEM, "out of memory", NULL);
+                return;
+            }
+            s->parts = np;
+            s->cap = ncap;
+        }
+        s->parts[s->nparts++] = m.u.result;
+        if (m.flags & GW_WIRE_FLAG_MORE)
+            return;
+        if (merge_parts(job->arena, job, s->parts, s->nparts))
+            gw_job_fail(job, GW_ENOMEM, "out of memory for the result");
+        finish_job(s);
         return;
     case GW_WIRE_RESET_OK:
         if (job->kind != GW_JOB_RESET) {

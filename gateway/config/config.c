@@ -239,6 +239,9 @@ static const gw_cfg_decl_t limits_decls[] = {
      "Deepest nesting accepted in a JSON request body."},
     {"max_errors", GW_CFG_INT, C(limits.max_errors), "20", 1, 1000, 0,
      "Most entries in the `errors` list of one 400 answer."},
+    {"stream_buffer", GW_CFG_INT, C(limits.stream_buffer), "1048576", 65536, 268435456, 0,
+     "Bytes of a streamed (NDJSON) result rfmgw holds per request before it stops reading from "
+     "the backend until the client has taken half of them (backpressure)."},
 };
 
 static const gw_cfg_decl_t dest_decls[] = {
@@ -264,6 +267,10 @@ static const gw_cfg_decl_t dest_decls[] = {
      "needed on the way is bounded by `connect_timeout_ms` as well."},
     {"max_message", GW_CFG_INT, D(max_message), "16777216", 4096, 1073741824, 0,
      "Largest protocol message accepted from the backend, in bytes."},
+    {"max_result", GW_CFG_INT, D(max_result), "67108864", 4096, 2147483647, 0,
+     "Largest result (all its parts) rfmgw collects into one JSON answer, in bytes on the "
+     "wire; a larger one fails with 502 result-too-large. Streamed answers (NDJSON) are not "
+     "collected and have no such limit."},
     {"metadata_ttl_s", GW_CFG_INT, D(metadata_ttl_s), "600", 0, 86400, 0,
      "Function descriptions are cached this long (0 = fetch for every request). SIGUSR1 clears "
      "the cache at once."},

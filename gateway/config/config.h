@@ -123,6 +123,7 @@ typedef struct {
         int ready_timeout_ms;
     } pool;
     int max_message;
+    int max_result;
     int metadata_ttl_s;
 } gw_dest_conf_t;
 
@@ -167,6 +168,7 @@ typedef struct {
     struct {
         int json_depth;
         int max_errors;
+        int stream_buffer;
     } limits;
     gw_types_conf_t types; /* global JSON mapping options; routes may override */
     struct {

@@ -19,6 +19,7 @@
     X(ECONFIG, 500, "config-error", "Configuration error")                                         \
     X(EJSON, 400, "malformed-json", "Malformed JSON")                                              \
     X(EMEDIA, 415, "unsupported-media-type", "Unsupported media type")                             \
+    X(ENOTACCEPTABLE, 406, "not-acceptable", "Not acceptable")                                     \
     X(ENOROUTE, 404, "not-found", "No such route")                                                 \
     X(EMETHOD, 405, "method-not-allowed", "Method not allowed")                                    \
     X(EPARAM, 400, "invalid-parameters", "Invalid parameters")                                     \
@@ -38,6 +39,8 @@
     X(ECONFLICT, 409, "idempotency-conflict", "Request with this Idempotency-Key in progress")     \
     X(EIDEMREUSE, 422, "idempotency-key-reused", "Idempotency-Key reused with another body")       \
     X(ETIMEOUT, 504, "backend-timeout", "Backend timeout")                                         \
+    X(ERESULTBIG, 502, "result-too-large", "The backend's result is too large")                    \
+    X(ECANCELED, 499, "client-closed-request", "The caller went away")                             \
     X(ECAPACITY, 503, "no-capacity", "No capacity")                                                \
     X(ESHUTDOWN, 503, "shutting-down", "Shutting down")
 

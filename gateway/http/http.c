@@ -18,6 +18,7 @@
 #include "idem/idem.h"
 #include "metrics/metrics.h"
 #include "openapi/openapi.h"
+#include "stream/stream.h"
 #include "wire/wire.h"
 #include "codec/codec.h"
 #include "error/error.h"
@@ -120,6 +121,10 @@ typedef struct req {
     gw_desc_t **oa_descs;     /* GET /openapi.json: one description (or NULL) per route */
     size_t oa_i;
     int called; /* a CALL went to the backend */
+    /* a streamed (NDJSON) answer: the call runs on while the response is written */
+    gw_stream_t *stream;
+    int stream_resumed; /* loop thread: the connection was resumed for the first part */
+    atomic_int holds;   /* owners of the request while streaming: libmicrohttpd and the call */
 } req_t;
 
 /* ---- responses ---- */
@@ -270,8 +275,7 @@ static json_t *rfc_error_json(const gw_rfc_error_t *e)
  * problem+json (RFC 9457). `extra` (stolen) adds extension members;
  * `status` 0 = the error table's status for `err`.
  */
-static enum MHD_Result problem_status(req_t *r, int err, int status, const char *detail,
-                                      json_t *extra, const char *hname, const char *hvalue)
+static json_t *problem_object(req_t *r, int err, int status, const char *detail, json_t *extra)
 {
     if (status == 0)
         status = gw_err_status(err);
@@ -291,6 +295,15 @@ static enum MHD_Result problem_status(req_t *r, int err, int status, const char 
         json_object_update(o, extra);
         json_decref(extra);
     }
+    return o;
+}
+
+static enum MHD_Result problem_status(req_t *r, int err, int status, const char *detail,
+                                      json_t *extra, const char *hname, const char *hvalue)
+{
+    if (status == 0)
+        status = gw_err_status(err);
+    json_t *o = problem_object(r, err, status, detail, extra);
     if (status == 503 && hname == NULL) {
         hname = MHD_HTTP_HEADER_RETRY_AFTER;
         hvalue = "1";
@@ -383,6 +396,9 @@ static int commit_step(gw_job_t *job)
 }
 
 static int batch_next(gw_job_t *job);
+static int stream_part(gw_job_t *job, gw_part_t *part, int last);
+static int stream_poll(gw_job_t *job);
+static void stream_done(gw_job_t *job);
 
 static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
 {
@@ -410,6 +426,12 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
         r->job.want = gw_route_want(&r->arena, r->route, r->desc, &r->job.nwant);
         if (r->route->commit != GW_COMMIT_NONE)
             r->job.next = commit_step;
+        if (r->stream) {
+            r->job.on_part = stream_part;
+            r->job.part_poll = stream_poll;
+            r->job.done = stream_done;
+            atomic_store(&r->holds, 2);
+        }
     }
     r->state = r->batch ? (kind == GW_JOB_DESCRIBE ? ST_BATCH_DESCRIBING : ST_BATCH)
                         : (kind == GW_JOB_DESCRIBE ? ST_DESCRIBING : ST_CALLING);
@@ -536,6 +558,127 @@ static const gw_bind_t *bind_of(const gw_route_t *rt, const char *pointer)
     return NULL;
 }
 
+/* ---- streamed answers (NDJSON, gateway/stream) ---- */
+
+static int wants_stream(req_t *r)
+{
+    if (r->route->stream)
+        return 1;
+    const char *acc = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+    return acc && strstr(acc, "application/x-ndjson") != NULL && r->route->read_only &&
+           r->route->commit == GW_COMMIT_NONE && !r->generic;
+}
+
+/* Creates r->stream; returns MHD_YES + 1 to go on, or the answer of a refusal. */
+static int stream_prepare(req_t *r)
+{
+    int ambiguous;
+    const gw_rfc_param_t *t = gw_route_stream_table(r->route, r->desc, &ambiguous);
+    if (t == NULL) {
+        char d[300];
+        snprintf(d, sizeof(d),
+                 r->route->stream_table
+                     ? "%s has no TABLE parameter %s to stream (route %s:%d, stream_table)"
+                     : "%s returns %s table to stream as NDJSON; the route must name one in "
+                       "result.stream_table",
+                 r->route->function,
+                 r->route->stream_table ? r->route->stream_table
+                                        : (ambiguous ? "more than one" : "no"),
+                 r->route->file, r->route->line);
+        return r->route->stream_table || r->route->stream
+                   ? problem(r, GW_ECONFIG, d, NULL, NULL, NULL)
+                   : problem(r, GW_ENOTACCEPTABLE, d, NULL, NULL, NULL);
+    }
+    gw_stream_conf_t c = {r->route, r->desc, t, lookup(r, GW_BIND_QUERY, "fields"),
+                          (size_t)r->h->deps.cfg->limits.stream_buffer};
+    r->stream = gw_stream_create(r->conn, &c);
+    if (r->stream == NULL)
+        return problem(r, GW_ENOMEM, "out of memory for the stream", NULL, NULL, NULL);
+    return MHD_YES + 1;
+}
+
+/* Loop thread: a part of the result arrived. The first one resumes the request. */
+static int stream_part(gw_job_t *job, gw_part_t *part, int last)
+{
+    req_t *r = job->user;
+    (void)last;
+    int ret = gw_stream_push(r->stream, part);
+    if (!r->stream_resumed) {
+        r->stream_resumed = 1;
+        MHD_resume_connection(r->conn);
+        atomic_fetch_sub(&r->h->waiting, 1);
+    }
+    return ret;
+}
+
+static int stream_poll(gw_job_t *job)
+{
+    req_t *r = job->user;
+    return gw_stream_poll(r->stream);
+}
+
+static void req_free(req_t *r);
+static json_t *problem_object(req_t *r, int err, int status, const char *detail, json_t *extra);
+
+/* Loop thread: the streamed call is over. */
+static void stream_done(gw_job_t *job)
+{
+    req_t *r = job->user;
+    if (!r->stream_resumed) {
+        /* no part came (an error): answer as any call does */
+        r->stream_resumed = 1;
+        MHD_resume_connection(r->conn);
+        atomic_fetch_sub(&r->h->waiting, 1);
+    } else {
+        json_t *extra = NULL;
+        if (job->err && job->has_rfc) {
+            extra = json_object();
+            json_object_set_new(extra, "rfc", rfc_error_json(&job->rfc));
+        }
+        json_t *p = job->err ? problem_object(r, job->err, 0, job->detail, extra) : NULL;
+        if (job->err)
+            GW_LOGW("http", "%s %s: the stream ended after %llu rows: %s (request %s)",
+                    r->route->method, r->url, (unsigned long long)gw_stream_rows(r->stream),
+                    job->detail, r->request_id);
+        gw_stream_end(r->stream, p);
+    }
+    if (atomic_fetch_sub(&r->holds, 1) == 1)
+        req_free(r);
+}
+
+/* HTTP thread, resumed for the first part (or the error before it): start the answer. */
+static enum MHD_Result stream_answer(req_t *r)
+{
+    if (!gw_stream_started(r->stream))
+        return job_problem(r);
+    const gw_part_t *first = gw_stream_first(r->stream);
+    const gw_rfc_param_t *ret_p = gw_route_bapi_return(r->desc);
+    const gw_rfc_field_t *ret_v =
+        first && ret_p ? gw_rfc_fields_find(first->params, first->nparams, ret_p->name) : NULL;
+    int nerr = ret_v ? gw_route_return_errors(&ret_v->value) : 0;
+    if (nerr) {
+        gw_stream_cancel(r->stream); /* the rest of the call is not wanted */
+        char d[160];
+        snprintf(d, sizeof(d), "%s returned %d error message%s in RETURN", r->route->function, nerr,
+                 nerr == 1 ? "" : "s");
+        return problem_status(r, GW_EBAPI, r->route->bapi_error_status, d, NULL, NULL, NULL);
+    }
+    struct MHD_Response *resp = gw_stream_response(r->stream);
+    if (resp == NULL) {
+        gw_stream_cancel(r->stream);
+        return problem(r, GW_ENOMEM, "out of memory for the stream", NULL, NULL, NULL);
+    }
+    count_request(r, MHD_HTTP_OK);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    r->answered = 1;
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result convert_and_call(req_t *r)
 {
     gw_codec_errors_t errs;
@@ -565,6 +708,8 @@ static enum MHD_Result convert_and_call(req_t *r)
     }
     if (ret != 0)
         return problem(r, ret, "cannot convert the parameters", NULL, NULL, NULL);
+    if (wants_stream(r) && (ret = stream_prepare(r)) != MHD_YES + 1)
+        return (enum MHD_Result)ret;
     submit(r, GW_JOB_CALL, params, n);
     return MHD_YES;
 }
@@ -1084,6 +1229,8 @@ static enum MHD_Result on_resumed(req_t *r)
         r->bcur = 0;
         return batch_continue(r);
     }
+    if (r->state == ST_CALLING && r->stream)
+        return stream_answer(r);
     if (r->job.err)
         return job_problem(r);
     if (r->state == ST_DESCRIBING) {
@@ -1551,6 +1698,19 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (r == NULL)
         return;
+    *con_cls = NULL;
+    if (r->stream) {
+        gw_stream_cancel(r->stream); /* a call still running stops at its next part */
+        if (atomic_load(&r->holds) > 0 && atomic_fetch_sub(&r->holds, 1) != 1)
+            return; /* the call frees the request when it ends */
+    }
+    req_free(r);
+}
+
+/* Frees a request: after libmicrohttpd is done with it and no call runs for it. */
+static void req_free(req_t *r)
+{
+    gw_stream_release(r->stream);
     if (r->idem_ticket) {
         if (r->called && r->job.dispatched_us)
             gw_idem_finish_unknown(r->h->idem, r->idem_ticket);
@@ -1570,7 +1730,6 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     gw_http_t *h = r->h;
     gw_arena_free(&r->arena);
     free(r);
-    *con_cls = NULL;
     atomic_fetch_sub(&h->active, 1);
 }
 

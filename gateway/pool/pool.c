@@ -276,12 +276,18 @@ static void on_dead(gw_bsession_t *s, void *ud, int err, const char *reason,
             GW_LOGW("pool", "destination %s: connect failed (%s); next attempt in %lld ms",
                     p->d->name, reason, (long long)(p->retry_at_ms - now));
         }
+    } else if (err == GW_ECANCELED) {
+        GW_LOGI("pool", "destination %s: session closed: %s", p->d->name, reason);
     } else if (!p->shutting) {
         GW_LOGW("pool", "destination %s: connection lost: %s", p->d->name, reason);
     }
     if (job) {
-        gw_job_fail(job, err == GW_EPROTO || err == GW_ETLS || err == GW_ELOGON ? err : GW_ECOMM,
-                    "connection to the backend lost during the call: %s", reason);
+        if (err == GW_ERESULTBIG || err == GW_ECANCELED)
+            gw_job_fail(job, err, "%s", reason);
+        else
+            gw_job_fail(job,
+                        err == GW_EPROTO || err == GW_ETLS || err == GW_ELOGON ? err : GW_ECOMM,
+                        "connection to the backend lost during the call: %s", reason);
         complete(p, job);
     }
     pump(p);
@@ -409,8 +415,8 @@ static void on_deadline(gw_timer_t *tm)
             pump(p);
             return;
         }
-        gw_job_fail(job, GW_ETIMEOUT, "the backend did not answer within %d ms",
-                    p->d->call_timeout_ms);
+        gw_job_fail(job, GW_ETIMEOUT, "the backend did not answer within %lld ms",
+                    (long long)(job->deadline_ms - job->queued_us / 1000));
     } else {
         queue_remove(p, job);
         if (job->deadline_ms <= gw_now_ms())

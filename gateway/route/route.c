@@ -292,11 +292,28 @@ static void load_result(gw_arena_t *a, gw_route_t *r, const config_setting_t *rs
     for (int i = 0; i < config_setting_length(rs); i++) {
         const char *name = config_setting_name(config_setting_get_elem(rs, (unsigned)i));
         if (strcmp(name, "include") && strcmp(name, "rename") && strcmp(name, "flatten") &&
-            strcmp(name, "drop_empty"))
+            strcmp(name, "drop_empty") && strcmp(name, "stream") && strcmp(name, "stream_table"))
             gw_cfg_error(e, config_setting_get_elem(rs, (unsigned)i),
-                         "unknown setting '%s' in result (include, rename, flatten, drop_empty)",
+                         "unknown setting '%s' in result (include, rename, flatten, drop_empty, "
+                         "stream, stream_table)",
                          name);
     }
+    const config_setting_t *sm = config_setting_get_member(rs, "stream");
+    if (sm && config_setting_type(sm) != CONFIG_TYPE_BOOL)
+        gw_cfg_error(e, sm, "stream must be true or false");
+    else if (sm)
+        r->stream = config_setting_get_bool(sm);
+    const config_setting_t *stt = config_setting_get_member(rs, "stream_table");
+    if (stt && (config_setting_type(stt) != CONFIG_TYPE_STRING ||
+                !valid_name_path(config_setting_get_string(stt), 0)))
+        gw_cfg_error(e, stt, "stream_table must name a TABLE parameter");
+    else if (stt)
+        r->stream_table = gw_arena_strndup(a, config_setting_get_string(stt),
+                                           strlen(config_setting_get_string(stt)));
+    if ((r->stream || r->stream_table) && !r->read_only)
+        gw_cfg_error(e, sm ? sm : stt,
+                     "only a read-only route can stream (its answer is not recorded for "
+                     "Idempotency-Key and it cannot commit)");
     const config_setting_t *inc = config_setting_get_member(rs, "include");
     r->include = load_strings(a, inc, "include", &r->ninclude, e);
     if (inc && r->ninclude == 0)

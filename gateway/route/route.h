@@ -79,8 +79,10 @@ typedef struct {
     size_t nrename;
     gw_rename_t *rename;
     size_t nflatten;
-    char **flatten; /* structure parameters whose fields move up one level */
-    int drop_empty; /* leave out empty values ("", null, [], {}) */
+    char **flatten;     /* structure parameters whose fields move up one level */
+    int drop_empty;     /* leave out empty values ("", null, [], {}) */
+    int stream;         /* always answer as NDJSON (else only for Accept: application/x-ndjson) */
+    char *stream_table; /* the TABLE parameter streamed; NULL = the only table returned */
     char *file;
     int line;
     size_t nsegs;
@@ -176,6 +178,14 @@ int gw_route_write_result(gw_buf_t *out, const gw_route_t *r, const gw_rfc_func_
  */
 int gw_route_write_messages(gw_buf_t *out, const gw_rfc_param_t *p, const gw_rfc_value_t *v,
                             const gw_codec_opts_t *o);
+
+/**
+ * The TABLE parameter a streamed answer writes row by row: the route's
+ * `stream_table`, or else the only table among the returned parameters.
+ * NULL when there is none — with `*ambiguous` set when there are several.
+ */
+const gw_rfc_param_t *gw_route_stream_table(const gw_route_t *r, const gw_rfc_func_t *f,
+                                            int *ambiguous);
 
 /** Converts configured type options into codec options. */
 gw_codec_opts_t gw_route_codec_opts(const gw_types_conf_t *t);

@@ -245,3 +245,31 @@ int gw_route_write_result(gw_buf_t *out, const gw_route_t *r, const gw_rfc_func_
     gw_buf_append(out, "}", 1);
     return out->failed;
 }
+
+const gw_rfc_param_t *gw_route_stream_table(const gw_route_t *r, const gw_rfc_func_t *f,
+                                            int *ambiguous)
+{
+    const gw_rfc_param_t *found = NULL;
+    *ambiguous = 0;
+    for (uint32_t i = 0; i < f->nparams; i++) {
+        const gw_rfc_param_t *p = &f->params[i];
+        if (p->direction == GW_RFC_IMPORTING || p->type == NULL || p->type->type != GW_RFC_TABLE)
+            continue;
+        if (r->stream_table) {
+            if (gw_slice_eq_str(p->name, r->stream_table))
+                return p;
+            continue;
+        }
+        int included = r->include == NULL;
+        for (size_t k = 0; k < r->ninclude && !included; k++)
+            included = gw_slice_eq_str(p->name, r->include[k]);
+        if (!included)
+            continue;
+        if (found) {
+            *ambiguous = 1;
+            return NULL;
+        }
+        found = p;
+    }
+    return found;
+}

@@ -704,6 +704,63 @@ static const gw_rfc_param_t read_table_params[] = {
     {S("DATA"), GW_RFC_TABLES, 1, &tab512_tab, S(""), S("The rows, fields fixed-width")},
 };
 
+/* The row source of one RFC_READ_TABLE call; lives in the call's arena. */
+typedef struct {
+    sim_cursor_t base; /* first */
+    rt_src_t src;
+    const where_t *w;
+    gw_slice_t delim;
+    size_t sel[MAX_FIELDS], nsel;
+    uint32_t width[MAX_FIELDS];
+    uint64_t i, n;          /* the next table row to look at, and the table's size */
+    int64_t skipped, skips; /* ROWSKIPS */
+    int64_t count, sent;    /* ROWCOUNT (0: all) and the rows sent so far */
+} rt_cursor_t;
+
+static int read_rows(sim_cursor_t *base, gw_arena_t *a, gw_rfc_value_t *tab, size_t bytes,
+                     int *done)
+{
+    rt_cursor_t *c = (rt_cursor_t *)base;
+    sim_tab_t data;
+    sim__tab_init(&data, &tab512);
+    gw_buf_t wa;
+    gw_buf_init(&wa, 0);
+    rec_t rec;
+    size_t produced = 0;
+    int ret = 0;
+    *done = 0;
+    for (; c->i < c->n && ret == 0 && produced < bytes; c->i++) {
+        if (c->count > 0 && c->sent >= c->count)
+            break;
+        if (c->src.t->get(c->i, &rec) != 0)
+            break;
+        if (!eval_where(&c->src, c->w, &rec))
+            continue;
+        if (c->skipped < c->skips) {
+            c->skipped++;
+            continue;
+        }
+        wa.len = 0;
+        for (size_t k = 0; k < c->nsel; k++) {
+            char v[VAL_MAX];
+            if (k > 0)
+                gw_buf_append(&wa, c->delim.ptr, c->delim.len);
+            field_text(&c->src, &rec, c->sel[k], v, sizeof(v));
+            append_field(&wa, &c->src.t->fields[c->sel[k]], v, c->width[k]);
+        }
+        gw_rfc_value_t *row = sim__tab_add(a, &data);
+        ret = row ? sim__set_slice(a, row, "WA", (gw_slice_t){(const char *)wa.data, wa.len})
+                  : GW_ENOMEM;
+        produced += wa.len + 8;
+        c->sent++;
+    }
+    gw_buf_free(&wa);
+    if (c->i >= c->n || (c->count > 0 && c->sent >= c->count))
+        *done = 1;
+    *tab = data.v;
+    return ret;
+}
+
 static int read_table(sim_call_ctx_t *ctx, const gw_wire_call_t *call, sim_result_t *res)
 {
     gw_arena_t *a = ctx->arena;
@@ -800,40 +857,29 @@ static int read_table(sim_call_ctx_t *ctx, const gw_wire_call_t *call, sim_resul
     if (nodata[0] != '\0' && nodata[0] != ' ')
         return 0;
 
-    /* the rows */
-    sim_tab_t data;
-    sim__tab_init(&data, &tab512);
-    gw_buf_t wa;
-    gw_buf_init(&wa, 0);
-    uint64_t n = t->count();
-    uint64_t i = w->n == 0 ? (uint64_t)skips : 0; /* no filter: jump to the first row wanted */
-    int64_t skipped = w->n == 0 ? skips : 0;
-    rec_t rec;
-    for (; i < n && ret == 0; i++) {
-        if (count > 0 && data.v.u.tab.count >= (uint64_t)count)
-            break;
-        if (t->get(i, &rec) != 0)
-            break;
-        if (!eval_where(&src, w, &rec))
-            continue;
-        if (skipped < skips) {
-            skipped++;
-            continue;
-        }
-        wa.len = 0;
-        for (size_t k = 0; k < nsel; k++) {
-            char v[VAL_MAX];
-            if (k > 0)
-                gw_buf_append(&wa, delim.ptr, delim.len);
-            field_text(&src, &rec, sel[k], v, sizeof(v));
-            append_field(&wa, &t->fields[sel[k]], v, width[k]);
-        }
-        gw_rfc_value_t *row = sim__tab_add(a, &data);
-        ret = row ? sim__set_slice(a, row, "WA", (gw_slice_t){(const char *)wa.data, wa.len})
-                  : GW_ENOMEM;
-    }
-    gw_buf_free(&wa);
-    return ret ? ret : sim_result_set(res, "DATA", data.v);
+    /* the rows: produced part by part (sim_cursor_t), so a million of them never sit in memory */
+    rt_cursor_t *cur = gw_arena_calloc(a, 1, sizeof(*cur));
+    if (cur == NULL)
+        return GW_ENOMEM;
+    cur->base.param = "DATA";
+    cur->base.next = read_rows;
+    cur->src = src;
+    cur->w = w;
+    /* the request message is freed before later parts: keep a copy */
+    char *dcopy = gw_arena_strndup(a, delim.ptr ? delim.ptr : "", delim.len);
+    if (dcopy == NULL)
+        return GW_ENOMEM;
+    cur->delim = (gw_slice_t){dcopy, delim.len};
+    cur->nsel = nsel;
+    memcpy(cur->sel, sel, nsel * sizeof(sel[0]));
+    memcpy(cur->width, width, nsel * sizeof(width[0]));
+    cur->n = t->count();
+    cur->i = w->n == 0 ? (uint64_t)skips : 0; /* no filter: jump to the first row wanted */
+    cur->skipped = w->n == 0 ? skips : 0;
+    cur->skips = skips;
+    cur->count = count;
+    ctx->cursor = &cur->base;
+    return 0;
 }
 
 SIM_RFM_DEFINE(sim__rfm_read_table, "RFC_READ_TABLE", read_table_params, read_table);

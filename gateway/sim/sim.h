@@ -283,8 +283,27 @@ typedef struct {
     const sim_logon_t *logon;
     sim_state_t *state;
     time_t now;
-    gw_rfc_error_t error; /* filled by sim_rfm_fail() */
+    gw_rfc_error_t error;      /* filled by sim_rfm_fail() */
+    struct sim_cursor *cursor; /* set by a handler whose table rows are produced part by part */
 } sim_call_ctx_t;
+
+/**
+ * A row source for one table parameter of a result, for results too large to
+ * build at once (RFC_READ_TABLE over a million rows). The handler allocates
+ * it (and everything it points to) from ctx->arena, which then lives until
+ * the last part is sent; the server calls next() on a worker thread once per
+ * RESULT part, only when the connection has taken the previous parts
+ * (docs/protocol.md §3.2, MORE) — so a client that reads slowly slows the
+ * producer down instead of filling memory.
+ */
+typedef struct sim_cursor {
+    const char *param; /* the TABLE parameter the rows belong to */
+    /**
+     * Sets `*tab` to the next rows (allocated from `a`), about `bytes` of row
+     * data, and `*done` to 1 when no rows are left. Returns 0 or GW_ENOMEM.
+     */
+    int (*next)(struct sim_cursor *c, gw_arena_t *a, gw_rfc_value_t *tab, size_t bytes, int *done);
+} sim_cursor_t;
 
 /** The result builder: the exporting/changing/tables values set so far. */
 typedef struct {

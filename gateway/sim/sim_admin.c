@@ -66,6 +66,7 @@ char *sim__stats_json(sim_shared_t *sh)
     json_object_set_new(o, "refused_fault", json_integer((json_int_t)sh->refused_fault));
     json_object_set_new(o, "black_holed", json_integer((json_int_t)sh->black_holed));
     json_object_set_new(o, "dropped", json_integer((json_int_t)sh->dropped));
+    json_object_set_new(o, "result_parts", json_integer((json_int_t)sh->result_parts));
     pthread_mutex_unlock(&sh->mu);
     json_object_set(o, "rfm_calls", rfms);
     json_object_set(o, "locked_users", locked);

@@ -541,5 +541,8 @@ int sim_rfm_call(sim_call_ctx_t *ctx, const sim_rfm_t *rfm, const gw_wire_call_t
     }
     out->nparams = n;
     out->params = params;
+    /* a row source whose table was not asked for produces nothing */
+    if (ctx->cursor && !gw_rfc_fields_find(params, n, gw_slice(ctx->cursor->param)))
+        ctx->cursor = NULL;
     return 0;
 }

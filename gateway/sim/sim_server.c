@@ -94,10 +94,13 @@ typedef struct sim_session {
     sim_out_t *out_head, *out_tail;
     struct job *q_head, *q_tail; /* requests waiting for the running one */
     size_t nqueued;
+    size_t nout;                     /* messages in the out queue */
+    struct job *stream;              /* a result still being sent part by part (sim_cursor_t) */
+    int stream_running;              /* its next part is being produced on a worker */
     struct sim_session *prev, *next; /* all sessions, for close-all */
 } sim_session_t;
 
-enum { JOB_LOGON, JOB_REQUEST };
+enum { JOB_LOGON, JOB_REQUEST, JOB_STREAM };
 enum { R_SEND, R_PROTOCOL_ERROR };
 
 typedef struct {
@@ -126,6 +129,9 @@ typedef struct job {
     int call_failed;
     /* faults decided when the result came back */
     int f_drop, f_garbage, f_truncate;
+    /* a result sent in parts: the row source and the call arena it lives in */
+    sim_cursor_t *cursor;
+    gw_arena_t *stream_arena;
 } job_t;
 
 typedef struct sim_server {
@@ -192,6 +198,10 @@ static void job_free(job_t *j)
     }
     gw_buf_free(&j->msg);
     gw_buf_free(&j->out);
+    if (j->stream_arena) {
+        gw_arena_free(j->stream_arena);
+        free(j->stream_arena);
+    }
     if (j->conn)
         conn_unref(j->conn);
     free(j);
@@ -208,6 +218,7 @@ static void out_free_all(sim_session_t *s)
         free(o);
     }
     s->out_tail = NULL;
+    s->nout = 0;
 }
 
 /* Queues an encoded buffer (LWS_PRE headroom) for sending; takes `buf` over. */
@@ -223,6 +234,7 @@ static int queue_buf(struct lws *wsi, sim_session_t *s, gw_buf_t *buf)
     else
         s->out_head = o;
     s->out_tail = o;
+    s->nout++;
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -342,6 +354,9 @@ static int check_rfm(job_t *j, gw_slice_t name, const sim_rfm_t **rfm, gw_wire_m
     return 0;
 }
 
+static size_t part_bytes(const sim_server_t *srv);
+static int first_part(sim_call_ctx_t *ctx, gw_wire_msg_t *rep, size_t bytes, int *more);
+
 static void run_request(job_t *j)
 {
     sim_server_t *srv = j->srv;
@@ -377,8 +392,15 @@ static void run_request(job_t *j)
             j->call_failed = 1;
             break;
         }
-        sim_call_ctx_t ctx = {&arena, srv->cfg, &c->logon, &c->state, time(NULL), {0}};
+        sim_call_ctx_t ctx = {&arena, srv->cfg, &c->logon, &c->state, time(NULL), {0}, NULL};
         ret = sim_rfm_call(&ctx, rfm, call, &rep.u.result);
+        int more = 0;
+        if (ret == 0 && ctx.cursor)
+            ret = first_part(&ctx, &rep, part_bytes(srv), &more);
+        if (ret == 0 && more) {
+            rep.flags |= GW_WIRE_FLAG_MORE;
+            j->cursor = ctx.cursor;
+        }
         if (ret == 0) {
             rep.type = GW_WIRE_RESULT;
             ret = encode_msg(max, &rep, &j->out);
@@ -392,8 +414,10 @@ static void run_request(job_t *j)
         }
         if (ret != 0) {
             rep.type = GW_WIRE_ERROR;
+            rep.flags = 0;
             rep.u.error = ctx.error;
             j->call_failed = 1;
+            j->cursor = NULL;
         }
         j->rfm = rfm;
         GW_LOGD(MOD, "session %s: CALL %s seq %u: %s%.*s (%lld ms)%s%.*s", c->session_id,
@@ -438,9 +462,76 @@ static void run_request(job_t *j)
         encode_msg(max, &rep, &j->out);
     }
     j->outcome = R_SEND;
+    if (j->cursor) {
+        /* the row source lives in the call arena: keep it for the next parts */
+        j->stream_arena = malloc(sizeof(*j->stream_arena));
+        if (j->stream_arena) {
+            *j->stream_arena = arena;
+            gw_arena_init(&arena, 0);
+        } else {
+            j->cursor = NULL; /* the first part says MORE; run_stream() ends it with an ERROR */
+        }
+    }
 cleanup:
     gw_arena_free(&arena);
     gw_buf_free(&j->msg);
+}
+
+/* Bytes of rows per RESULT part: a quarter of the message limit, at most 256 KiB. */
+static size_t part_bytes(const sim_server_t *srv)
+{
+    size_t n = (size_t)srv->cfg->max_message / 4;
+    return n > 256 * 1024 ? 256 * 1024 : n < 1024 ? 1024 : n;
+}
+
+/* Puts the first rows of a row source into the result's table parameter. */
+static int first_part(sim_call_ctx_t *ctx, gw_wire_msg_t *rep, size_t bytes, int *more)
+{
+    gw_wire_result_t *res = &rep->u.result;
+    gw_rfc_field_t *f = (gw_rfc_field_t *)(uintptr_t)gw_rfc_fields_find(
+        res->params, res->nparams, gw_slice(ctx->cursor->param));
+    int done = 0;
+    if (f == NULL) /* sim_rfm_call drops a row source nobody asked for */
+        return 0;
+    if (ctx->cursor->next(ctx->cursor, ctx->arena, &f->value, bytes, &done) != 0)
+        return sim_rfm_fail(ctx, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE", "Out of memory");
+    *more = !done;
+    return 0;
+}
+
+/* The next RESULT part of a result sent in parts (a worker thread). */
+static void run_stream(job_t *j)
+{
+    sim_server_t *srv = j->srv;
+    size_t max = (size_t)srv->cfg->max_message;
+    gw_arena_t arena;
+    gw_wire_msg_t rep;
+    gw_rfc_field_t f;
+    int done = 1, ret = GW_ENOMEM;
+    gw_arena_init(&arena, 4 * max + 1024 * 1024);
+    memset(&rep, 0, sizeof(rep));
+    rep.seq = j->seq;
+    rep.type = GW_WIRE_RESULT;
+    if (j->cursor) {
+        f.name = gw_slice(j->cursor->param);
+        ret = j->cursor->next(j->cursor, &arena, &f.value, part_bytes(srv), &done);
+    }
+    if (ret == 0) {
+        rep.flags = done ? 0 : GW_WIRE_FLAG_MORE;
+        rep.u.result.nparams = 1;
+        rep.u.result.params = &f;
+        ret = encode_msg(max, &rep, &j->out);
+    }
+    if (ret != 0) {
+        /* an ERROR replaces the part: the parts sent so far are discarded (protocol §3.2) */
+        error_msg(&rep, j->seq, GW_RFC_ERR_RUNTIME_FAILURE, "SYSTEM_FAILURE",
+                  "Cannot produce the next part of the result");
+        encode_msg(max, &rep, &j->out);
+        done = 1;
+    }
+    if (done)
+        j->cursor = NULL;
+    gw_arena_free(&arena);
 }
 
 static void run_logon(job_t *j)
@@ -456,6 +547,8 @@ static void run_job(sim_work_t *w)
     job_t *j = (job_t *)w;
     if (j->kind == JOB_LOGON)
         run_logon(j);
+    else if (j->kind == JOB_STREAM)
+        run_stream(j);
     else
         run_request(j);
 }
@@ -469,6 +562,22 @@ static void submit(sim_server_t *srv, sim_session_t *s, job_t *j)
     j->srv = srv;
     j->work.run = run_job;
     s->busy = 1;
+    sim__pool_submit(&srv->pool, &j->work);
+}
+
+/*
+ * Produces the next part of the result being sent in parts, when the
+ * connection has taken all but one of the queued messages: a client that
+ * stops reading stops the producer (backpressure, docs/abapsim.md).
+ */
+static void stream_pump(sim_server_t *srv, sim_session_t *s)
+{
+    job_t *j = s->stream;
+    if (j == NULL || s->stream_running || s->nout > 1 || s->closing)
+        return;
+    s->stream_running = 1;
+    j->kind = JOB_STREAM;
+    gw_buf_free(&j->out);
     sim__pool_submit(&srv->pool, &j->work);
 }
 
@@ -581,7 +690,15 @@ static void logon_done(sim_server_t *srv, sim_session_t *s, job_t *j)
     s->logon_done = 1;
 }
 
-/* Returns 1 when the reply is held back by a latency fault (the job is kept). */
+static void count_part(sim_server_t *srv)
+{
+    pthread_mutex_lock(&srv->sh.mu);
+    srv->sh.result_parts++;
+    pthread_mutex_unlock(&srv->sh.mu);
+}
+
+/* Returns 1 when the reply is held back by a latency fault or more parts follow (the job is kept).
+ */
 static int request_done(sim_server_t *srv, sim_session_t *s, job_t *j)
 {
     sim_conn_t *c = s->conn;
@@ -615,13 +732,32 @@ static int request_done(sim_server_t *srv, sim_session_t *s, job_t *j)
         }
         pthread_mutex_unlock(&srv->sh.mu);
     }
-    if (latency > 0) {
+    if (latency > 0 && j->cursor == NULL) {
         c->delayed = j;
         lws_sul_schedule(srv->ctx, 0, &c->sul, delayed_reply, latency * LWS_US_PER_MS);
         return 1;
     }
     deliver_reply(srv, s, j);
+    if (j->cursor && !s->drop) {
+        s->stream = j; /* the session stays busy until the last part is produced */
+        count_part(srv);
+        stream_pump(srv, s);
+        return 1;
+    }
     return 0;
+}
+
+/* A part of a result sent in parts was produced: queue it; 1 while more follow. */
+static int stream_done(sim_server_t *srv, sim_session_t *s, job_t *j)
+{
+    s->stream_running = 0;
+    if (queue_buf(s->conn->wsi, s, &j->out) != 0)
+        GW_LOGE(MOD, "session %s: cannot queue a result part", s->conn->session_id);
+    count_part(srv);
+    if (j->cursor == NULL)
+        return 0; /* the last part */
+    stream_pump(srv, s);
+    return 1;
 }
 
 static void jobs_done(sim_server_t *srv)
@@ -639,10 +775,14 @@ static void jobs_done(sim_server_t *srv)
         int kept = 0;
         if (j->kind == JOB_LOGON)
             logon_done(srv, s, j);
+        else if (j->kind == JOB_STREAM)
+            kept = stream_done(srv, s, j);
         else
             kept = request_done(srv, s, j);
         if (kept)
             continue;
+        if (s->stream == j)
+            s->stream = NULL;
         s->busy = 0;
         job_free(j);
         pump(srv, s);
@@ -1022,12 +1162,15 @@ static int session_writeable(struct lws *wsi, sim_session_t *s)
     s->out_head = o->next;
     if (s->out_head == NULL)
         s->out_tail = NULL;
+    s->nout--;
     gw_buf_free(&o->buf);
     free(o);
     if (w < (int)n) {
         GW_LOGW(MOD, "session %s: write failed", s->conn ? s->conn->session_id : "?");
         return -1;
     }
+    if (s->stream)
+        stream_pump(server_of(wsi), s);
     if (s->out_head || s->closing)
         lws_callback_on_writable(wsi);
     return 0;
@@ -1050,6 +1193,9 @@ static void session_free(sim_server_t *srv, sim_session_t *s)
         job_free(c->delayed);
         c->delayed = NULL;
     }
+    if (s->stream && !s->stream_running)
+        job_free(s->stream); /* a running one is dropped when it comes back (c->closed) */
+    s->stream = NULL;
     if (s->prev)
         s->prev->next = s->next;
     else

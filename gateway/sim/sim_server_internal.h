@@ -62,6 +62,7 @@ typedef struct {
     uint64_t calls, calls_failed;
     uint64_t *rfm_calls; /* per registry index */
     uint64_t refused_limit, refused_fault, black_holed, dropped;
+    uint64_t result_parts; /* RESULT messages of results sent in parts (MORE) */
     /* requests to the lws thread */
     int close_all;
     void (*wake)(void *arg); /* wakes the lws thread (lws_cancel_service) */

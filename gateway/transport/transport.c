@@ -553,6 +553,12 @@ gw_tconn_t *gw_transport_connect(gw_endpoint_t *ep, const gw_tconn_cbs_t *cbs, v
     return c;
 }
 
+void gw_transport_pause(gw_tconn_t *c, int pause)
+{
+    if (c->wsi && !c->dead)
+        lws_rx_flow_control(c->wsi, pause ? 0 : 1);
+}
+
 int gw_transport_send(gw_tconn_t *c, const void *p, size_t len)
 {
     if (c->dead || c->closing)

@@ -96,6 +96,12 @@ void gw_transport_destroy(gw_transport_t *t);
 
 /** Loop only: starts connecting. Returns NULL only on out-of-memory (then no callback). */
 gw_tconn_t *gw_transport_connect(gw_endpoint_t *ep, const gw_tconn_cbs_t *cbs, void *ud);
+/**
+ * Loop only: stops (pause = 1) or resumes (0) reading from the connection.
+ * While paused nothing is read from the socket, so TCP flow control slows
+ * the peer down; messages libwebsockets already read may still arrive.
+ */
+void gw_transport_pause(gw_tconn_t *c, int pause);
 /** Loop only: queues one binary message (copied). Returns 0 or GW_ENOMEM / GW_ECOMM. */
 int gw_transport_send(gw_tconn_t *c, const void *p, size_t len);
 /**

@@ -1,6 +1,7 @@
 # Shared helpers of the end-to-end tests: start abapsim and rfmgw on free loopback ports with
 # inline configs in a temporary directory, talk to rfmgw with curl, and clean up whatever
-# happens. Every wait is bounded; everything started is killed on exit.
+# happens. Every wait is bounded; everything started is killed on exit. KEEP_WORK=1 keeps the
+# temporary directory (configs, logs, bodies) for a look after a failure.
 set -euo pipefail
 
 : "${RFMGW_BIN:?run through ctest (RFMGW_BIN unset)}"
@@ -23,7 +24,7 @@ cleanup() {
   if [ $rc -ne 0 ] || [ $FAILS -ne 0 ]; then
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
   fi
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 

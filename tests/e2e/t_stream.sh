@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Streaming large tables as NDJSON: STREAM_ROWS (default 200,000) SBOOK rows through rfmgw with
+# bounded memory, backpressure from a slow client back to abapsim, a reader that sleeps instead
+# of spinning, the Accept header, and the final line after a failure.
+source "$(dirname "$0")/lib.sh"
+ROWS=${STREAM_ROWS:-200000}
+# Memory is measured on a build without sanitizers when there is one (ASan keeps freed memory).
+MEASURE_MEM=0
+if [ -n "${RFMGW_RELEASE_BIN:-}" ] && [ -x "$RFMGW_RELEASE_BIN" ]; then
+  RFMGW_BIN=$RFMGW_RELEASE_BIN; MEASURE_MEM=1
+else
+  echo "# RFMGW_RELEASE_BIN not built: memory growth is not measured (ASan keeps freed memory)"
+fi
+make_pki
+write_sim_conf "data = { sbook_rows = $ROWS; };"
+rm -f "$WORK/sim.port" "$WORK/admin.port"
+"$ABAPSIM_BIN" -c "$WORK/sim.conf" --ready-file "$WORK/sim.port" --admin-port 0 \
+  --admin-ready-file "$WORK/admin.port" >>"$WORK/abapsim.log" 2>&1 &
+SIM_PID=$!; PIDS+=("$SIM_PID")
+wait_file "$WORK/sim.port" "$SIM_PID" abapsim
+wait_file "$WORK/admin.port" "$SIM_PID" abapsim
+SIM_PORT=$(cat "$WORK/sim.port")
+ADMIN="http://127.0.0.1:$(cat "$WORK/admin.port")"
+GW_CALL_TIMEOUT_MS=120000
+write_gw_conf "$SIM_PORT" "" "" 'pool = { max = 4; };'
+add_routes '{ method = "GET"; path = "/api/v1/sbook"; destination = "sim"; function = "RFC_READ_TABLE";
+    bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; },
+             { to = "ROWCOUNT"; from = "query.rows"; default = "0"; } );
+    result = { stream = true; stream_table = "DATA"; }; },
+  { method = "POST"; path = "/api/v1/read"; destination = "sim"; function = "RFC_READ_TABLE";
+    read_only = true; result = { stream_table = "DATA"; }; },
+  { method = "POST"; path = "/api/v1/read-any"; destination = "sim"; function = "RFC_READ_TABLE";
+    read_only = true; },
+  { method = "GET"; path = "/api/v1/sbook-slow"; destination = "sim"; function = "RFC_READ_TABLE";
+    timeout_ms = 400;
+    bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; } );
+    result = { stream = true; stream_table = "DATA"; }; }'
+start_gw
+req POST /api/v1/connection-test '{"REQUTEXT":"warm"}'
+expect_status 200 "warm-up call"
+
+mem() { awk '/^VmHWM/ {print $2}' "/proc/$GW_PID/status"; }   # peak RSS, KiB
+cpu() { awk '{print $14 + $15}' "/proc/$GW_PID/stat"; }       # utime + stime, ticks
+parts() { curl -s "$ADMIN/stats" | jq .result_parts; }
+
+# 1. every row, one JSON object per line, between the @head and @end lines
+hwm0=$(mem)
+t0=$(date +%s%N)
+curl -s -S --max-time 100 -D "$WORK/s.hdr" "$GW/api/v1/sbook" -o "$WORK/s.ndjson"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+hwm1=$(mem)
+lines=$(wc -l < "$WORK/s.ndjson")
+[ "$lines" -eq $((ROWS + 2)) ] && ok "$ROWS rows in $ms ms as $lines lines" || fail "got $lines lines for $ROWS rows"
+grep -qi '^content-type: application/x-ndjson' "$WORK/s.hdr" && ok "Content-Type application/x-ndjson" || fail "content type: $(cat "$WORK/s.hdr")"
+grep -qi '^transfer-encoding: chunked' "$WORK/s.hdr" && ok "chunked transfer" || fail "not chunked"
+head -n 1 "$WORK/s.ndjson" | jq -e '."@head".FIELDS | length > 5' >/dev/null && ok "first line: @head with the FIELDS table" || fail "head: $(head -c 300 "$WORK/s.ndjson")"
+tail -n 1 "$WORK/s.ndjson" | jq -e --argjson n "$ROWS" '."@end".rows == $n' >/dev/null && ok "last line: @end with rows = $ROWS" || fail "end: $(tail -n 1 "$WORK/s.ndjson")"
+bad=$(sed '1d;$d' "$WORK/s.ndjson" | jq -c 'select((.WA | type) != "string" or (keys | length) != 1)' | wc -l)
+[ "$bad" -eq 0 ] && ok "every row line is one {\"WA\": …} object" || fail "$bad row lines are not rows"
+first=$(sed -n 2p "$WORK/s.ndjson" | jq -r .WA | cut -c1-3)
+[ "$first" = 100 ] && ok "rows start with client 100 (MANDT)" || fail "first row: $(sed -n 2p "$WORK/s.ndjson")"
+if [ $MEASURE_MEM = 1 ]; then
+  grow=$(( (hwm1 - hwm0) / 1024 ))
+  [ $grow -lt 32 ] && ok "rfmgw peak RSS grew by $grow MiB (to $((hwm1 / 1024)) MiB) for $ROWS rows ($(( $(stat -c %s "$WORK/s.ndjson") / 1048576 )) MiB of NDJSON)" \
+    || fail "rfmgw peak RSS grew by $grow MiB (limit 32 MiB)"
+fi
+
+# 2. Accept: application/x-ndjson on a route that answers JSON otherwise
+SCARR='{"QUERY_TABLE":"SCARR","FIELDS":[{"FIELDNAME":"CARRID"}]}'
+curl -s -S --max-time 30 -H 'Accept: application/x-ndjson' -H 'Content-Type: application/json' \
+  --data "$SCARR" "$GW/api/v1/read" -o "$WORK/a.ndjson"
+n=$(wc -l < "$WORK/a.ndjson")
+req POST /api/v1/read "$SCARR"
+nd=$(printf '%s' "$BODY" | jq '.DATA | length')
+[ "$n" -eq $((nd + 2)) ] && [ "$nd" -gt 0 ] && ok "Accept: application/x-ndjson streams DATA ($nd rows, $n lines); without it one JSON object" \
+  || fail "accept: $n lines vs $nd rows"
+STATUS=$(curl -s --max-time 10 -o "$WORK/b" -w '%{http_code}' -H 'Accept: application/x-ndjson' \
+  -H 'Content-Type: application/json' --data "$SCARR" "$GW/api/v1/read-any"); BODY=$(cat "$WORK/b")
+expect_status 406 "NDJSON asked of a route whose result has several tables and no stream_table"
+expect_json '.detail | test("more than one table")' "the 406 says why"
+
+# 3. a client reading at 100 KiB/s (10 KiB every 100 ms from a raw socket): rfmgw stops reading
+#    from abapsim (so abapsim stops producing), its memory stays bounded and the response reader
+#    sleeps instead of spinning
+slow_reader() { # seconds
+  exec 3<>"/dev/tcp/127.0.0.1/${GW##*:}"
+  printf 'GET /api/v1/sbook HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&3
+  for _ in $(seq 1 $(($1 * 10))); do dd bs=10240 count=1 iflag=fullblock <&3 2>/dev/null; sleep 0.1; done
+  exec 3<&-
+}
+p0=$(parts); hwm0=$(mem)
+slow_reader 6 > "$WORK/slow.ndjson" &
+slow=$!
+sleep 3
+p1=$(parts); c1=$(cpu)
+sleep 2.5
+p2=$(parts); c2=$(cpu); hwm1=$(mem)
+wait $slow 2>/dev/null || true
+total=$(( $(stat -c %s "$WORK/s.ndjson") / 262144 ))
+got=$(stat -c %s "$WORK/slow.ndjson")
+echo "# slow reader: abapsim parts sent after 3 s: $((p1 - p0)), after 5.5 s: $((p2 - p0)) (the whole result: about $total); client read $((got / 1024)) KiB; rfmgw CPU from 3 to 5.5 s: $((c2 - c1)) ticks"
+[ $((p2 - p1)) -le 4 ] && [ $((p1 - p0)) -lt $((total / 2)) ] \
+  && ok "backpressure reaches abapsim: $((p2 - p1)) parts produced from 3 to 5.5 s of a 100 KiB/s reader, $((p1 - p0)) before" \
+  || fail "abapsim produced $((p1 - p0)) parts in 3 s and $((p2 - p1)) more in 2.5 s for a 100 KiB/s reader (whole result about $total)"
+[ $((c2 - c1)) -lt 25 ] && ok "rfmgw used $((c2 - c1)) ticks of CPU in 2.5 s of slow reading (no busy loop)" \
+  || fail "rfmgw used $((c2 - c1)) ticks of CPU in 2.5 s of slow reading"
+if [ $MEASURE_MEM = 1 ]; then
+  grow=$(( (hwm1 - hwm0) / 1024 ))
+  [ $grow -lt 32 ] && ok "peak RSS grew by $grow MiB with a slow reader" || fail "peak RSS grew by $grow MiB with a slow reader"
+fi
+# the client went away: rfmgw gives the session up and the next call works
+sleep 0.3
+req POST /api/v1/connection-test '{"REQUTEXT":"after"}'
+expect_status 200 "a call after an abandoned stream"
+
+# 4. a failure after the first rows ends the stream with an @error line (here: the route's
+#    400 ms timeout, too short for the whole table)
+curl -s --max-time 20 "$GW/api/v1/sbook-slow" -o "$WORK/err.ndjson" 2>/dev/null || true
+head -n 1 "$WORK/err.ndjson" | jq -e '."@head"' >/dev/null && ok "the failed stream began with @head" || fail "failed stream head: $(head -c 200 "$WORK/err.ndjson")"
+tail -n 1 "$WORK/err.ndjson" | jq -e '."@error".status == 504 and (."@error".type | endswith("backend-timeout"))' >/dev/null \
+  && ok "last line of the failed stream: @error with the problem (504 backend-timeout) after $(( $(wc -l < "$WORK/err.ndjson") - 2 )) rows" \
+  || fail "failed stream ends with: $(tail -c 300 "$WORK/err.ndjson")"
+grep -q '"@end"' "$WORK/err.ndjson" && fail "a failed stream must not say @end" || ok "no @end line in the failed stream"
+
+finish
