@@ -31,6 +31,7 @@ static void usage(FILE *f)
                "  -p, --port N           listen on port N instead of listen.port (0 = any)\n"
                "      --ready-file FILE  once listening, write the port number to FILE\n"
                "      --log-level LEVEL  error, warn, info or debug (overrides log.level)\n"
+               "      --log-format FMT   text or json (overrides log.format)\n"
                "      --check-config     validate the configuration and mappings, then exit\n"
                "      --config-reference print the reference of every setting (Markdown)\n"
                "      --errors-reference print the table of error types (Markdown)\n"
@@ -120,14 +121,15 @@ int main(int argc, char **argv)
 {
     const char *config_file = "conf/demo.conf";
     const char *ready_file = NULL;
-    const char *log_level = NULL;
+    const char *log_level = NULL, *log_format = NULL;
     int port_override = -1, check_only = 0;
-    enum { OPT_READY = 256, OPT_LOG, OPT_CHECK, OPT_CREF, OPT_EREF };
+    enum { OPT_READY = 256, OPT_LOG, OPT_LOGFMT, OPT_CHECK, OPT_CREF, OPT_EREF };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"port", required_argument, NULL, 'p'},
         {"ready-file", required_argument, NULL, OPT_READY},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"log-format", required_argument, NULL, OPT_LOGFMT},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"config-reference", no_argument, NULL, OPT_CREF},
         {"errors-reference", no_argument, NULL, OPT_EREF},
@@ -156,6 +158,9 @@ int main(int argc, char **argv)
             break;
         case OPT_LOG:
             log_level = optarg;
+            break;
+        case OPT_LOGFMT:
+            log_format = optarg;
             break;
         case OPT_CHECK:
             check_only = 1;
@@ -186,6 +191,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "rfmgw: --log-level must be error, warn, info or debug\n");
         return 2;
     }
+    if (log_format && gw_log_parse_format(log_format) < 0) {
+        fprintf(stderr, "rfmgw: --log-format must be text or json\n");
+        return 2;
+    }
 
     gw_cfg_errors_t errs = {0};
     gw_buf_init(&errs.text, 0);
@@ -211,6 +220,7 @@ int main(int argc, char **argv)
         return 0;
     }
     gw_log_set_level(gw_log_parse_level(log_level ? log_level : cfg->log.level));
+    gw_log_set_format(gw_log_parse_format(log_format ? log_format : cfg->log.format));
     if (port_override >= 0)
         cfg->listen.port = port_override;
 

@@ -232,6 +232,11 @@ static const gw_cfg_decl_t listen_decls[] = {
 
 static const gw_cfg_decl_t log_decls[] = {
     {"level", GW_CFG_STR, C(log.level), "info", 0, 0, 0, "One of error, warn, info, debug."},
+    {"format", GW_CFG_STR, C(log.format), "text", 0, 0, 0,
+     "`text` (a line for a person at a terminal) or `json` (one JSON object per line, for a "
+     "log collector); docs/operations.md lists the fields."},
+    {"requests", GW_CFG_BOOL, C(log.requests), "true", 0, 0, 0,
+     "Write one line per answered request (level info; warn for 5xx answers)."},
 };
 
 static const gw_cfg_decl_t limits_decls[] = {
@@ -620,6 +625,8 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
     if (gw_log_parse_level(c->log.level) < 0)
         gw_cfg_error(e, config_lookup(&cfg, "log.level"),
                      "log.level must be error, warn, info or debug");
+    if (gw_log_parse_format(c->log.format) < 0)
+        gw_cfg_error(e, config_lookup(&cfg, "log.format"), "log.format must be text or json");
     load_mappings(c, config_lookup(&cfg, "mappings"), e);
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "idempotency"), &g_idem, c, c->dir, NULL, e);
     static const char *const rfc_also[] = {"allow", NULL};

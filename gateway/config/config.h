@@ -164,6 +164,8 @@ typedef struct {
     } listen;
     struct {
         char *level;
+        char *format; /* "text" or "json" */
+        int requests; /* one line per answered request */
     } log;
     struct {
         int json_depth;

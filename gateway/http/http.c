@@ -125,11 +125,53 @@ typedef struct req {
     gw_stream_t *stream;
     int stream_resumed; /* loop thread: the connection was resumed for the first part */
     atomic_int holds;   /* owners of the request while streaming: libmicrohttpd and the call */
+    size_t bytes_in;     /* request body bytes received */
+    const char *method;  /* the request's method (request log) */
+    const char *problem; /* problem slug of an error answer (request log) */
 } req_t;
 
 /* ---- responses ---- */
 
-static void count_request(req_t *r, unsigned status)
+/* Who called; "anonymous" until callers authenticate (the security issue). */
+static const char *caller_of(const req_t *r)
+{
+    (void)r;
+    return "anonymous";
+}
+
+/* The request line of the log (docs/operations.md, "Logs"). */
+static void log_request(req_t *r, const char *route, unsigned status, size_t bytes_out,
+                        const gw_metrics_times_t *t)
+{
+    gw_log_level_t level = status >= 500 ? GW_LOG_WARN : GW_LOG_INFO;
+    if (!r->h->deps.cfg->log.requests || !gw_log_enabled(level))
+        return;
+    char trace[33] = "";
+    if (r->traceparent[0])
+        snprintf(trace, sizeof(trace), "%.32s", r->traceparent + 3);
+    const gw_route_t *rt = r->batch && r->steps ? r->steps[0].route : r->route;
+    gw_log_request_t rq = {
+        .request_id = r->request_id,
+        .trace_id = trace[0] ? trace : NULL,
+        .caller = caller_of(r),
+        .method = r->method,
+        .path = r->url,
+        .route = route,
+        .function = rt && !r->batch ? rt->function : NULL,
+        .destination = rt ? rt->destination : NULL,
+        .status = (int)status,
+        .problem = status >= 400 ? r->problem : NULL,
+        .total_ms = t->total * 1e3,
+        .queue_ms = t->queue < 0 ? -1 : t->queue * 1e3,
+        .backend_ms = t->backend < 0 ? -1 : t->backend * 1e3,
+        .serialize_ms = t->serialize < 0 ? -1 : t->serialize * 1e3,
+        .bytes_in = r->bytes_in,
+        .bytes_out = bytes_out,
+    };
+    gw_log_request(level, &rq);
+}
+
+static void count_request(req_t *r, unsigned status, size_t bytes_out)
 {
     char route[300];
     const char *name = r->endpoint;
@@ -150,6 +192,7 @@ static void count_request(req_t *r, unsigned status)
         r->serialize_us ? (double)(now - r->serialize_us) / 1e6 : -1,
     };
     gw_metrics_request(r->h->metrics, name, (int)status, &t);
+    log_request(r, name, status, bytes_out, &t);
 }
 
 /* Remembers (or forgets) the answer under the request's Idempotency-Key. */
@@ -183,7 +226,7 @@ static enum MHD_Result respond(req_t *r, unsigned status, const char *ctype, cha
                                const char *hname, const char *hvalue)
 {
     idem_settle(r, status, ctype, data, len, hname, hvalue);
-    count_request(r, status);
+    count_request(r, status, data ? len : 0);
     struct MHD_Response *resp =
         data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
              : MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
@@ -244,7 +287,7 @@ static enum MHD_Result replay(req_t *r, gw_idem_response_t *rec)
         MHD_add_response_header(resp, name, value);
         h = eol + 2;
     }
-    count_request(r, (unsigned)rec->status);
+    count_request(r, (unsigned)rec->status, rec->body_len);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)rec->status, resp);
     r->answered = 1;
     MHD_destroy_response(resp);
@@ -279,6 +322,7 @@ static json_t *problem_object(req_t *r, int err, int status, const char *detail,
 {
     if (status == 0)
         status = gw_err_status(err);
+    r->problem = gw_err_slug(err);
     json_t *o = json_object();
     char type[96];
     snprintf(type, sizeof(type), GW_PROBLEM_TYPE_PREFIX "%s", gw_err_slug(err));
@@ -668,7 +712,7 @@ static enum MHD_Result stream_answer(req_t *r)
         gw_stream_cancel(r->stream);
         return problem(r, GW_ENOMEM, "out of memory for the stream", NULL, NULL, NULL);
     }
-    count_request(r, MHD_HTTP_OK);
+    count_request(r, MHD_HTTP_OK, 0); /* the size is not known yet */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -1648,6 +1692,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->h = h;
         r->conn = conn;
         r->url = gw_arena_strndup(&r->arena, url, strlen(url));
+        r->method = gw_arena_strndup(&r->arena, method, strlen(method));
         request_ids(r);
         r->t0_us = gw_now_us();
         pthread_mutex_lock(&h->routes_lock);
@@ -1675,6 +1720,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
     }
     if (*upload_data_size) {
+        r->bytes_in += *upload_data_size;
         if (!r->too_large && gw_buf_append(&r->body, upload_data, *upload_data_size) != 0) {
             r->too_large = 1;
             gw_buf_free(&r->body);
