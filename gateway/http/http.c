@@ -123,8 +123,8 @@ typedef struct req {
     int called; /* a CALL went to the backend */
     /* a streamed (NDJSON) answer: the call runs on while the response is written */
     gw_stream_t *stream;
-    int stream_resumed; /* loop thread: the connection was resumed for the first part */
-    atomic_int holds;   /* owners of the request while streaming: libmicrohttpd and the call */
+    int stream_resumed;  /* loop thread: the connection was resumed for the first part */
+    atomic_int holds;    /* owners of the request while streaming: libmicrohttpd and the call */
     size_t bytes_in;     /* request body bytes received */
     const char *method;  /* the request's method (request log) */
     const char *problem; /* problem slug of an error answer (request log) */
