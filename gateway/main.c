@@ -11,6 +11,7 @@
 #include "log/log.h"
 #include "pool/pool.h"
 #include "route/route.h"
+#include "startup/startup.h"
 #include "transport/transport.h"
 
 #include <errno.h>
@@ -251,15 +252,19 @@ int main(int argc, char **argv)
     http = gw_http_start(&deps, &port);
     if (http == NULL)
         goto cleanup;
-    GW_LOGI("main", "rfmgw %s listening on http://%s:%d (%zu destination%s, %zu route%s)",
-            RFMGW_VERSION, cfg->listen.address, port, cfg->ndests, cfg->ndests == 1 ? "" : "s",
-            routes->n, routes->n == 1 ? "" : "s");
-    for (size_t i = 0; i < cfg->ndests; i++)
-        GW_LOGI("main", "destination %s: wss://%s:%d%s%s%s (%s, client %s)", cfg->dests[i].name,
-                cfg->dests[i].host, cfg->dests[i].port, cfg->dests[i].path,
-                cfg->dests[i].address ? " via " : "",
-                cfg->dests[i].address ? cfg->dests[i].address : "", cfg->dests[i].auth.method,
-                cfg->dests[i].client);
+    if (cfg->startup.summary) {
+        gw_startup_summary(cfg, routes, port);
+    } else {
+        GW_LOGI("main", "rfmgw %s listening on http://%s:%d (%zu destination%s, %zu route%s)",
+                RFMGW_VERSION, cfg->listen.address, port, cfg->ndests, cfg->ndests == 1 ? "" : "s",
+                routes->n, routes->n == 1 ? "" : "s");
+        for (size_t i = 0; i < cfg->ndests; i++)
+            GW_LOGI("main", "destination %s: wss://%s:%d%s%s%s (%s, client %s)", cfg->dests[i].name,
+                    cfg->dests[i].host, cfg->dests[i].port, cfg->dests[i].path,
+                    cfg->dests[i].address ? " via " : "",
+                    cfg->dests[i].address ? cfg->dests[i].address : "", cfg->dests[i].auth.method,
+                    cfg->dests[i].client);
+    }
     if (ready_file && write_ready_file(ready_file, port) != 0) {
         GW_LOGE("main", "cannot write --ready-file %s: %s", ready_file, strerror(errno));
         goto cleanup;

@@ -168,6 +168,10 @@ typedef struct {
         int requests; /* one line per answered request */
     } log;
     struct {
+        int summary;          /* write the start-up summary */
+        int probe_timeout_ms; /* bound of each destination probe; 0 = no probe */
+    } startup;
+    struct {
         int json_depth;
         int max_errors;
         int stream_buffer;

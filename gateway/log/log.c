@@ -43,6 +43,11 @@ void gw_log_set_format(gw_log_format_t f)
     format = f;
 }
 
+gw_log_format_t gw_log_get_format(void)
+{
+    return format;
+}
+
 int gw_log_parse_format(const char *name)
 {
     if (name && strcmp(name, "text") == 0)

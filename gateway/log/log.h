@@ -22,6 +22,8 @@ void gw_log_set_level(gw_log_level_t level);
 int gw_log_parse_level(const char *name);
 /** Sets the line format (default text). Call before other threads log. */
 void gw_log_set_format(gw_log_format_t format);
+/** The line format in use. */
+gw_log_format_t gw_log_get_format(void);
 /** Parses "text" or "json"; returns -1 for anything else. */
 int gw_log_parse_format(const char *name);
 /** 1 when lines of `level` are written. */
