@@ -248,6 +248,15 @@ static const gw_cfg_decl_t startup_decls[] = {
      "logon); 0 skips the probes."},
 };
 
+static const gw_cfg_decl_t docs_decls[] = {
+    {"enabled", GW_CFG_BOOL, C(docs.enabled), "true", 0, 0, 0,
+     "Serve the API explorer on `GET /docs` (`false`: 404)."},
+    {"assets", GW_CFG_PATH, C(docs.assets), NULL, 0, 0, 0,
+     "Directory of the npm package swagger-ui-dist (`npm ci --prefix ui` installs it in "
+     "`ui/node_modules/swagger-ui-dist`). Unset or without its files, `/docs` answers 404 "
+     "`explorer-not-installed` saying how to install them."},
+};
+
 static const gw_cfg_decl_t limits_decls[] = {
     {"json_depth", GW_CFG_INT, C(limits.json_depth), "32", 2, 1024, 0,
      "Deepest nesting accepted in a JSON request body."},
@@ -395,6 +404,8 @@ static const gw_cfg_group_t g_listen =
 static const gw_cfg_group_t g_log = GROUP("log", log_decls, "Logging to standard error.");
 static const gw_cfg_group_t g_startup =
     GROUP("startup", startup_decls, "The start-up summary on standard error.");
+static const gw_cfg_group_t g_docs =
+    GROUP("docs", docs_decls, "The API explorer page (`GET /docs`, docs/operations.md).");
 static const gw_cfg_group_t g_limits = GROUP("limits", limits_decls, "Request limits.");
 static const gw_cfg_group_t g_dest =
     GROUP("destinations[]", dest_decls,
@@ -423,9 +434,9 @@ static const gw_cfg_group_t g_idem =
           "The store behind the `Idempotency-Key` header of non-read-only routes and batches "
           "(docs/mappings.md).");
 
-static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log, &g_startup, &g_limits,
-                                                   &g_types,  &g_rfc, &g_idem,    &g_dest,
-                                                   &g_auth,   &g_tls, &g_pool};
+static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log,   &g_startup, &g_docs,
+                                                   &g_limits, &g_types, &g_rfc,     &g_idem,
+                                                   &g_dest,   &g_auth,  &g_tls,     &g_pool};
 
 int gw_config_rfc_allowed(const gw_config_t *c, const char *function)
 {
@@ -576,9 +587,9 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
 }
 
 static const char *const dest_subgroups[] = {"auth", "tls", "pool", NULL};
-static const char *const top_known[] = {"listen",      "log",      "startup",      "limits",
-                                        "types",       "mappings", "destinations", "rfc_endpoint",
-                                        "idempotency", NULL};
+static const char *const top_known[] = {"listen",       "log",         "startup",  "docs",
+                                        "limits",       "types",       "mappings", "destinations",
+                                        "rfc_endpoint", "idempotency", NULL};
 
 static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
 {
@@ -631,6 +642,7 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "listen"), &g_listen, c, c->dir, NULL, e);
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "log"), &g_log, c, c->dir, NULL, e);
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "startup"), &g_startup, c, c->dir, NULL, e);
+    gw_cfg_load_group(&c->arena, config_lookup(&cfg, "docs"), &g_docs, c, c->dir, NULL, e);
     gw_cfg_load_group(&c->arena, config_lookup(&cfg, "limits"), &g_limits, c, c->dir, NULL, e);
     gw_types_conf_t defaults;
     gw_cfg_load_group(&c->arena, NULL, &g_types, &defaults, NULL, NULL, e);

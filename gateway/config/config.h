@@ -172,6 +172,10 @@ typedef struct {
         int probe_timeout_ms; /* bound of each destination probe; 0 = no probe */
     } startup;
     struct {
+        int enabled;
+        char *assets; /* swagger-ui-dist directory; NULL = not installed */
+    } docs;           /* GET /docs, the API explorer */
+    struct {
         int json_depth;
         int max_errors;
         int stream_buffer;

@@ -21,6 +21,7 @@
     X(EMEDIA, 415, "unsupported-media-type", "Unsupported media type")                             \
     X(ENOTACCEPTABLE, 406, "not-acceptable", "Not acceptable")                                     \
     X(ENOROUTE, 404, "not-found", "No such route")                                                 \
+    X(ENOEXPLORER, 404, "explorer-not-installed", "API explorer not installed")                    \
     X(EMETHOD, 405, "method-not-allowed", "Method not allowed")                                    \
     X(EPARAM, 400, "invalid-parameters", "Invalid parameters")                                     \
     X(EUNSUPPORTED, 501, "not-implemented", "Not implemented")                                     \

@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "http/http.h"
+#include "explorer/explorer.h"
 #include "idem/idem.h"
 #include "metrics/metrics.h"
 #include "openapi/openapi.h"
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct gw_http {
     struct MHD_Daemon *d;
@@ -1376,6 +1378,55 @@ static enum MHD_Result on_openapi(req_t *r)
     return openapi_continue(r);
 }
 
+/* ---- /docs: the API explorer (gateway/explorer) ---- */
+
+static enum MHD_Result on_docs(req_t *r, const char *method, const char *sub)
+{
+    const gw_config_t *cfg = r->h->deps.cfg;
+    r->endpoint = "GET /docs";
+    if (!cfg->docs.enabled)
+        return problem(r, GW_ENOROUTE, "the API explorer is off (docs.enabled = false)", NULL, NULL,
+                       NULL);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return problem(r, GW_EMETHOD, "/docs takes GET", NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (strcmp(sub, "/") == 0) /* relative, so that a path prefix of a reverse proxy stays */
+        return respond(r, 308, "text/plain; charset=utf-8", NULL, 0, MHD_HTTP_HEADER_LOCATION,
+                       "../docs");
+    gw_explorer_item_t it;
+    int err = gw_explorer_lookup(cfg->docs.assets, sub, &it);
+    if (err == GW_ENOEXPLORER)
+        return problem(
+            r, err,
+            "the API explorer's files (the npm package swagger-ui-dist) are not "
+            "installed: run `npm ci --prefix ui` in rfmgw's source tree "
+            "(scripts/quickstart.sh does) and set docs.assets to "
+            "ui/node_modules/swagger-ui-dist; /openapi.json works without them",
+            json_pack("{s:s, s:s}", "setting", "docs.assets", "install", "npm ci --prefix ui"),
+            NULL, NULL);
+    if (err != 0)
+        return problem(r, err, "the API explorer has no such file", NULL, NULL, NULL);
+    struct MHD_Response *resp =
+        it.fd >= 0 ? MHD_create_response_from_fd(it.len, it.fd)
+                   : MHD_create_response_from_buffer(it.len, (void *)(uintptr_t)it.data,
+                                                     MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        if (it.fd >= 0)
+            close(it.fd);
+        return MHD_NO;
+    }
+    count_request(r, MHD_HTTP_OK, it.len);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, it.content_type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy", GW_EXPLORER_CSP);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            it.cacheable ? "public, max-age=3600" : "no-cache");
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    r->answered = 1;
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* ---- /metrics ---- */
 
 /* Prometheus text format: requests and phases (metrics module), pools, build. */
@@ -1572,6 +1623,8 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         return on_metrics(r);
     if (strcmp(url, "/openapi.json") == 0 && strcmp(method, "GET") == 0)
         return on_openapi(r);
+    if (strncmp(url, "/docs", 5) == 0 && (url[5] == '\0' || url[5] == '/'))
+        return on_docs(r, method, url + 5);
     if (strncmp(url, "/api/v1/functions/", 18) == 0 && strcmp(method, "GET") == 0 && url[18] &&
         !strchr(url + 18, '/'))
         return on_functions(r, url + 18);

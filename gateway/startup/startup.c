@@ -11,6 +11,7 @@
 #include "startup/startup.h"
 
 #include "base/base.h"
+#include "explorer/explorer.h"
 #include "log/log.h"
 
 #include <errno.h>
@@ -324,6 +325,14 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
             "no routes: add route files to `mappings` (docs/mappings.md); only the built-in "
             "endpoints answer");
 
+    if (cfg->docs.enabled && gw_explorer_installed(cfg->docs.assets))
+        say(GW_LOG_INFO, "  ✓ ", "API explorer on %s/docs (Swagger UI from %s)", url,
+            cfg->docs.assets);
+    else if (cfg->docs.enabled)
+        say(GW_LOG_INFO, "  · ",
+            "API explorer not installed (/docs answers 404 explorer-not-installed): run `npm ci "
+            "--prefix ui` in rfmgw's source tree and set docs.assets to "
+            "ui/node_modules/swagger-ui-dist");
     if (bad)
         say(GW_LOG_WARN, "  ! ",
             "%d of %zu destination%s not reachable: rfmgw runs anyway and calls to %s fail with "
