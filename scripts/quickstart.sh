@@ -8,6 +8,12 @@ scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRFMGW_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 bash scripts/demo-pki.sh run/demo-pki >/dev/null
+# The API explorer's files (Swagger UI, from npm) for GET /docs; rfmgw runs without them.
+if ! command -v npm >/dev/null; then scripts/deps.sh nodejs npm || true; fi
+if [ ! ui/node_modules/.package-lock.json -nt ui/package-lock.json ]; then
+  (cd ui && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1) \
+    || echo "warning: npm could not install Swagger UI into ui/ (offline?); /docs will say how"
+fi
 # The demo communication user's password (its hash is in conf/abapsim.conf). Demo only.
 [ -f run/demo-pki/demo-password ] || { umask 077; echo 'Demo-Passw0rd' > run/demo-pki/demo-password; }
 
@@ -45,6 +51,7 @@ Try, from another terminal:
   curl -s 'localhost:$port/api/v1/tables/SCARR?count=3'
   curl -s localhost:$port/api/v1/functions/STFC_CONNECTION
   curl -s localhost:$port/readyz
+  open http://localhost:$port/docs in a browser: the API explorer (try connection-test)
   curl -s --json '{"REQUTEXT":' localhost:$port/api/v1/connection-test      # malformed JSON → 400
   curl -s --json '{"NOPE":1}' localhost:$port/api/v1/connection-test        # unknown parameter → 400
   curl -s localhost:$port/api/v1/nothing-here                               # no route → 404
