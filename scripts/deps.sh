@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
 pkgs=(cmake gcc make pkg-config libmicrohttpd-dev libwebsockets-dev libssl-dev libjansson-dev
-      libconfig-dev libcmocka-dev openssl curl ca-certificates jq "$@")
+      libconfig-dev libcmocka-dev openssl curl ca-certificates jq python3-yaml "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

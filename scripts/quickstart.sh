@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRFMGW_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+scripts/build.sh build RelWithDebInfo -DRFMGW_TESTS=OFF >/dev/null
 bash scripts/demo-pki.sh run/demo-pki >/dev/null
 # The API explorer's files (Swagger UI, from npm) for GET /docs; rfmgw runs without them.
 if ! command -v npm >/dev/null; then scripts/deps.sh nodejs npm || true; fi

@@ -7,12 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 build=${RFMGW_TEST_BUILD:-build-test}
 # (the tests that measure memory use the release build below: ASan keeps freed memory)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DRFMGW_SANITIZE=ON \
-  -DRFMGW_RELEASE_BIN="$PWD/$build-release/rfmgw" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+scripts/build.sh "$build" Debug -DRFMGW_SANITIZE=ON -DRFMGW_RELEASE_BIN="$PWD/$build-release/rfmgw"
 # The optimised build the quick start uses must compile too (-O2 warns about more than -O0).
-cmake -S . -B "$build-release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRFMGW_TESTS=OFF >/dev/null
-cmake --build "$build-release" -j"$(nproc)"
+scripts/build.sh "$build-release" RelWithDebInfo -DRFMGW_TESTS=OFF
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Every fuzz target for a short, bounded time (RFMGW_FUZZ_SECONDS, default 10; 0 skips).
