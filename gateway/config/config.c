@@ -217,6 +217,10 @@ static const gw_cfg_decl_t listen_decls[] = {
      "TCP port of the HTTP front; 0 picks a free port (see `--ready-file`)."},
     {"threads", GW_CFG_INT, C(listen.threads), "2", 1, 64, 0,
      "HTTP worker threads (epoll, one event loop each)."},
+    {"convert_threads", GW_CFG_INT, C(listen.convert_threads), "1", 0, 64, 0,
+     "Background threads (at a lower priority) that turn large results into JSON, so that "
+     "small requests on the same HTTP thread do not wait behind them; 0 = convert on the HTTP "
+     "thread. See `limits.convert_rows`."},
     {"max_body", GW_CFG_INT, C(listen.max_body), "1048576", 1024, 1073741824, 0,
      "Largest request body in bytes; larger bodies are answered 413."},
     {"connection_limit", GW_CFG_INT, C(listen.connection_limit), "1024", 1, 1000000, 0,
@@ -262,6 +266,9 @@ static const gw_cfg_decl_t limits_decls[] = {
      "Deepest nesting accepted in a JSON request body."},
     {"max_errors", GW_CFG_INT, C(limits.max_errors), "20", 1, 1000, 0,
      "Most entries in the `errors` list of one 400 answer."},
+    {"convert_rows", GW_CFG_INT, C(limits.convert_rows), "1000", 1, 100000000, 0,
+     "A result with at least this many table rows is turned into JSON on a background thread "
+     "(`listen.convert_threads`)."},
     {"stream_buffer", GW_CFG_INT, C(limits.stream_buffer), "1048576", 65536, 268435456, 0,
      "Bytes of a streamed (NDJSON) result rfmgw holds per request before it stops reading from "
      "the backend until the client has taken half of them (backpressure)."},

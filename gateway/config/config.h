@@ -156,6 +156,7 @@ typedef struct {
         char *address;
         int port;
         int threads;
+        int convert_threads;
         int max_body;
         int connection_limit;
         int connection_memory;
@@ -179,6 +180,7 @@ typedef struct {
         int json_depth;
         int max_errors;
         int stream_buffer;
+        int convert_rows;
     } limits;
     gw_types_conf_t types; /* global JSON mapping options; routes may override */
     struct {

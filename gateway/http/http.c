@@ -20,6 +20,7 @@
 #include "metrics/metrics.h"
 #include "openapi/openapi.h"
 #include "stream/stream.h"
+#include "work/work.h"
 #include "wire/wire.h"
 #include "codec/codec.h"
 #include "error/error.h"
@@ -44,9 +45,19 @@ struct gw_http {
     gw_idem_t *idem;             /* Idempotency-Key store; NULL when off */
     gw_metrics_t *metrics;
     gw_route_table_t *routes;
+    gw_workers_t *workers; /* JSON conversion of large results; NULL = on the HTTP thread */
 };
 
-enum { ST_READ, ST_DESCRIBING, ST_CALLING, ST_PROBING, ST_BATCH_DESCRIBING, ST_BATCH, ST_OPENAPI };
+enum {
+    ST_READ,
+    ST_DESCRIBING,
+    ST_CALLING,
+    ST_PROBING,
+    ST_BATCH_DESCRIBING,
+    ST_BATCH,
+    ST_OPENAPI,
+    ST_CONVERTING, /* a work thread writes the answer */
+};
 
 #define BATCH_MAX_STEPS 20
 
@@ -130,6 +141,11 @@ typedef struct req {
     size_t bytes_in;     /* request body bytes received */
     const char *method;  /* the request's method (request log) */
     const char *problem; /* problem slug of an error answer (request log) */
+    /* a large result turned into JSON on a work thread */
+    gw_work_t work;
+    gw_buf_t conv;
+    int conv_ret;
+    const char *conv_fields; /* ?fields=, read on the HTTP thread */
 } req_t;
 
 /* ---- responses ---- */
@@ -1252,8 +1268,38 @@ static enum MHD_Result batch_start(req_t *r)
 
 static enum MHD_Result openapi_continue(req_t *r);
 
+/* Rows of the tables among the returned parameters: the size of the JSON work ahead. */
+static uint64_t result_rows(const gw_rfc_field_t *f, uint32_t n)
+{
+    uint64_t rows = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (f[i].value.type == GW_RFC_TABLE)
+            rows += f[i].value.u.tab.count;
+    return rows;
+}
+
+/* On a work thread: the answer of a large result. */
+static void convert_run(gw_work_t *w)
+{
+    req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
+    gw_buf_init(&r->conv, 0);
+    r->conv_ret = gw_route_write_result(&r->conv, r->route, r->desc, r->job.result, r->job.nresult,
+                                        r->conv_fields);
+    gw_http_t *h = r->h;
+    MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&h->waiting, 1);
+}
+
 static enum MHD_Result on_resumed(req_t *r)
 {
+    if (r->state == ST_CONVERTING) {
+        if (r->conv_ret != 0) {
+            gw_buf_free(&r->conv);
+            return problem(r, r->conv_ret, "cannot build the answer", NULL, NULL, NULL);
+        }
+        return send_buf(r, &r->conv, r->commit_outcome ? "X-Rfmgw-Commit" : NULL,
+                        r->commit_outcome);
+    }
     r->serialize_us = gw_now_us();
     if (r->state == ST_OPENAPI) {
         if (r->job.err == 0 && r->job.desc)
@@ -1308,6 +1354,16 @@ static enum MHD_Result on_resumed(req_t *r)
                      : "");
         return problem_status(r, GW_EBAPI, r->route->bapi_error_status, d, extra,
                               r->commit_outcome ? "X-Rfmgw-Commit" : NULL, r->commit_outcome);
+    }
+    if (r->h->workers && result_rows(r->job.result, r->job.nresult) >=
+                             (uint64_t)r->h->deps.cfg->limits.convert_rows) {
+        r->state = ST_CONVERTING;
+        r->work.run = convert_run;
+        r->conv_fields = lookup(r, GW_BIND_QUERY, "fields");
+        atomic_fetch_add(&r->h->waiting, 1);
+        MHD_suspend_connection(r->conn);
+        gw_workers_submit(r->h->workers, &r->work);
+        return MHD_YES;
     }
     int ret = gw_route_write_result(&out, r->route, r->desc, r->job.result, r->job.nresult,
                                     lookup(r, GW_BIND_QUERY, "fields"));
@@ -1853,6 +1909,14 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     pthread_mutex_init(&h->routes_lock, NULL);
     h->routes = gw_route_table_ref(deps->routes);
     h->metrics = gw_metrics_create();
+    if (cfg->listen.convert_threads > 0 &&
+        (h->workers = gw_workers_start(cfg->listen.convert_threads, 5)) == NULL) {
+        gw_metrics_destroy(h->metrics);
+        pthread_mutex_destroy(&h->routes_lock);
+        gw_route_table_free(h->routes);
+        free(h);
+        return NULL;
+    }
     if (cfg->idempotency.max_entries > 0) {
         gw_idem_limits_t lim = {(size_t)cfg->idempotency.max_entries,
                                 (size_t)cfg->idempotency.max_bytes,
@@ -1877,6 +1941,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         flags |= MHD_USE_IPv6;
     } else {
         GW_LOGE("http", "listen.address '%s' is not an IPv4 or IPv6 address", cfg->listen.address);
+        gw_workers_stop(h->workers);
         gw_idem_destroy(h->idem);
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
@@ -1894,6 +1959,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     if (h->d == NULL) {
         GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
                 cfg->listen.address, cfg->listen.port);
+        gw_workers_stop(h->workers);
         gw_idem_destroy(h->idem);
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
@@ -1941,6 +2007,7 @@ void gw_http_stop(gw_http_t *h)
     if (h == NULL)
         return;
     MHD_stop_daemon(h->d);
+    gw_workers_stop(h->workers);
     gw_idem_destroy(h->idem);
     gw_metrics_destroy(h->metrics);
     gw_route_table_free(h->routes);

@@ -13,6 +13,9 @@
 #   rows     STFC_STRUCTURE with an R-row RFCTABLE: wsclient --rows R vs POST /api/v1/structure
 #   memory   RssAnon of a fresh rfmgw idle, and its growth per idle keep-alive client with IDLE
 #            clients, next to a minimal libmicrohttpd server (mhd_min) with the same limits
+#   isolation  c=1 connection-test latency while another client keeps fetching 10,000-row
+#            RFC_READ_TABLE results (JSON, ~1.8 MB each) through the same rfmgw: with the JSON
+#            conversion on a work thread (listen.convert_threads = 1) and on the HTTP thread (0)
 #   callgrind  tests/bench/callgrind.sh: instructions per request (CALLGRIND=0 skips it)
 # Usage: tests/bench/run.sh   (env: SECONDS_PER_RUN=5 ROUNDS=3 CONNS="4 8" ROWS="10 1000 10000"
 #                              IDLE=10000 CALLGRIND=1 RFMGW_BENCH_BUILD=build-bench)
@@ -66,13 +69,15 @@ bench_start_sim
 cat > "$W/routes.conf" <<'EOC'
 routes = (
   { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
-  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; }
+  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; },
+  { method = "GET"; path = "/api/v1/sbook10k"; destination = "sim"; function = "RFC_READ_TABLE";
+    bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; }, { to = "ROWCOUNT"; const = "10000"; } ); }
 );
 EOC
-start_gw() { # name pool-max → gw_pid_<name>, gw_port_<name>
+start_gw() { # name pool-max [convert-threads] → gw_pid_<name>, gw_port_<name>
   cat > "$W/gw$1.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = 2; connection_limit = $((idle + 50));
-           max_body = 16777216; };
+           max_body = 16777216; convert_threads = ${3:-1}; };
 log = { level = "warn"; };
 mappings = "routes.conf";
 destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $sim_port; address = "127.0.0.1";
@@ -86,6 +91,8 @@ EOC
   eval "gw_pid_$1=$!; gw_port_$1=$(cat "$W/gw$1.port")"
 }
 for n in $conns; do start_gw "$n" "$n"; done
+start_gw conv0 2 0
+start_gw conv1 2 1
 gw_pid() { eval echo "\$gw_pid_$1"; }
 gw_port() { eval echo "\$gw_port_$1"; }
 
@@ -249,6 +256,13 @@ for round in $(seq 1 "$rounds"); do
     ws "direct-rows$r" 1 --rows "$r"
     wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "$n1")"
   done
+  for ct in 1 0; do # c=1 small calls while 10,000-row answers are converted
+    wrk -t1 -c1 -d"$((secs + 2))s" "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/sbook10k" >/dev/null 2>&1 &
+    bgw=$!
+    sleep 1
+    wrk_run "iso-conv$ct" 1 "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/connection-test" "$W/post.lua" -
+    wait "$bgw" || true
+  done
   memory_round
 done
 
@@ -294,6 +308,8 @@ done
 a50=$(diff_ "$(med rfmgw-c1 1 4)" "$(med backend-c1 1 4)"); a99=$(diff_ "$(med rfmgw-c1 1 5)" "$(med backend-c1 1 5)")
 printf 'c=1  added latency p50 %s µs (target <= 100: %s), p99 %s µs (target <= 1000: %s)\n' \
   "$a50" "$(verdict "$a50" 100)" "$a99" "$(verdict "$a99" 1000)"
+printf 'isolation: c=1 p99 while 10,000-row results convert: %s µs with convert_threads=1 (target <= 5000: %s), %s µs on the HTTP thread; p50 %s / %s µs\n' \
+  "$(med iso-conv1 1 5)" "$(verdict "$(med iso-conv1 1 5)" 5000)" "$(med iso-conv0 1 5)" "$(med iso-conv1 1 4)" "$(med iso-conv0 1 4)"
 printf 'http /healthz / nginx return 200 throughput %s; CPU per request %s\n' \
   "$(ratio "$(med healthz 64 3)" "$(med nginx-200 64 3)")" "$(ratio "$(med healthz 64 6)" "$(med nginx-200 64 6)")"
 for r in $rowsets; do
