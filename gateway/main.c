@@ -78,6 +78,7 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
             ret = GW_ECONFIG;
         }
     if (ret != 0) {
+        gw_metrics_reload(gw_http_metrics(http), 0);
         GW_LOGE("main", "SIGHUP: the configuration has errors; keeping the running one:\n%.*s",
                 (int)errs.text.len, errs.text.data ? (const char *)errs.text.data : "");
         gw_route_table_free(nt);
@@ -87,6 +88,8 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
     }
     gw_buf_free(&errs.text);
     gw_http_set_routes(http, nt);
+    gw_metrics_reload(gw_http_metrics(http), 1);
+    gw_startup_cert_metrics(nc, gw_http_metrics(http)); /* the files may have been replaced */
     for (size_t i = 0; i < cfg->ndests; i++) {
         const gw_dest_conf_t *d = gw_config_dest(nc, cfg->dests[i].name);
         gw_pool_reload(pools[i], d ? d->auth.secret : NULL);
@@ -253,7 +256,7 @@ int main(int argc, char **argv)
     if (http == NULL)
         goto cleanup;
     if (cfg->startup.summary) {
-        gw_startup_summary(cfg, routes, port);
+        gw_startup_summary(cfg, routes, port, gw_http_metrics(http));
     } else {
         GW_LOGI("main", "rfmgw %s listening on http://%s:%d (%zu destination%s, %zu route%s)",
                 RFMGW_VERSION, cfg->listen.address, port, cfg->ndests, cfg->ndests == 1 ? "" : "s",
@@ -265,6 +268,7 @@ int main(int argc, char **argv)
                     cfg->dests[i].address ? cfg->dests[i].address : "", cfg->dests[i].auth.method,
                     cfg->dests[i].client);
     }
+    gw_startup_cert_metrics(cfg, gw_http_metrics(http));
     if (ready_file && write_ready_file(ready_file, port) != 0) {
         GW_LOGE("main", "cannot write --ready-file %s: %s", ready_file, strerror(errno));
         goto cleanup;

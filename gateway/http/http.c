@@ -1972,6 +1972,11 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     return h;
 }
 
+gw_metrics_t *gw_http_metrics(gw_http_t *h)
+{
+    return h->metrics;
+}
+
 void gw_http_quiesce(gw_http_t *h)
 {
     MHD_socket s = MHD_quiesce_daemon(h->d);

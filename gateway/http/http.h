@@ -11,6 +11,7 @@
 #define GW_HTTP_H
 
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "pool/pool.h"
 #include "route/route.h"
 
@@ -25,6 +26,8 @@ typedef struct {
 
 /** Starts listening. Returns NULL on failure (logged). `*port` receives the bound port. */
 gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port);
+/** The front's metrics registry (GET /metrics), for what main observes: reloads, certificates. */
+gw_metrics_t *gw_http_metrics(gw_http_t *h);
 /**
  * Replaces the route table (SIGHUP): new requests use `t`, requests in
  * flight keep the table they started with. Takes over the caller's reference.

@@ -7,8 +7,10 @@
 #include "error/error.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
@@ -32,7 +34,15 @@ struct gw_metrics {
     pthread_mutex_t lock;
     route_t routes[GW_METRICS_MAX_ROUTES + 1]; /* the last is "other" */
     size_t nroutes;
-    hist_t phase[3]; /* queue, backend, serialize */
+    hist_t phase[3];          /* queue, backend, serialize */
+    uint64_t reloads[2];      /* failure, success */
+    int64_t last_reload_ok_s; /* start, then the last applied reload */
+    struct {
+        char destination[64];
+        const char *kind;
+        int64_t not_after;
+    } certs[GW_METRICS_MAX_CERTS];
+    size_t ncerts;
 };
 
 static const char *const phase_names[] = {"queue", "backend", "serialize"};
@@ -44,6 +54,7 @@ gw_metrics_t *gw_metrics_create(void)
         return NULL;
     pthread_mutex_init(&m->lock, NULL);
     m->routes[GW_METRICS_MAX_ROUTES].name = "other";
+    m->last_reload_ok_s = (int64_t)time(NULL);
     return m;
 }
 
@@ -98,6 +109,36 @@ void gw_metrics_request(gw_metrics_t *m, const char *route, int status, const gw
     for (int i = 0; i < 3; i++)
         if (phases[i] >= 0)
             observe(&m->phase[i], phases[i]);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void gw_metrics_reload(gw_metrics_t *m, int ok)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->reloads[ok ? 1 : 0]++;
+    if (ok)
+        m->last_reload_ok_s = (int64_t)time(NULL);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void gw_metrics_cert(gw_metrics_t *m, const char *destination, const char *kind, int64_t not_after)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_lock(&m->lock);
+    size_t i = 0;
+    while (i < m->ncerts && !(strcmp(m->certs[i].destination, destination) == 0 &&
+                              strcmp(m->certs[i].kind, kind) == 0))
+        i++;
+    if (i == m->ncerts && i < GW_METRICS_MAX_CERTS && not_after) {
+        snprintf(m->certs[i].destination, sizeof(m->certs[i].destination), "%s", destination);
+        m->certs[i].kind = kind;
+        m->ncerts++;
+    }
+    if (i < m->ncerts)
+        m->certs[i].not_after = not_after;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -166,6 +207,28 @@ int gw_metrics_write(gw_metrics_t *m, gw_buf_t *out)
                        "answer).\n# TYPE rfmgw_request_phase_seconds histogram\n");
     for (int i = 0; i < 3; i++)
         put_hist(out, "rfmgw_request_phase_seconds", "phase", phase_names[i], &m->phase[i]);
+    gw_buf_printf(out,
+                  "# HELP rfmgw_config_reloads_total Configuration reloads (SIGHUP), by result.\n"
+                  "# TYPE rfmgw_config_reloads_total counter\n"
+                  "rfmgw_config_reloads_total{result=\"success\"} %llu\n"
+                  "rfmgw_config_reloads_total{result=\"failure\"} %llu\n"
+                  "# HELP rfmgw_config_last_reload_success_timestamp_seconds When the running "
+                  "configuration was loaded (start or the last applied reload).\n"
+                  "# TYPE rfmgw_config_last_reload_success_timestamp_seconds gauge\n"
+                  "rfmgw_config_last_reload_success_timestamp_seconds %lld\n",
+                  (unsigned long long)m->reloads[1], (unsigned long long)m->reloads[0],
+                  (long long)m->last_reload_ok_s);
+    gw_buf_printf(out, "# HELP rfmgw_certificate_expiry_timestamp_seconds When a certificate a "
+                       "destination uses expires (notAfter): ca, client, server.\n"
+                       "# TYPE rfmgw_certificate_expiry_timestamp_seconds gauge\n");
+    for (size_t i = 0; i < m->ncerts; i++) {
+        if (m->certs[i].not_after == 0)
+            continue;
+        gw_buf_printf(out, "rfmgw_certificate_expiry_timestamp_seconds{destination=\"");
+        put_label(out, m->certs[i].destination);
+        gw_buf_printf(out, "\",certificate=\"%s\"} %lld\n", m->certs[i].kind,
+                      (long long)m->certs[i].not_after);
+    }
     pthread_mutex_unlock(&m->lock);
     return out->failed;
 }

@@ -38,6 +38,19 @@ typedef struct {
 void gw_metrics_request(gw_metrics_t *m, const char *route, int status,
                         const gw_metrics_times_t *t);
 
+/** Counts a configuration reload (SIGHUP): `ok` 1 applied, 0 refused. Thread-safe. */
+void gw_metrics_reload(gw_metrics_t *m, int ok);
+
+#define GW_METRICS_MAX_CERTS 64
+
+/**
+ * Sets the expiry (notAfter, Unix seconds) of a certificate `destination`
+ * uses; `kind` is a static string: "ca" (the earliest of tls.ca_file),
+ * "client" (auth.cert) or "server" (the backend's, as the start-up probe saw
+ * it). `not_after` 0 removes it. At most GW_METRICS_MAX_CERTS. Thread-safe.
+ */
+void gw_metrics_cert(gw_metrics_t *m, const char *destination, const char *kind, int64_t not_after);
+
 /** Appends the registry in Prometheus text format to `out`. */
 int gw_metrics_write(gw_metrics_t *m, gw_buf_t *out);
 

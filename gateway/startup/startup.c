@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -210,8 +211,10 @@ static void tls_probe(int fd, const gw_dest_conf_t *d, int timeout_ms, int64_t d
     char until[32] = "?";
     X509 *peer = SSL_get1_peer_certificate(ssl);
     struct tm tm;
-    if (peer && ASN1_TIME_to_tm(X509_get0_notAfter(peer), &tm) == 1)
+    if (peer && ASN1_TIME_to_tm(X509_get0_notAfter(peer), &tm) == 1) {
         strftime(until, sizeof(until), "%Y-%m-%d", &tm);
+        out->server_not_after = (int64_t)timegm(&tm);
+    }
     X509_free(peer);
     out->reachable = 1;
     set(out->what, sizeof(out->what), "%s, certificate %s until %s", SSL_get_version(ssl),
@@ -235,6 +238,44 @@ int gw_startup_probe(const gw_dest_conf_t *d, int timeout_ms, gw_probe_result_t 
     }
     out->ms = (int)(gw_now_ms() - t0);
     return 0;
+}
+
+/* ---- certificates ---- */
+
+int64_t gw_startup_cert_expiry(const char *file)
+{
+    FILE *f = file ? fopen(file, "r") : NULL;
+    if (f == NULL)
+        return 0;
+    int64_t first = 0;
+    X509 *x;
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        struct tm tm;
+        if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
+            int64_t t = (int64_t)timegm(&tm);
+            if (first == 0 || t < first)
+                first = t;
+        }
+        X509_free(x);
+    }
+    ERR_clear_error(); /* the end of the file reads as an error */
+    fclose(f);
+    return first;
+}
+
+static int is_cert_logon(const gw_dest_conf_t *d)
+{
+    return d->auth.method && strcmp(d->auth.method, "certificate") == 0;
+}
+
+void gw_startup_cert_metrics(const gw_config_t *cfg, gw_metrics_t *m)
+{
+    for (size_t i = 0; i < cfg->ndests; i++) {
+        const gw_dest_conf_t *d = &cfg->dests[i];
+        gw_metrics_cert(m, d->name, "ca", gw_startup_cert_expiry(d->tls.ca_file));
+        if (is_cert_logon(d))
+            gw_metrics_cert(m, d->name, "client", gw_startup_cert_expiry(d->auth.cert));
+    }
 }
 
 /* ---- the summary ---- */
@@ -261,7 +302,10 @@ static void say(gw_log_level_t level, const char *mark, const char *fmt, ...)
     (void)w;
 }
 
-int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, int port)
+static void say_expiry(const char *dest, const char *what, const char *file, int64_t not_after);
+
+int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, int port,
+                       gw_metrics_t *m)
 {
     tty = isatty(STDERR_FILENO);
     int json = gw_log_get_format() == GW_LOG_JSON;
@@ -297,6 +341,8 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
         }
         gw_probe_result_t pr;
         gw_startup_probe(d, cfg->startup.probe_timeout_ms, &pr);
+        if (pr.server_not_after)
+            gw_metrics_cert(m, d->name, "server", pr.server_not_after);
         if (pr.reachable) {
             say(GW_LOG_INFO, "  ✓ ", "destination %s: %s reachable (%s; %d ms)", d->name, where,
                 pr.what, pr.ms);
@@ -309,6 +355,15 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
             else if (pr.hint[0])
                 say(GW_LOG_WARN, "      → ", "%s", pr.hint);
         }
+    }
+
+    for (size_t i = 0; i < cfg->ndests; i++) {
+        const gw_dest_conf_t *d = &cfg->dests[i];
+        say_expiry(d->name, "CA certificate (tls.ca_file)", d->tls.ca_file,
+                   gw_startup_cert_expiry(d->tls.ca_file));
+        if (is_cert_logon(d))
+            say_expiry(d->name, "client certificate (auth.cert)", d->auth.cert,
+                       gw_startup_cert_expiry(d->auth.cert));
     }
 
     say(GW_LOG_INFO, "  ✓ ", "routes: %zu loaded", routes->n);
@@ -344,4 +399,23 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
         "describes the API, /docs lets you try it, /metrics for Prometheus",
         url);
     return bad;
+}
+
+/* A line for a certificate that has expired or expires within 14 days; nothing otherwise. */
+static void say_expiry(const char *dest, const char *what, const char *file, int64_t not_after)
+{
+    int64_t now = (int64_t)time(NULL);
+    if (not_after == 0 || not_after - now > 14 * 86400)
+        return;
+    char day[32];
+    time_t t = (time_t)not_after;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    if (not_after <= now)
+        say(GW_LOG_WARN, "  ✗ ", "destination %s: the %s %s expired on %s: replace it", dest, what,
+            file, day);
+    else
+        say(GW_LOG_WARN, "  ! ", "destination %s: the %s %s expires on %s, in %lld days: renew it",
+            dest, what, file, day, (long long)((not_after - now) / 86400));
 }
