@@ -240,6 +240,14 @@ json_t *gw_openapi_build(const gw_config_t *cfg, const gw_route_table_t *routes,
                                   "operationId", "metrics", "summary", "Prometheus metrics",
                                   "responses", "200", "description", "OK", "content", "text/plain",
                                   "schema", "type", "string"));
+    if (cfg->docs.enabled)
+        json_object_set_new(
+            paths, "/docs",
+            json_pack("{s:{s:s, s:s, s:{s:{s:s, s:{s:{s:{s:s}}}}, s:{s:s}}}}", "get", "operationId",
+                      "apiExplorer", "summary", "The API explorer (Swagger UI) on this document",
+                      "responses", "200", "description", "The page", "content", "text/html",
+                      "schema", "type", "string", "404", "description",
+                      "The explorer's files are not installed (explorer-not-installed)"));
     json_object_set_new(paths, "/api/v1/functions/{NAME}",
                         json_pack("{s:{s:s, s:s, s:[{s:s, s:s, s:b, s:{s:s}}], s:{s:O, s:{s:s}}}}",
                                   "get", "operationId", "describeFunction", "summary",

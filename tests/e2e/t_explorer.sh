@@ -61,6 +61,9 @@ expect_status 308 "/docs/ redirects"
 expect_header '^location: \.\./docs' "…relatively, to /docs"
 req POST /docs '{}'
 expect_status 405 "POST /docs: 405"
+req GET /openapi.json
+expect_json '.paths["/docs"].get.operationId == "apiExplorer" and (.paths["/docs"].get.responses["200"].content | has("text/html"))' \
+  "/openapi.json lists GET /docs"
 stop_gw
 
 GW_EXTRA_TOP="docs = { enabled = false; assets = \"fake-assets\"; };" GW_DEST_NAME=demo GW_MAPPINGS="$RFMGW_SOURCE_DIR/mappings/demo.conf" \
@@ -69,6 +72,8 @@ start_gw
 req GET /docs
 expect_status 404 "docs.enabled = false: 404"
 expect_json '.type == "urn:rfmgw:problem:not-found"' "…not-found"
+req GET /openapi.json
+expect_json '.paths | has("/docs") | not' "…and /openapi.json does not list it"
 stop_gw
 
 # the browser
