@@ -122,46 +122,56 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* A JSON string (with quotes), or null. Cut short rather than overflow: reserve 8 bytes. */
-static void put_jstr(line_t *l, const char *s)
+/*
+ * A JSON string (with quotes), or null, of at most `max` bytes of escaped
+ * text. Cut at a character boundary, never inside an escape, so the line
+ * stays valid JSON; the closing quote always fits.
+ */
+static void put_jstr(line_t *l, const char *s, size_t max)
 {
     if (s == NULL) {
         puts_(l, "null");
         return;
     }
-    size_t cap = l->cap;
-    l->cap = cap > l->len + 8 ? cap - 8 : l->len; /* room for a cut sequence and the quote */
+    if (l->len + 2 > l->cap)
+        return; /* callers size their lines so that this never happens */
+    size_t limit = l->cap - 1 - l->len - 1 < max ? l->cap - 1 : l->len + 1 + max;
     put(l, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
-    while (n && l->len < l->cap) {
+    while (n) {
         unsigned char c = *p;
-        size_t k = 1;
+        char e[8];
+        const char *out = e;
+        size_t k = 1, en;
         if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            put(l, e, 2);
-        } else if (c == '\n') {
-            put(l, "\\n", 2);
-        } else if (c == '\t') {
-            put(l, "\\t", 2);
+            e[0] = '\\';
+            e[1] = (char)c;
+            en = 2;
+        } else if (c == '\n' || c == '\t') {
+            e[0] = '\\';
+            e[1] = c == '\n' ? 'n' : 't';
+            en = 2;
         } else if (c < 0x20 || c == 0x7F) {
-            char e[8];
             snprintf(e, sizeof(e), "\\u%04x", c);
-            put(l, e, 6);
+            en = 6;
         } else if (c < 0x80) {
-            put(l, (const char *)p, 1);
+            out = (const char *)p;
+            en = 1;
         } else if ((k = utf8_len(p, n)) > 0) {
-            if (l->len + k > l->cap)
-                break; /* never half a character */
-            put(l, (const char *)p, k);
+            out = (const char *)p;
+            en = k;
         } else {
             k = 1;
-            put(l, "\\ufffd", 6);
+            out = "\\ufffd";
+            en = 6;
         }
+        if (l->len + en > limit)
+            break;
+        put(l, out, en);
         p += k;
         n -= k;
     }
-    l->cap = cap;
     put(l, "\"", 1);
 }
 
@@ -181,9 +191,9 @@ static void json_head(line_t *l, gw_log_level_t level, const char *module)
     puts_(l, "{\"time\":\"");
     put_time(l);
     putf(l, "\",\"level\":\"%s\",\"program\":", names[level]);
-    put_jstr(l, program);
+    put_jstr(l, program, 64);
     puts_(l, ",\"module\":");
-    put_jstr(l, module);
+    put_jstr(l, module, 64);
 }
 
 static void emit(line_t *l)
@@ -211,7 +221,7 @@ void gw_log(gw_log_level_t level, const char *module, const char *fmt, ...)
         l.cap -= 1; /* the closing brace */
         json_head(&l, level, module);
         puts_(&l, ",\"msg\":");
-        put_jstr(&l, msg);
+        put_jstr(&l, msg, (size_t)-1);
         l.cap += 1;
         put(&l, "}", 1);
     } else {
@@ -250,23 +260,23 @@ void gw_log_request(gw_log_level_t level, const gw_log_request_t *rq)
         l.cap -= 1;
         json_head(&l, level, "access");
         puts_(&l, ",\"msg\":\"request\",\"requestId\":");
-        put_jstr(&l, rq->request_id);
+        put_jstr(&l, rq->request_id, 128);
         puts_(&l, ",\"traceId\":");
-        put_jstr(&l, rq->trace_id);
+        put_jstr(&l, rq->trace_id, 64);
         puts_(&l, ",\"caller\":");
-        put_jstr(&l, rq->caller);
+        put_jstr(&l, rq->caller, 256);
         puts_(&l, ",\"method\":");
-        put_jstr(&l, rq->method);
+        put_jstr(&l, rq->method, 32);
         puts_(&l, ",\"path\":");
-        put_jstr(&l, rq->path);
+        put_jstr(&l, rq->path, 1024);
         puts_(&l, ",\"route\":");
-        put_jstr(&l, rq->route);
+        put_jstr(&l, rq->route, 512);
         puts_(&l, ",\"function\":");
-        put_jstr(&l, rq->function);
+        put_jstr(&l, rq->function, 64);
         puts_(&l, ",\"destination\":");
-        put_jstr(&l, rq->destination);
+        put_jstr(&l, rq->destination, 128);
         putf(&l, ",\"status\":%d,\"problem\":", rq->status);
-        put_jstr(&l, rq->problem);
+        put_jstr(&l, rq->problem, 64);
         put_ms(&l, "totalMs", rq->total_ms);
         put_ms(&l, "queueMs", rq->queue_ms);
         put_ms(&l, "backendMs", rq->backend_ms);
