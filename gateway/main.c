@@ -5,6 +5,7 @@
  * Signals are blocked before any thread starts and taken with sigwait()
  * here, so no other thread is ever interrupted by one.
  */
+#include "auth/auth.h"
 #include "config/config.h"
 #include "error/error.h"
 #include "http/http.h"
@@ -36,6 +37,9 @@ static void usage(FILE *f)
                "      --check-config     validate the configuration and mappings, then exit\n"
                "      --config-reference print the reference of every setting (Markdown)\n"
                "      --errors-reference print the table of error types (Markdown)\n"
+               "      --hash-password    read a password line from stdin, print the line for a\n"
+               "                         callers user file (--iterations N, default 100000)\n"
+               "      --hash-api-key     read an API key from stdin, print its hash line\n"
                "  -h, --help             this help\n"
                "  -V, --version          print the version\n\n"
                "Exit status: 0 on success and clean shutdown, 1 on a runtime failure,\n"
@@ -126,8 +130,19 @@ int main(int argc, char **argv)
     const char *config_file = "conf/demo.conf";
     const char *ready_file = NULL;
     const char *log_level = NULL, *log_format = NULL;
-    int port_override = -1, check_only = 0;
-    enum { OPT_READY = 256, OPT_LOG, OPT_LOGFMT, OPT_CHECK, OPT_CREF, OPT_EREF };
+    int port_override = -1, check_only = 0, hash_mode = 0;
+    uint32_t iterations = GW_PW_DEFAULT_ITERATIONS;
+    enum {
+        OPT_HASHPW = 200,
+        OPT_HASHKEY,
+        OPT_ITER,
+        OPT_READY = 256,
+        OPT_LOG,
+        OPT_LOGFMT,
+        OPT_CHECK,
+        OPT_CREF,
+        OPT_EREF
+    };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"port", required_argument, NULL, 'p'},
@@ -137,6 +152,9 @@ int main(int argc, char **argv)
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"config-reference", no_argument, NULL, OPT_CREF},
         {"errors-reference", no_argument, NULL, OPT_EREF},
+        {"hash-password", no_argument, NULL, OPT_HASHPW},
+        {"hash-api-key", no_argument, NULL, OPT_HASHKEY},
+        {"iterations", required_argument, NULL, OPT_ITER},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -175,6 +193,20 @@ int main(int argc, char **argv)
         case OPT_EREF:
             print_errors_reference(stdout);
             return 0;
+        case OPT_HASHPW:
+        case OPT_HASHKEY:
+            hash_mode = c;
+            break;
+        case OPT_ITER: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > (long)GW_PW_MAX_ITERATIONS) {
+                fprintf(stderr, "rfmgw: --iterations needs 1..%u\n", GW_PW_MAX_ITERATIONS);
+                return 2;
+            }
+            iterations = (uint32_t)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -186,6 +218,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (hash_mode)
+        return gw_hash_stdin(hash_mode == OPT_HASHKEY, iterations, "rfmgw");
     if (optind < argc) {
         fprintf(stderr, "rfmgw: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
@@ -204,13 +238,20 @@ int main(int argc, char **argv)
     gw_buf_init(&errs.text, 0);
     gw_config_t *cfg = NULL;
     gw_route_table_t *routes = NULL;
+    gw_auth_t *auth = NULL;
     int ret = gw_config_load(config_file, &cfg, &errs);
     if (ret == 0)
         ret = gw_route_table_load(cfg, &routes, &errs);
+    if (ret == 0) {
+        gw_log_set_level(gw_log_parse_level(log_level ? log_level : cfg->log.level));
+        gw_log_set_format(gw_log_parse_format(log_format ? log_format : cfg->log.format));
+        ret = gw_auth_create(cfg, &auth, &errs);
+    }
     if (ret != 0) {
         fprintf(stderr, "rfmgw: configuration is not valid:\n%.*s", (int)errs.text.len,
                 errs.text.data ? (const char *)errs.text.data : "");
         gw_buf_free(&errs.text);
+        gw_auth_free(auth);
         gw_route_table_free(routes);
         gw_config_free(cfg);
         return 2;
@@ -219,12 +260,11 @@ int main(int argc, char **argv)
     if (check_only) {
         printf("%s: OK (%zu destination%s, %zu route%s)\n", config_file, cfg->ndests,
                cfg->ndests == 1 ? "" : "s", routes->n, routes->n == 1 ? "" : "s");
+        gw_auth_free(auth);
         gw_route_table_free(routes);
         gw_config_free(cfg);
         return 0;
     }
-    gw_log_set_level(gw_log_parse_level(log_level ? log_level : cfg->log.level));
-    gw_log_set_format(gw_log_parse_format(log_format ? log_format : cfg->log.format));
     if (port_override >= 0)
         cfg->listen.port = port_override;
 
@@ -251,7 +291,7 @@ int main(int argc, char **argv)
             goto cleanup;
     if (gw_transport_start(t) != 0)
         goto cleanup;
-    gw_http_deps_t deps = {cfg, routes, pools};
+    gw_http_deps_t deps = {cfg, routes, pools, auth};
     http = gw_http_start(&deps, &port);
     if (http == NULL)
         goto cleanup;
@@ -324,6 +364,7 @@ cleanup:
     gw_transport_destroy(t);
     free(pools);
     gw_route_table_free(routes);
+    gw_auth_free(auth);
     gw_config_free(cfg);
     return status;
 }

@@ -491,27 +491,7 @@ void gw_config_print_reference(FILE *f)
                "(docs/mappings.md). Relative paths resolve against the config file's "
                "directory. |\n\n");
     gw_cfg_print_reference(f, all_groups, GW_ARRAY_SIZE(all_groups));
-}
-
-static char *read_secret_file(gw_arena_t *a, const char *path, const config_setting_t *s,
-                              gw_cfg_errors_t *e)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        gw_cfg_error(e, s, "cannot read password_file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char line[1024];
-    char *got = fgets(line, sizeof(line), f);
-    fclose(f);
-    if (got == NULL) {
-        gw_cfg_error(e, s, "password_file %s is empty", path);
-        return NULL;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    char *secret = gw_arena_strndup(a, line, strlen(line));
-    explicit_bzero(line, sizeof(line));
-    return secret;
+    gw__config_print_security_reference(f);
 }
 
 static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *s,
@@ -561,10 +541,11 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
                          "auth method password needs exactly one of 'password' and "
                          "'password_file'");
         else if (d->auth.password_file)
-            d->auth.secret = read_secret_file(&c->arena, d->auth.password_file,
-                                              config_setting_get_member(as, "password_file"), e);
+            d->auth.secret = gw_cfg_secret_file(&c->arena, d->auth.password_file,
+                                                config_setting_get_member(as, "password_file"), e);
         else
-            d->auth.secret = d->auth.password;
+            d->auth.secret = gw_cfg_secret(&c->arena, d->auth.password,
+                                           config_setting_get_member(as, "password"), e);
         if (d->auth.user && strchr(d->auth.user, ':'))
             gw_cfg_error(e, as, "user must not contain ':'");
     } else if (strcmp(d->auth.method, "certificate") == 0) {
@@ -579,6 +560,8 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
         if (d->auth.key && stat(d->auth.key, &st) != 0)
             gw_cfg_error(e, config_setting_get_member(as, "key"), "cannot read key %s: %s",
                          d->auth.key, strerror(errno));
+        else if (d->auth.key)
+            gw_cfg_check_private(d->auth.key, "private key");
     } else {
         gw_cfg_error(e, config_setting_get_member(as, "method"),
                      "auth method must be \"password\" or \"certificate\", not '%s'",
@@ -594,9 +577,9 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
 }
 
 static const char *const dest_subgroups[] = {"auth", "tls", "pool", NULL};
-static const char *const top_known[] = {"listen",       "log",         "startup",  "docs",
-                                        "limits",       "types",       "mappings", "destinations",
-                                        "rfc_endpoint", "idempotency", NULL};
+static const char *const top_known[] = {
+    "listen",       "log",          "startup",     "docs",    "limits", "types",      "mappings",
+    "destinations", "rfc_endpoint", "idempotency", "callers", "cors",   "rate_limit", NULL};
 
 static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
 {
@@ -721,6 +704,7 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
         if (c->rfc_endpoint.nallow == 0)
             gw_cfg_error(e, rs, "rfc_endpoint is enabled but its allow list is empty");
     }
+    gw__config_load_security(c, &cfg, e);
     if (e->count == before)
         ret = 0;
     config_destroy(&cfg);
@@ -739,6 +723,10 @@ void gw_config_free(gw_config_t *c)
     for (size_t i = 0; i < c->ndests; i++)
         if (c->dests[i].auth.secret)
             explicit_bzero(c->dests[i].auth.secret, strlen(c->dests[i].auth.secret));
+    for (size_t i = 0; i < c->callers.nmethods; i++)
+        if (c->callers.methods[i].secret_value)
+            explicit_bzero(c->callers.methods[i].secret_value,
+                           strlen(c->callers.methods[i].secret_value));
     gw_arena_free(&c->arena);
     free(c);
 }

@@ -147,6 +147,81 @@ typedef struct {
 int gw_config_load_types(gw_arena_t *arena, const config_setting_t *g, const gw_types_conf_t *base,
                          gw_types_conf_t *out, gw_cfg_errors_t *e);
 
+/** One way callers authenticate (`callers.methods[]`, docs/security.md). */
+typedef struct {
+    char *name;
+    char *type;          /* "api_key", "basic", "jwt" or "none" */
+    char *file;          /* api_key: the key file; basic: the user file */
+    char *header;        /* api_key: the request header carrying the key */
+    char *realm;         /* basic, jwt: the realm of WWW-Authenticate */
+    int cache_ttl_s;     /* basic: verified credentials are remembered this long */
+    int cache_max;       /* basic: most remembered credentials */
+    char *algorithm;     /* jwt: HS256, RS256 or ES256 */
+    char *key_file;      /* jwt: PEM public key or certificate (RS256, ES256) */
+    char *jwks_file;     /* jwt: JWKS file */
+    char *secret;        /* jwt HS256: the secret inline or "${ENV}" */
+    char *secret_file;   /* jwt HS256: file whose first line is the secret */
+    char *issuer;        /* jwt: required `iss`, NULL = not checked */
+    char *audience;      /* jwt: required `aud`, NULL = not checked */
+    int leeway_s;        /* jwt: clock skew allowed on exp/nbf */
+    int require_exp;     /* jwt: a token without `exp` is refused */
+    int max_token;       /* jwt: longest token in bytes */
+    char *scope_claim;   /* jwt: claim with the scopes (space-separated string or array) */
+    char *subject_claim; /* jwt: claim naming the caller */
+    char *secret_value;  /* resolved HS256 secret (from secret, ${ENV} or secret_file) */
+} gw_caller_method_t;
+
+/** Caller authentication, CORS and rate limits (docs/security.md). */
+typedef struct {
+    int present;                 /* a `callers` group was written */
+    gw_caller_method_t *methods; /* callers.methods */
+    size_t nmethods;
+    char **defaults; /* method names of routes without their own `auth` */
+    size_t ndefaults;
+    char **rfc_scopes; /* scopes the generic endpoint requires */
+    size_t nrfc_scopes;
+    int allow_none_on_public_listener;
+    int public_metrics;
+    int public_openapi;
+} gw_callers_conf_t;
+
+/** CORS for browser apps. */
+typedef struct {
+    int enabled;
+    char **origins; /* exact origins, or "*" */
+    size_t norigins;
+    char *methods;
+    char *headers;
+    char *expose_headers;
+    int credentials;
+    int max_age_s;
+} gw_cors_conf_t;
+
+/** Token buckets per caller and per route. */
+typedef struct {
+    int caller_rate;  /* requests per second per caller identity; 0 = off */
+    int caller_burst; /* bucket size */
+    int route_rate;   /* requests per second per route; 0 = off */
+    int route_burst;
+    int max_callers; /* most caller buckets kept (least recently used go first) */
+} gw_ratelimit_conf_t;
+
+/**
+ * Resolves a secret setting: "${NAME}" is the environment variable NAME
+ * (an error when unset or empty), anything else is taken as written.
+ * Returns the value in `arena`, or NULL after recording an error at `s`.
+ */
+char *gw_cfg_secret(gw_arena_t *arena, const char *value, const config_setting_t *s,
+                    gw_cfg_errors_t *e);
+/**
+ * Reads the first line of a secret file into `arena`; warns when the file
+ * can be read by everyone. NULL after recording an error at `s`.
+ */
+char *gw_cfg_secret_file(gw_arena_t *arena, const char *path, const config_setting_t *s,
+                         gw_cfg_errors_t *e);
+/** Warns (log) when `path` is readable by other users than its owner and group. */
+void gw_cfg_check_private(const char *path, const char *what);
+
 /** The whole gateway configuration. */
 typedef struct {
     gw_arena_t arena;
@@ -199,6 +274,9 @@ typedef struct {
     size_t nmappings;
     gw_dest_conf_t *dests;
     size_t ndests;
+    gw_callers_conf_t callers; /* config_security.c */
+    gw_cors_conf_t cors;
+    gw_ratelimit_conf_t rate_limit;
 } gw_config_t;
 
 /**
@@ -214,6 +292,13 @@ int gw_config_rfc_allowed(const gw_config_t *c, const char *function);
 
 /** Finds a destination by name; NULL when there is none. */
 const gw_dest_conf_t *gw_config_dest(const gw_config_t *c, const char *name);
+/** Loads `callers`, `cors` and `rate_limit` (config_security.c). */
+void gw__config_load_security(gw_config_t *c, const config_t *cfg, gw_cfg_errors_t *e);
+/** Prints their reference. */
+void gw__config_print_security_reference(FILE *f);
+/** Returns the caller method called `name`, or NULL. */
+const gw_caller_method_t *gw_config_caller_method(const gw_config_t *c, const char *name);
+
 /** Prints the reference of every gateway setting (docs/configuration.md). */
 void gw_config_print_reference(FILE *f);
 

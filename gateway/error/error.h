@@ -43,7 +43,10 @@
     X(ERESULTBIG, 502, "result-too-large", "The backend's result is too large")                    \
     X(ECANCELED, 499, "client-closed-request", "The caller went away")                             \
     X(ECAPACITY, 503, "no-capacity", "No capacity")                                                \
-    X(ESHUTDOWN, 503, "shutting-down", "Shutting down")
+    X(ESHUTDOWN, 503, "shutting-down", "Shutting down")                                            \
+    X(EUNAUTH, 401, "unauthenticated", "Authentication required")                                  \
+    X(EFORBIDDEN, 403, "forbidden", "Missing scope")                                               \
+    X(ERATELIMIT, 429, "rate-limited", "Too many requests")
 
 typedef enum {
     GW_OK = 0,

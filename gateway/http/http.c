@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "http/http.h"
+#include "auth/auth.h"
 #include "explorer/explorer.h"
 #include "idem/idem.h"
 #include "metrics/metrics.h"
@@ -133,7 +134,8 @@ typedef struct req {
     const char *endpoint;     /* metrics label of a built-in endpoint, e.g. "GET /healthz" */
     gw_desc_t **oa_descs;     /* GET /openapi.json: one description (or NULL) per route */
     size_t oa_i;
-    int called; /* a CALL went to the backend */
+    int called;         /* a CALL went to the backend */
+    gw_caller_t caller; /* who is calling (gate()); id NULL until authenticated */
     /* a streamed (NDJSON) answer: the call runs on while the response is written */
     gw_stream_t *stream;
     int stream_resumed;  /* loop thread: the connection was resumed for the first part */
@@ -150,11 +152,10 @@ typedef struct req {
 
 /* ---- responses ---- */
 
-/* Who called; "anonymous" until callers authenticate (the security issue). */
+/* Who called: "method:subject" once authenticated; "-" before, "anonymous" for type none. */
 static const char *caller_of(const req_t *r)
 {
-    (void)r;
-    return "anonymous";
+    return r->caller.id ? r->caller.id : "-";
 }
 
 /* The request line of the log (docs/operations.md, "Logs"). */
@@ -798,8 +799,9 @@ static int described(req_t *r)
  * Idempotency-Key (non-read-only routes and batches): the same key from the
  * same caller on the same route with the same body gets the recorded answer;
  * with another body 422; while the first is in flight (or its outcome is
- * unknown) 409. Until callers authenticate (the security issue) every caller
- * is "anonymous". Returns 1 with the answer queued in `*ret`, 0 to go on.
+ * unknown) 409. The caller is the authenticated identity ("method:subject"),
+ * so callers never see each other's answers. Returns 1 with the answer
+ * queued in `*ret`, 0 to go on.
  */
 static int idem_begin(req_t *r, const char *key, enum MHD_Result *ret)
 {
@@ -812,7 +814,7 @@ static int idem_begin(req_t *r, const char *key, enum MHD_Result *ret)
     memset(&rec, 0, sizeof(rec));
     int err = gw_idem_hash(r->body.data, r->body.len, hash);
     if (err == 0)
-        err = gw_idem_begin(r->h->idem, GW_SLICE_LIT("anonymous"), gw_slice(route), gw_slice(key),
+        err = gw_idem_begin(r->h->idem, gw_slice(caller_of(r)), gw_slice(route), gw_slice(key),
                             hash, &state, &rec, &r->idem_ticket);
     if (err == GW_EINVAL)
         *ret = problem(r, GW_EPARAM, "Idempotency-Key must have 1 to 255 characters", NULL, NULL,
@@ -897,6 +899,34 @@ static enum MHD_Result describe_answer(req_t *r)
  * GET /api/v1/functions/{NAME}: the metadata of a function that some route
  * maps (and only such: the gateway is no directory of the backend).
  */
+static const char *auth_header(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(((req_t *)ctx)->conn, MHD_HEADER_KIND, name);
+}
+
+/*
+ * The front door (docs/security.md): authenticates the caller with the
+ * route's methods (NULL: callers.default) and checks its scopes, before any
+ * body is read or converted and before any backend call. Returns 1 with
+ * the refusal (401 with WWW-Authenticate, 403) queued in `*ret`.
+ */
+static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *scopes,
+                size_t nscopes, enum MHD_Result *ret)
+{
+    char why[256], challenge[512];
+    int err = gw_auth_authenticate(r->h->deps.auth, &r->arena, methods, nmethods, auth_header, r,
+                                   &r->caller, why, sizeof(why), challenge, sizeof(challenge));
+    if (err == GW_EUNAUTH)
+        *ret = problem(r, err, why, NULL, challenge[0] ? "WWW-Authenticate" : NULL, challenge);
+    else if (err)
+        *ret = problem(r, err, "out of memory", NULL, NULL, NULL);
+    else if (gw_auth_scopes(&r->caller, scopes, nscopes, why, sizeof(why)) != 0)
+        *ret = problem(r, GW_EFORBIDDEN, why, NULL, NULL, NULL);
+    else
+        return 0;
+    return 1;
+}
+
 static enum MHD_Result on_functions(req_t *r, const char *name)
 {
     r->endpoint = "GET /api/v1/functions/{NAME}";
@@ -904,11 +934,16 @@ static enum MHD_Result on_functions(req_t *r, const char *name)
     for (size_t i = 0; i < t->n && r->route == NULL; i++)
         if (strcmp(t->routes[i].function, name) == 0)
             r->route = &t->routes[i];
+    enum MHD_Result denied;
+    if (r->route == NULL && gate(r, NULL, 0, NULL, 0, &denied))
+        return denied;
     if (r->route == NULL) {
         char d[128];
         snprintf(d, sizeof(d), "no route maps a function named %.60s", name);
         return problem(r, GW_ENOROUTE, d, NULL, NULL, NULL);
     }
+    if (gate(r, r->route->auth, r->route->nauth, r->route->scopes, r->route->nscopes, &denied))
+        return denied;
     r->pool = pool_of(r->h, r->route->destination);
     r->deadline_ms = gw_now_ms() + gw_pool_conf(r->pool)->call_timeout_ms;
     r->describe_only = 1;
@@ -1243,6 +1278,19 @@ static enum MHD_Result batch_start(req_t *r)
         return problem(r, GW_EPARAM, "the batch has invalid steps; see errors",
                        json_pack("{s:o}", "errors", errors), NULL, NULL);
     json_decref(errors);
+    /* Each step's route decides who may run it, as if it were called on its own. */
+    for (size_t i = 0; i < n; i++) {
+        const gw_route_t *sr = r->steps[i].route;
+        char why[300];
+        if (!gw_auth_method_allowed(r->h->deps.auth, &r->caller, sr->auth, sr->nauth))
+            snprintf(why, sizeof(why), "step %zu: %s %s does not accept callers of method %s", i,
+                     sr->method, sr->path, r->caller.method);
+        else if (gw_auth_scopes(&r->caller, sr->scopes, sr->nscopes, why, sizeof(why)) != 0)
+            snprintf(why + strlen(why), sizeof(why) - strlen(why), " (step %zu)", i);
+        else
+            continue;
+        return problem(r, GW_EFORBIDDEN, why, NULL, NULL, NULL);
+    }
     /* Copy the headers the steps bind: later steps are prepared on the loop thread. */
     size_t nh = 0;
     for (size_t i = 0; i < n; i++)
@@ -1666,6 +1714,8 @@ static int generic_route(req_t *r, const char *method, const char *name, enum MH
 static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
 {
     gw_http_t *h = r->h;
+    const gw_callers_conf_t *cc = &h->deps.cfg->callers;
+    enum MHD_Result denied;
     if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
         json_t *o = json_pack("{s:s}", "status", "ok");
         r->endpoint = "GET /healthz";
@@ -1675,7 +1725,17 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         r->endpoint = "GET /readyz";
         return on_readyz(r);
     }
-    if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0)
+    int metrics = strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0;
+    int docs = (strcmp(url, "/openapi.json") == 0 && strcmp(method, "GET") == 0) ||
+               (strncmp(url, "/docs", 5) == 0 && (url[5] == '\0' || url[5] == '/'));
+    int route_decides = !metrics && !docs && strcmp(url, "/api/v1/batch") != 0 &&
+                        strncmp(url, "/api/v1/rfc/", 12) != 0;
+    /* everything but mapped routes (which name their own methods) takes callers.default */
+    if (!(metrics && cc->public_metrics) && !(docs && cc->public_openapi) && !route_decides &&
+        gate(r, NULL, 0, strncmp(url, "/api/v1/rfc/", 12) == 0 ? cc->rfc_scopes : NULL,
+             strncmp(url, "/api/v1/rfc/", 12) == 0 ? cc->nrfc_scopes : 0, &denied))
+        return denied;
+    if (metrics)
         return on_metrics(r);
     if (strcmp(url, "/openapi.json") == 0 && strcmp(method, "GET") == 0)
         return on_openapi(r);
@@ -1707,6 +1767,8 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         r->route = gw_route_match(r->routes, gw_slice(method), gw_slice(url), &r->caps, &known,
                                   allow, sizeof(allow));
     }
+    if (r->route == NULL && route_decides && gate(r, NULL, 0, NULL, 0, &denied))
+        return denied; /* no route to decide: strangers learn nothing about the paths */
     if (r->route == NULL) {
         if (known) {
             char d[128];
@@ -1715,6 +1777,9 @@ static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
         }
         return problem(r, GW_ENOROUTE, "no route matches this path", NULL, NULL, NULL);
     }
+    if (route_decides &&
+        gate(r, r->route->auth, r->route->nauth, r->route->scopes, r->route->nscopes, &denied))
+        return denied;
     r->pool = pool_of(h, r->route->destination);
     r->deadline_ms = gw_now_ms() + (r->route->timeout_ms ? r->route->timeout_ms
                                                          : gw_pool_conf(r->pool)->call_timeout_ms);

@@ -10,6 +10,7 @@
 #ifndef GW_HTTP_H
 #define GW_HTTP_H
 
+#include "auth/auth.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "pool/pool.h"
@@ -22,6 +23,7 @@ typedef struct {
     const gw_config_t *cfg;
     gw_route_table_t *routes; /* the first table; gw_http_set_routes replaces it */
     gw_pool_t *const *pools;  /* one per cfg->dests[i], same order */
+    gw_auth_t *auth;          /* caller authentication (callers) */
 } gw_http_deps_t;
 
 /** Starts listening. Returns NULL on failure (logged). `*port` receives the bound port. */

@@ -375,7 +375,17 @@ static void load_extras(const gw_config_t *cfg, gw_route_table_t *t, gw_route_t 
         gw_cfg_error(e, config_setting_get_member(s, "testrun"), "testrun must name a parameter");
     load_binds(&t->arena, r, config_setting_get_member(s, "bind"), e);
     load_result(&t->arena, r, config_setting_get_member(s, "result"), e);
-    (void)cfg;
+    const config_setting_t *au = config_setting_get_member(s, "auth");
+    r->auth = load_strings(&t->arena, au, "auth", &r->nauth, e);
+    if (au && r->nauth == 0)
+        gw_cfg_error(e, au, "auth must name at least one callers method");
+    for (size_t i = 0; i < r->nauth; i++)
+        if (gw_config_caller_method(cfg, r->auth[i]) == NULL)
+            gw_cfg_error(e, au, "auth: no callers method named '%s'", r->auth[i]);
+    if (r->nauth == 0)
+        r->auth = NULL;
+    r->scopes =
+        load_strings(&t->arena, config_setting_get_member(s, "scopes"), "scopes", &r->nscopes, e);
 }
 
 static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *file,
@@ -408,8 +418,8 @@ static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *f
         memcpy(grown, t->routes, t->n * sizeof(*grown));
     t->routes = grown;
     char *dir = gw_cfg_dirname(&t->arena, file);
-    static const char *const also[] = {"body", "types",  "read_only", "commit",
-                                       "bind", "result", NULL};
+    static const char *const also[] = {"body",   "types", "read_only", "commit", "bind",
+                                       "result", "auth",  "scopes",    NULL};
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(rs, (unsigned)i);
         gw_route_t *r = &t->routes[t->n];

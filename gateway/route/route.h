@@ -79,8 +79,13 @@ typedef struct {
     size_t nrename;
     gw_rename_t *rename;
     size_t nflatten;
-    char **flatten;     /* structure parameters whose fields move up one level */
-    int drop_empty;     /* leave out empty values ("", null, [], {}) */
+    char **flatten; /* structure parameters whose fields move up one level */
+    int drop_empty; /* leave out empty values ("", null, [], {}) */
+    /* who may call (docs/security.md) */
+    char **auth; /* callers methods accepted; NULL = callers.default */
+    size_t nauth;
+    char **scopes; /* scopes the caller must hold, all of them */
+    size_t nscopes;
     int stream;         /* always answer as NDJSON (else only for Accept: application/x-ndjson) */
     char *stream_table; /* the TABLE parameter streamed; NULL = the only table returned */
     char *file;

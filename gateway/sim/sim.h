@@ -22,45 +22,13 @@
 #include "wire/wire.h"
 
 #include <stddef.h>
+#include "auth/auth.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
-/* ---- passwords --------------------------------------------------------- */
-
-#define SIM_PW_SALT_LEN           16
-#define SIM_PW_HASH_LEN           32
-#define SIM_PW_DEFAULT_ITERATIONS 100000u
-#define SIM_PW_MAX_ITERATIONS     10000000u
-/** Room for a formatted hash line, NUL included. */
-#define SIM_PW_HASH_STR_MAX 160
-
-/** A parsed `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` line. */
-typedef struct {
-    uint32_t iterations;
-    size_t salt_len;
-    uint8_t salt[64];
-    uint8_t hash[SIM_PW_HASH_LEN];
-} sim_pwhash_t;
-
-/**
- * Hashes `len` bytes of `password` with a fresh random 16-byte salt and
- * writes the NUL-terminated hash line into `out` (at least
- * SIM_PW_HASH_STR_MAX bytes). Returns 0, GW_EINVAL for an iteration count
- * outside 1..SIM_PW_MAX_ITERATIONS or a short `out`, GW_ENOMEM when
- * OpenSSL fails.
- */
-int sim_password_hash(const char *password, size_t len, uint32_t iterations, char *out,
-                      size_t outsize);
-
-/** Parses a hash line strictly. Returns 0 or GW_EINVAL. */
-int sim_password_parse(const char *line, sim_pwhash_t *out);
-
-/**
- * Checks a password against a parsed hash in constant time. Returns 0 when
- * it matches, GW_ELOGON when it does not, GW_ENOMEM when OpenSSL fails.
- */
-int sim_password_verify(const sim_pwhash_t *h, const char *password, size_t len);
+/* ---- passwords: gw_password_* in gateway/auth (shared with the gateway) ---- */
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -100,7 +68,7 @@ typedef struct {
 typedef struct {
     char *name;  /* technical user, e.g. CC0000000001 */
     char *alias; /* alias user, NULL when none */
-    sim_pwhash_t password;
+    gw_pwhash_t password;
     int has_password; /* 0: certificate logon only */
     int locked;
     int line; /* where it is defined, for messages */

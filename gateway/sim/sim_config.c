@@ -561,7 +561,7 @@ static int check_users(loader_t *l, const config_setting_t *list, user_in_t *in,
         u->locked = in[i].locked != 0;
         u->line = at ? (int)config_setting_source_line(at) : 0;
         if (in[i].password) {
-            if (sim_password_parse(in[i].password, &u->password) != 0)
+            if (gw_password_parse(in[i].password, &u->password) != 0)
                 return fail(l, elem_member(list, i, "password"),
                             "users[%zu].password: not a valid hash (expected "
                             "pbkdf2-sha256$<iterations>$<salt>$<hash>; make one with "

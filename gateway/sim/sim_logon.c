@@ -197,7 +197,7 @@ static int basic_logon(const sim_config_t *cfg, const sim_logon_req_t *req, int 
         snprintf(why, whylen, "user %s has no password (certificate logon only)", u->name);
         goto cleanup;
     }
-    ret = sim_password_verify(&u->password, pw, pwlen);
+    ret = gw_password_verify(&u->password, pw, pwlen);
     if (ret == GW_ELOGON) {
         snprintf(why, whylen, "wrong password for user %s", u->name);
         *bad_password = 1;

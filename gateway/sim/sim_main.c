@@ -46,7 +46,7 @@ static void usage(FILE *out)
         "      --config-reference print every configuration setting\n"
         "  -h, --help             this text\n"
         "  -V, --version          the version\n",
-        SIM_PW_DEFAULT_ITERATIONS);
+        GW_PW_DEFAULT_ITERATIONS);
 }
 
 static void on_signal(int sig)
@@ -71,33 +71,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 static int hash_password(uint32_t iterations)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    char out[SIM_PW_HASH_STR_MAX];
-    int ret = 1;
-
-    ssize_t n = getline(&line, &cap, stdin);
-    if (n < 0) {
-        fprintf(stderr, "abapsim: no password on stdin\n");
-        goto cleanup;
-    }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    if (n == 0) {
-        fprintf(stderr, "abapsim: empty password\n");
-        goto cleanup;
-    }
-    if (sim_password_hash(line, (size_t)n, iterations, out, sizeof(out)) != 0) {
-        fprintf(stderr, "abapsim: hashing failed\n");
-        goto cleanup;
-    }
-    printf("%s\n", out);
-    ret = 0;
-cleanup:
-    if (line)
-        OPENSSL_cleanse(line, cap);
-    free(line);
-    return ret;
+    return gw_hash_stdin(0, iterations, "abapsim");
 }
 
 int main(int argc, char **argv)
@@ -120,7 +94,7 @@ int main(int argc, char **argv)
     const char *config = DEFAULT_CONFIG;
     sim_run_opts_t opts = {-1, NULL, -1, NULL};
     int hash = 0, c;
-    unsigned long iterations = SIM_PW_DEFAULT_ITERATIONS, v;
+    unsigned long iterations = GW_PW_DEFAULT_ITERATIONS, v;
 
     gw_log_set_program("abapsim");
     while ((c = getopt_long(argc, argv, "c:p:r:l:hV", longopts, NULL)) != -1) {
@@ -161,8 +135,8 @@ int main(int argc, char **argv)
             hash = 1;
             break;
         case O_ITER:
-            if (parse_uint(optarg, SIM_PW_MAX_ITERATIONS, &v) != 0 || v == 0) {
-                fprintf(stderr, "abapsim: --iterations: expected 1..%u\n", SIM_PW_MAX_ITERATIONS);
+            if (parse_uint(optarg, GW_PW_MAX_ITERATIONS, &v) != 0 || v == 0) {
+                fprintf(stderr, "abapsim: --iterations: expected 1..%u\n", GW_PW_MAX_ITERATIONS);
                 return 2;
             }
             iterations = v;

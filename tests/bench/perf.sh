@@ -25,6 +25,7 @@ cat > "$W/gw.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = 2; max_body = 16777216; };
 log = { level = "warn"; };
 mappings = "routes.conf";
+callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
 destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $(cat "$W/sim.port");
   address = "127.0.0.1"; auth = { user = "CC0000000001"; password_file = "secret"; };
   tls = { ca_file = "pki/ca.pem"; }; call_timeout_ms = 30000; pool = { max = $c; min_idle = $c; }; } );

@@ -80,6 +80,7 @@ listen = { address = "127.0.0.1"; port = 0; threads = 2; connection_limit = $((i
            max_body = 16777216; convert_threads = ${3:-1}; };
 log = { level = "warn"; };
 mappings = "routes.conf";
+callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
 destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $sim_port; address = "127.0.0.1";
   auth = { user = "CC0000000001"; password_file = "secret"; }; tls = { ca_file = "pki/ca.pem"; };
   call_timeout_ms = 30000; pool = { max = $2; min_idle = $2; }; } );

@@ -3,6 +3,7 @@
 # happens. Every wait is bounded; everything started is killed on exit. KEEP_WORK=1 keeps the
 # temporary directory (configs, logs, bodies) for a look after a failure.
 set -euo pipefail
+umask 077 # secrets written by the tests are private (rfmgw warns about readable ones)
 
 : "${RFMGW_BIN:?run through ctest (RFMGW_BIN unset)}"
 : "${ABAPSIM_BIN:?run through ctest (ABAPSIM_BIN unset)}"
@@ -78,8 +79,10 @@ start_sim() {
 stop_sim() { stop_checked "$SIM_PID" abapsim; SIM_PID=; }
 stop_gw() { stop_checked "$GW_PID" rfmgw; GW_PID=; }
 
+OPEN_CALLERS='callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };'
+
 # write_gw_conf SIM_PORT [auth group] [tls group] [extra destination settings]
-# (GW_EXTRA_TOP: extra top-level settings; GW_CALL_TIMEOUT_MS: the call timeout;
+# (GW_EXTRA_TOP: extra top-level settings; GW_CALLERS: the callers group (default: anonymous); GW_CALL_TIMEOUT_MS: the call timeout;
 #  GW_DEST_NAME: the destination's name; GW_MAPPINGS: the mapping file)
 write_gw_conf() {
   local port=$1
@@ -89,6 +92,7 @@ write_gw_conf() {
   cat > "$WORK/gw.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = 2; };
 mappings = "${GW_MAPPINGS:-routes.conf}";
+${GW_CALLERS:-$OPEN_CALLERS}
 ${GW_EXTRA_TOP:-}
 destinations = ( {
   name = "${GW_DEST_NAME:-sim}"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";

@@ -46,7 +46,7 @@ check log-ok-1 '.module == "access" and .level == "info" and .program == "rfmgw"
   and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"))' \
   "one request line, level info, ISO 8601 UTC time"
 check log-ok-1 '.traceId == "4bf92f3577b34da6a3ce929d0e0e4736" and .caller == "anonymous"' \
-  "trace id from traceparent; caller anonymous (no caller authentication yet)"
+  "trace id from traceparent; caller anonymous (a callers method of type none)"
 check log-ok-1 '.method == "POST" and .path == "/api/v1/connection-test" and .route == "POST /api/v1/connection-test"
   and .function == "STFC_CONNECTION" and .destination == "sim" and .status == 200 and .problem == null' \
   "method, path, route, function, destination, status"

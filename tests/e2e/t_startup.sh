@@ -30,6 +30,7 @@ $1
 destinations = ( $(dest sim my100000-api.abapsim.test "$SIM_PORT"), $(dest down my100000-api.abapsim.test 1),
   $(dest badname wrong.example "$SIM_PORT"), $(dest badca my100000-api.abapsim.test "$SIM_PORT" otherpki/ca.pem),
   $(dest silent my100000-api.abapsim.test "$(cat "$WORK/sim2.port")") );
+$OPEN_CALLERS
 EOC
   cat > "$WORK/routes.conf" <<'EOC'
 routes = (

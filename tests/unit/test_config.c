@@ -45,7 +45,15 @@ static const char *load(const char *text, gw_config_t **out)
     char path[512];
     gw_cfg_errors_t e = {0};
     gw_buf_init(&e.text, 0);
-    write_file("gw.conf", text);
+    char *full = malloc(strlen(text) + 200);
+    assert_non_null(full);
+    /* every gateway needs a callers group; tests that are not about it get an open one */
+    sprintf(full, "%s%s", text,
+            strstr(text, "callers") ? ""
+                                    : "callers = { methods = ( { name = \"open\"; type = "
+                                      "\"none\"; } ); default = [ \"open\" ]; };\n");
+    write_file("gw.conf", full);
+    free(full);
     snprintf(path, sizeof(path), "%s/gw.conf", tmpdir);
     gw_config_t *c = NULL;
     int ret = gw_config_load(path, &c, &e);
@@ -120,6 +128,34 @@ static void test_bad_files_name_their_line(void **state)
     expect_error("listen = { port = 8080 \n foo }\n", "gw.conf:2", "syntax error");
     expect_error("listen = {\n  port = 70000; };\n", "gw.conf:2", "between 0 and 65535");
     expect_error("listen = {\n  prot = 8080; };\n", "gw.conf:2", "unknown setting 'prot'");
+    /* callers (docs/security.md) */
+    expect_error("callers = { methods = (\n { name = \"k\"; type = \"apikey\"; } ); default = [ "
+                 "\"k\" ]; };\n",
+                 "gw.conf:2", "type must be api_key, basic, jwt or none");
+    expect_error("callers = { methods = (\n { name = \"k\"; type = \"api_key\"; } ); default = "
+                 "[ \"k\" ]; };\n",
+                 "gw.conf:2", "needs 'file'");
+    expect_error("callers = { methods = ( { name = \"k\"; type = \"api_key\"; file = \"secret\";\n"
+                 " algorithm = \"RS256\"; } ); default = [ \"k\" ]; };\n",
+                 "gw.conf:2", "'algorithm' does not apply to type api_key");
+    expect_error("callers = { methods = (\n { name = \"j\"; type = \"jwt\"; algorithm = "
+                 "\"HS256\"; secret = \"too-short\"; } ); default = [ \"j\" ]; };\n",
+                 "gw.conf:2", "at least 32 bytes");
+    expect_error("callers = { methods = (\n { name = \"j\"; type = \"jwt\"; algorithm = "
+                 "\"none\"; secret = \"x\"; } ); default = [ \"j\" ]; };\n",
+                 "gw.conf:2", "algorithm must be HS256, RS256 or ES256");
+    expect_error("callers = { methods = (\n { name = \"j\"; type = \"jwt\"; algorithm = "
+                 "\"HS256\"; secret = \"${RFMGW_SURELY_UNSET_VAR}\"; } ); default = [ \"j\" ]; "
+                 "};\n",
+                 "gw.conf:2", "environment variable RFMGW_SURELY_UNSET_VAR is not set");
+    expect_error("callers = { methods = ( { name = \"o\"; type = \"none\"; } );\n default = [ "
+                 "\"x\" ]; };\n",
+                 "gw.conf:2", "callers.default: no method named 'x'");
+    expect_error("listen = { address = \"0.0.0.0\"; };\ncallers = { methods = (\n { name = "
+                 "\"o\"; type = \"none\"; } ); default = [ \"o\" ]; };\n",
+                 "gw.conf:3", "is not loopback");
+    expect_error("cors = { enabled = true; origins = [ \"*\" ];\n credentials = true; };\n",
+                 "gw.conf", "cannot be combined with origin");
     expect_error("listen = {\n  port = \"8080\"; };\n", "gw.conf:2", "must be an integer");
     expect_error("log = { level = \"loud\"; };\n", "gw.conf:1", "log.level");
     expect_error("destinations = ( {\n name = \"d\"; host = \"http://x.example\";\n"

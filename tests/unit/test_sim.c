@@ -21,8 +21,8 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char good_hash[SIM_PW_HASH_STR_MAX];
-static char cert_hash[SIM_PW_HASH_STR_MAX];
+static char good_hash[GW_PW_HASH_STR_MAX];
+static char cert_hash[GW_PW_HASH_STR_MAX];
 
 static int setup_dir(void **state)
 {
@@ -36,8 +36,8 @@ static int setup_dir(void **state)
     write_file("pki/server.pem", "not checked here\n");
     write_file("pki/server.key", "not checked here\n");
     write_file("pki/ca.pem", "not checked here\n");
-    if (sim_password_hash("Demo-Passw0rd", 13, 1000, good_hash, sizeof(good_hash)) != 0 ||
-        sim_password_hash("Cert-Passw0rd", 13, 1000, cert_hash, sizeof(cert_hash)) != 0)
+    if (gw_password_hash("Demo-Passw0rd", 13, 1000, good_hash, sizeof(good_hash)) != 0 ||
+        gw_password_hash("Cert-Passw0rd", 13, 1000, cert_hash, sizeof(cert_hash)) != 0)
         return -1;
     return 0;
 }
@@ -96,35 +96,35 @@ static void expect_bad(const char *text, const char *want)
 static void password_round_trip(void **state)
 {
     (void)state;
-    char line[SIM_PW_HASH_STR_MAX];
-    sim_pwhash_t h;
-    assert_int_equal(sim_password_hash("s3cret", 6, 1000, line, sizeof(line)), 0);
+    char line[GW_PW_HASH_STR_MAX];
+    gw_pwhash_t h;
+    assert_int_equal(gw_password_hash("s3cret", 6, 1000, line, sizeof(line)), 0);
     assert_true(strncmp(line, "pbkdf2-sha256$1000$", 19) == 0);
-    assert_int_equal(sim_password_parse(line, &h), 0);
+    assert_int_equal(gw_password_parse(line, &h), 0);
     assert_int_equal(h.iterations, 1000);
-    assert_int_equal(h.salt_len, SIM_PW_SALT_LEN);
-    assert_int_equal(sim_password_verify(&h, "s3cret", 6), 0);
+    assert_int_equal(h.salt_len, GW_PW_SALT_LEN);
+    assert_int_equal(gw_password_verify(&h, "s3cret", 6), 0);
 
     /* two hashes of one password differ (random salt) but both verify */
-    char line2[SIM_PW_HASH_STR_MAX];
-    sim_pwhash_t h2;
-    assert_int_equal(sim_password_hash("s3cret", 6, 1000, line2, sizeof(line2)), 0);
+    char line2[GW_PW_HASH_STR_MAX];
+    gw_pwhash_t h2;
+    assert_int_equal(gw_password_hash("s3cret", 6, 1000, line2, sizeof(line2)), 0);
     assert_string_not_equal(line, line2);
-    assert_int_equal(sim_password_parse(line2, &h2), 0);
-    assert_int_equal(sim_password_verify(&h2, "s3cret", 6), 0);
+    assert_int_equal(gw_password_parse(line2, &h2), 0);
+    assert_int_equal(gw_password_verify(&h2, "s3cret", 6), 0);
 }
 
 static void password_wrong_rejected(void **state)
 {
     (void)state;
-    char line[SIM_PW_HASH_STR_MAX];
-    sim_pwhash_t h;
-    assert_int_equal(sim_password_hash("s3cret", 6, 1000, line, sizeof(line)), 0);
-    assert_int_equal(sim_password_parse(line, &h), 0);
-    assert_int_equal(sim_password_verify(&h, "s3creT", 6), GW_ELOGON);
-    assert_int_equal(sim_password_verify(&h, "s3cre", 5), GW_ELOGON);
-    assert_int_equal(sim_password_verify(&h, "s3cret ", 7), GW_ELOGON);
-    assert_int_equal(sim_password_verify(&h, "", 0), GW_ELOGON);
+    char line[GW_PW_HASH_STR_MAX];
+    gw_pwhash_t h;
+    assert_int_equal(gw_password_hash("s3cret", 6, 1000, line, sizeof(line)), 0);
+    assert_int_equal(gw_password_parse(line, &h), 0);
+    assert_int_equal(gw_password_verify(&h, "s3creT", 6), GW_ELOGON);
+    assert_int_equal(gw_password_verify(&h, "s3cre", 5), GW_ELOGON);
+    assert_int_equal(gw_password_verify(&h, "s3cret ", 7), GW_ELOGON);
+    assert_int_equal(gw_password_verify(&h, "", 0), GW_ELOGON);
 }
 
 static void password_known_vector(void **state)
@@ -139,9 +139,9 @@ static void password_known_vector(void **state)
     EVP_EncodeBlock((unsigned char *)b64, want, 32);
     char line[200];
     snprintf(line, sizeof(line), "pbkdf2-sha256$2$c2FsdHNhbHQ=$%s", b64);
-    sim_pwhash_t h;
-    assert_int_equal(sim_password_parse(line, &h), 0);
-    assert_int_equal(sim_password_verify(&h, "password", 8), 0);
+    gw_pwhash_t h;
+    assert_int_equal(gw_password_parse(line, &h), 0);
+    assert_int_equal(gw_password_verify(&h, "password", 8), 0);
 }
 
 static void password_malformed_rejected(void **state)
@@ -165,15 +165,15 @@ static void password_malformed_rejected(void **state)
         "pbkdf2-sha256$1000$c2FsdHNhbHQ=$dG9vIHNob3J0", /* 9-byte hash */
         "Demo-Passw0rd",
     };
-    sim_pwhash_t h;
+    gw_pwhash_t h;
     for (size_t i = 0; i < GW_ARRAY_SIZE(bad); i++)
-        if (sim_password_parse(bad[i], &h) != GW_EINVAL)
+        if (gw_password_parse(bad[i], &h) != GW_EINVAL)
             fail_msg("accepted malformed hash '%s'", bad[i]);
-    char out[SIM_PW_HASH_STR_MAX];
-    assert_int_equal(sim_password_hash("x", 1, 0, out, sizeof(out)), GW_EINVAL);
-    assert_int_equal(sim_password_hash("x", 1, SIM_PW_MAX_ITERATIONS + 1, out, sizeof(out)),
+    char out[GW_PW_HASH_STR_MAX];
+    assert_int_equal(gw_password_hash("x", 1, 0, out, sizeof(out)), GW_EINVAL);
+    assert_int_equal(gw_password_hash("x", 1, GW_PW_MAX_ITERATIONS + 1, out, sizeof(out)),
                      GW_EINVAL);
-    assert_int_equal(sim_password_hash("x", 1, 1000, out, 20), GW_EINVAL);
+    assert_int_equal(gw_password_hash("x", 1, 1000, out, 20), GW_EINVAL);
 }
 
 /* ---- configuration ------------------------------------------------------ */

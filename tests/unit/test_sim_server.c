@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char hash[SIM_PW_HASH_STR_MAX];
+static char hash[GW_PW_HASH_STR_MAX];
 
 static int setup(void **state)
 {
@@ -31,7 +31,7 @@ static int setup(void **state)
         return -1;
     write_file("cert.pem", "x\n");
     write_file("key.pem", "x\n");
-    return sim_password_hash("Pw-1", 4, 1000, hash, sizeof(hash));
+    return gw_password_hash("Pw-1", 4, 1000, hash, sizeof(hash));
 }
 
 static int teardown(void **state)

@@ -1,7 +1,8 @@
 /*
- * sim_password: the simulator's stored password hashes.
+ * auth_password: stored password hashes, shared by the gateway's user files
+ * (HTTP Basic callers) and abapsim's users.
  *
- * The configuration file holds PBKDF2-HMAC-SHA256 hashes, never passwords:
+ * Files hold PBKDF2-HMAC-SHA256 hashes, never passwords:
  *
  *   pbkdf2-sha256$<iterations>$<salt, base64>$<32-byte hash, base64>
  *
@@ -12,7 +13,7 @@
  * Base64 is the standard alphabet with padding, checked strictly: OpenSSL's
  * EVP_DecodeBlock alone accepts sloppy input and counts padding as zeros.
  */
-#include "sim/sim.h"
+#include "auth/auth.h"
 #include "error/error.h"
 
 #include <openssl/crypto.h>
@@ -56,15 +57,15 @@ static int b64_decode(const char *s, size_t len, uint8_t *out, size_t max, size_
     return 0;
 }
 
-int sim_password_hash(const char *password, size_t len, uint32_t iterations, char *out,
-                      size_t outsize)
+int gw_password_hash(const char *password, size_t len, uint32_t iterations, char *out,
+                     size_t outsize)
 {
-    uint8_t salt[SIM_PW_SALT_LEN], hash[SIM_PW_HASH_LEN];
-    char salt64[4 * ((SIM_PW_SALT_LEN + 2) / 3) + 1], hash64[4 * ((SIM_PW_HASH_LEN + 2) / 3) + 1];
+    uint8_t salt[GW_PW_SALT_LEN], hash[GW_PW_HASH_LEN];
+    char salt64[4 * ((GW_PW_SALT_LEN + 2) / 3) + 1], hash64[4 * ((GW_PW_HASH_LEN + 2) / 3) + 1];
     int ret = 0;
 
-    if (iterations == 0 || iterations > SIM_PW_MAX_ITERATIONS || len > INT32_MAX ||
-        outsize < SIM_PW_HASH_STR_MAX)
+    if (iterations == 0 || iterations > GW_PW_MAX_ITERATIONS || len > INT32_MAX ||
+        outsize < GW_PW_HASH_STR_MAX)
         return GW_EINVAL;
     if (RAND_bytes(salt, sizeof(salt)) != 1 ||
         PKCS5_PBKDF2_HMAC(password, (int)len, salt, sizeof(salt), (int)iterations, EVP_sha256(),
@@ -83,7 +84,7 @@ cleanup:
     return ret;
 }
 
-int sim_password_parse(const char *line, sim_pwhash_t *out)
+int gw_password_parse(const char *line, gw_pwhash_t *out)
 {
     memset(out, 0, sizeof(*out));
     if (line == NULL || strncmp(line, PREFIX, strlen(PREFIX)) != 0)
@@ -100,7 +101,7 @@ int sim_password_parse(const char *line, sim_pwhash_t *out)
             return GW_EINVAL;
         it = it * 10 + (uint64_t)(*q - '0');
     }
-    if (it == 0 || it > SIM_PW_MAX_ITERATIONS)
+    if (it == 0 || it > GW_PW_MAX_ITERATIONS)
         return GW_EINVAL;
     out->iterations = (uint32_t)it;
 
@@ -114,14 +115,14 @@ int sim_password_parse(const char *line, sim_pwhash_t *out)
     out->salt_len = n;
 
     const char *hash = d2 + 1;
-    if (b64_decode(hash, strlen(hash), out->hash, sizeof(out->hash), &n) || n != SIM_PW_HASH_LEN)
+    if (b64_decode(hash, strlen(hash), out->hash, sizeof(out->hash), &n) || n != GW_PW_HASH_LEN)
         return GW_EINVAL;
     return 0;
 }
 
-int sim_password_verify(const sim_pwhash_t *h, const char *password, size_t len)
+int gw_password_verify(const gw_pwhash_t *h, const char *password, size_t len)
 {
-    uint8_t got[SIM_PW_HASH_LEN];
+    uint8_t got[GW_PW_HASH_LEN];
     int ret;
     if (len > INT32_MAX)
         return GW_ELOGON;
@@ -130,5 +131,57 @@ int sim_password_verify(const sim_pwhash_t *h, const char *password, size_t len)
         return GW_ENOMEM;
     ret = CRYPTO_memcmp(got, h->hash, sizeof(got)) == 0 ? 0 : GW_ELOGON;
     OPENSSL_cleanse(got, sizeof(got));
+    return ret;
+}
+
+int gw_apikey_hash(const char *key, size_t len, char *out, size_t outsize)
+{
+    uint8_t md[32];
+    unsigned int mdlen = 0;
+    if (outsize < GW_APIKEY_HASH_STR_MAX || len == 0)
+        return GW_EINVAL;
+    if (EVP_Digest(key, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+        return GW_EINVAL;
+    memcpy(out, "sha256$", 7);
+    gw_b64url_encode(md, sizeof(md), out + 7);
+    return 0;
+}
+
+int gw_hash_stdin(int api_key, uint32_t iterations, const char *prog)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    char out[GW_PW_HASH_STR_MAX];
+    int ret = 1;
+
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        fprintf(stderr, "%s: no %s on stdin\n", prog, api_key ? "API key" : "password");
+        goto cleanup;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    if (n == 0) {
+        fprintf(stderr, "%s: empty %s\n", prog, api_key ? "API key" : "password");
+        goto cleanup;
+    }
+    if (api_key && n < 20) {
+        fprintf(stderr,
+                "%s: an API key needs at least 20 characters (use 32 random bytes, "
+                "e.g. openssl rand -base64 32)\n",
+                prog);
+        goto cleanup;
+    }
+    if ((api_key ? gw_apikey_hash(line, (size_t)n, out, sizeof(out))
+                 : gw_password_hash(line, (size_t)n, iterations, out, sizeof(out))) != 0) {
+        fprintf(stderr, "%s: hashing failed\n", prog);
+        goto cleanup;
+    }
+    printf("%s\n", out);
+    ret = 0;
+cleanup:
+    if (line)
+        OPENSSL_cleanse(line, cap);
+    free(line);
     return ret;
 }
