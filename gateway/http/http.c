@@ -1569,6 +1569,12 @@ static enum MHD_Result on_metrics(req_t *r)
                           v[k]);
         }
     }
+    gw_buf_printf(&out, "# HELP rfmgw_pool_connect_failures_total Failed connects (TCP, TLS, "
+                        "upgrade; not logons) since the start.\n"
+                        "# TYPE rfmgw_pool_connect_failures_total counter\n");
+    for (size_t i = 0; st && i < deps->cfg->ndests; i++)
+        gw_buf_printf(&out, "rfmgw_pool_connect_failures_total{destination=\"%s\"} %llu\n",
+                      deps->cfg->dests[i].name, (unsigned long long)st[i].failures_total);
     gw_buf_printf(&out,
                   "# HELP rfmgw_build_info rfmgw's version.\n# TYPE rfmgw_build_info gauge\n"
                   "rfmgw_build_info{version=\"%s\",protocol=\"%s\"} 1\n",

@@ -59,7 +59,8 @@ struct gw_pool {
     gw_job_t *q_head, *q_tail;
     int qlen;
     int logon_failed;
-    int fails; /* consecutive failed connects */
+    int fails;            /* consecutive failed connects */
+    uint64_t fails_total; /* failed connects since the start (metrics) */
     int last_err;
     char last_error[256];
     int64_t retry_at_ms; /* no connect before this (backoff) */
@@ -100,6 +101,7 @@ static void publish(gw_pool_t *p)
     st->idle = idle;
     st->waiting = p->qlen;
     st->failures = p->fails;
+    st->failures_total = p->fails_total;
     snprintf(st->last_error, sizeof(st->last_error), "%s", p->last_error);
     pthread_mutex_unlock(&p->lock);
 }
@@ -262,6 +264,7 @@ static void on_dead(gw_bsession_t *s, void *ud, int err, const char *reason,
                 p->d->name, reason);
     } else if (was_opening && !p->shutting) {
         p->fails++;
+        p->fails_total++;
         p->retry_at_ms = now + backoff_ms(p);
         if (p->breaker == BR_HALF_OPEN || p->fails >= p->d->pool.breaker_threshold) {
             if (p->breaker != BR_OPEN)

@@ -56,7 +56,8 @@ typedef struct {
     int in_use;
     int idle;
     int waiting;
-    int failures; /* consecutive failed connects */
+    int failures;            /* consecutive failed connects */
+    uint64_t failures_total; /* failed connects (not logons) since the start */
     char last_error[256];
     /* the last /readyz probe */
     int probe_known;

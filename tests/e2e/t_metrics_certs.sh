@@ -19,6 +19,7 @@ openssl x509 -req -in "$WORK/client20.csr" -CA "$WORK/pki/ca.pem" -CAkey "$WORK/
   -days 20 -sha256 -extfile "$WORK/client20.ext" -out "$WORK/client20.pem" 2>/dev/null
 write_gw_conf "$SIM_PORT" 'auth = { method = "certificate"; cert = "client20.pem"; key = "client20.key"; };'
 sed -i 's/^destinations = ( {/destinations = ( { name = "soon"; host = "my100000-api.abapsim.test"; port = 1; address = "127.0.0.1";\n  auth = { user = "X"; password = "y"; }; tls = { ca_file = "soon.pem"; }; }, {/' "$WORK/gw.conf"
+add_routes '{ method = "POST"; path = "/api/v1/soon"; destination = "soon"; function = "STFC_CONNECTION"; }'
 t_start=$(date +%s)
 start_gw
 metrics() { curl -s "$GW/metrics" > "$WORK/metrics"; }
@@ -39,6 +40,14 @@ grep -qE "^  ! destination soon: the CA certificate \(tls.ca_file\) .*/soon.pem 
   && ok "the start-up summary warns about the CA certificate that expires in 5 days" || fail "no expiry warning: $(grep -i expir "$WORK/rfmgw.log")"
 grep -q 'destination sim: the .* expires' "$WORK/rfmgw.log" && fail "a warning for certificates valid for 30 days" || ok "no warning for certificates valid for 30 days"
 
+[ "$(val 'rfmgw_pool_connect_failures_total{destination="soon"}')" = 0 ] \
+  && ok "connect failures: 0 after the start (the start-up probe is not a pool connect)" || fail "$(grep connect_failures_total "$WORK/metrics")"
+req POST /api/v1/soon '{}'
+expect_status 502 "a call to the unreachable destination"
+curl -s "$GW/metrics" > "$WORK/metrics2"
+n=$(awk 'index($0, "rfmgw_pool_connect_failures_total{destination=\"soon\"} ") == 1 { print $2 }' "$WORK/metrics2")
+m=$(awk 'index($0, "rfmgw_pool_connect_failures_total{destination=\"sim\"} ") == 1 { print $2 }' "$WORK/metrics2")
+[ "$n" = 1 ] && [ "$m" = 0 ] && ok "…counted in rfmgw_pool_connect_failures_total (soon 1, sim 0)" || fail "connect failures: soon '$n', sim '$m'"
 [ "$(val 'rfmgw_config_reloads_total{result="success"}')" = 0 ] && [ "$(val 'rfmgw_config_reloads_total{result="failure"}')" = 0 ] \
   && ok "no reloads yet" || fail "reloads: $(grep reloads_total "$WORK/metrics")"
 t0=$(val rfmgw_config_last_reload_success_timestamp_seconds)
