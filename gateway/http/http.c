@@ -16,6 +16,7 @@
 
 #include "http/http.h"
 #include "auth/auth.h"
+#include "cors/cors.h"
 #include "explorer/explorer.h"
 #include "idem/idem.h"
 #include "metrics/metrics.h"
@@ -240,6 +241,19 @@ static void idem_settle(req_t *r, unsigned status, const char *ctype, const char
         GW_LOGW("http", "%s: answer not recorded for its Idempotency-Key (too large?)", r->url);
 }
 
+static void add_header(void *ctx, const char *name, const char *value)
+{
+    MHD_add_response_header(ctx, name, value);
+}
+
+/* On every answer: the security and CORS headers (gateway/cors) and the request id. */
+static void common_headers(req_t *r, struct MHD_Response *resp, int api)
+{
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    gw_cors_headers(&r->h->deps.cfg->cors, origin, api, 0, add_header, resp);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+}
+
 /* Queues an answer; `data` (malloc'd, may be NULL) is taken over. */
 static enum MHD_Result respond(req_t *r, unsigned status, const char *ctype, char *data, size_t len,
                                const char *hname, const char *hvalue)
@@ -254,9 +268,7 @@ static enum MHD_Result respond(req_t *r, unsigned status, const char *ctype, cha
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    common_headers(r, resp, 1);
     if (hname)
         MHD_add_response_header(resp, hname, hvalue);
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
@@ -291,10 +303,8 @@ static enum MHD_Result replay(req_t *r, gw_idem_response_t *rec)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             rec->content_type ? rec->content_type : "application/json");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    common_headers(r, resp, 1);
     MHD_add_response_header(resp, "Idempotent-Replayed", "true");
-    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     const char *h = rec->headers;
     while (h && *h) { /* "Name: value\r\n" lines */
         const char *colon = strchr(h, ':'), *eol = strstr(h, "\r\n");
@@ -733,9 +743,7 @@ static enum MHD_Result stream_answer(req_t *r)
     }
     count_request(r, MHD_HTTP_OK, 0); /* the size is not known yet */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    common_headers(r, resp, 1);
     enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
     r->answered = 1;
     MHD_destroy_response(resp);
@@ -1520,11 +1528,10 @@ static enum MHD_Result on_docs(req_t *r, const char *method, const char *sub)
     }
     count_request(r, MHD_HTTP_OK, it.len);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, it.content_type);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    common_headers(r, resp, 0);
     MHD_add_response_header(resp, "Content-Security-Policy", GW_EXPLORER_CSP);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                             it.cacheable ? "public, max-age=3600" : "no-cache");
-    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
     r->answered = 1;
     MHD_destroy_response(resp);
@@ -1717,11 +1724,38 @@ static int generic_route(req_t *r, const char *method, const char *name, enum MH
     return 1;
 }
 
+/*
+ * A CORS preflight: answered here, before authentication (browsers send
+ * preflights without credentials) and without any backend work.
+ */
+static enum MHD_Result preflight(req_t *r)
+{
+    const gw_cors_conf_t *c = &r->h->deps.cfg->cors;
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    r->endpoint = "OPTIONS (CORS preflight)";
+    if (!gw_cors_allowed(c, origin))
+        return problem(r, GW_EFORBIDDEN, "this Origin is not in cors.origins", NULL, NULL, NULL);
+    count_request(r, MHD_HTTP_NO_CONTENT, 0);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    gw_cors_headers(c, origin, 1, 1, add_header, resp);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_NO_CONTENT, resp);
+    r->answered = 1;
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result on_new(req_t *r, const char *method, const char *url)
 {
     gw_http_t *h = r->h;
     const gw_callers_conf_t *cc = &h->deps.cfg->callers;
     enum MHD_Result denied;
+    if (strcmp(method, "OPTIONS") == 0 && h->deps.cfg->cors.enabled &&
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Access-Control-Request-Method"))
+        return preflight(r);
     if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0) {
         json_t *o = json_pack("{s:s}", "status", "ok");
         r->endpoint = "GET /healthz";
