@@ -14,6 +14,7 @@
 #include "route/route.h"
 #include "startup/startup.h"
 #include "transport/transport.h"
+#include "verify/verify.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -90,15 +91,32 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
         gw_buf_free(&errs.text);
         return;
     }
-    gw_buf_free(&errs.text);
-    gw_http_set_routes(http, nt);
-    gw_metrics_reload(gw_http_metrics(http), 1);
-    gw_startup_cert_metrics(nc, gw_http_metrics(http)); /* the files may have been replaced */
     for (size_t i = 0; i < cfg->ndests; i++) {
         const gw_dest_conf_t *d = gw_config_dest(nc, cfg->dests[i].name);
         gw_pool_reload(pools[i], d ? d->auth.secret : NULL);
         gw_pool_desc_clear(pools[i]);
     }
+    /* the new routes against fresh metadata, where the backend can be reached */
+    gw_verify_result_t vr = {0};
+    errs.text.len = 0;
+    if (cfg->startup.verify_timeout_ms > 0)
+        gw_verify_routes(cfg, nt, pools, cfg->startup.verify_timeout_ms, &vr, &errs.text);
+    if (vr.bad) {
+        gw_metrics_reload(gw_http_metrics(http), 0);
+        GW_LOGE("main",
+                "SIGHUP: %zu route%s do not match the functions' metadata; keeping the running "
+                "routes:\n%.*s",
+                vr.bad, vr.bad == 1 ? "" : "s", (int)errs.text.len,
+                errs.text.data ? (const char *)errs.text.data : "");
+        gw_route_table_free(nt);
+        gw_config_free(nc);
+        gw_buf_free(&errs.text);
+        return;
+    }
+    gw_buf_free(&errs.text);
+    gw_http_set_routes(http, nt);
+    gw_metrics_reload(gw_http_metrics(http), 1);
+    gw_startup_cert_metrics(nc, gw_http_metrics(http)); /* the files may have been replaced */
     GW_LOGI("main",
             "SIGHUP: reloaded %s (%zu route%s); listener, destinations and limits apply "
             "after a restart",
@@ -110,6 +128,74 @@ static void nap_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
+}
+
+typedef struct {
+    const gw_config_t *cfg;
+    const gw_route_table_t *routes;
+    gw_pool_t **pools;
+} verify_arg_t;
+
+/* After start-up, in the background: the routes against the backends' metadata. */
+static void *verify_main(void *arg)
+{
+    verify_arg_t *va = arg;
+    gw_verify_result_t res;
+    gw_verify_routes(va->cfg, va->routes, va->pools, va->cfg->startup.verify_timeout_ms, &res,
+                     NULL);
+    if (res.bad)
+        GW_LOGE("main",
+                "%zu of %zu routes do not match their function's metadata (see above); they "
+                "answer 500 config-error until the mapping is fixed and reloaded",
+                res.bad, res.checked);
+    else
+        GW_LOGI("main", "%zu route%s checked against the backends' metadata%s", res.checked,
+                res.checked == 1 ? "" : "s",
+                res.unchecked ? "; the others are checked on their first call" : "");
+    return NULL;
+}
+
+/*
+ * --check-config: when a destination can be reached, its routes are checked
+ * against the metadata too. Returns 0, or 2 with the problems on stderr.
+ */
+static int check_metadata(gw_config_t *cfg, const gw_route_table_t *routes)
+{
+    if (cfg->startup.verify_timeout_ms == 0 || routes->n == 0)
+        return 0;
+    int st = 0;
+    gw_log_set_level(GW_LOG_ERROR); /* connect failures are expected here; the summary says so */
+    gw_pool_t **pools = calloc(cfg->ndests + 1, sizeof(*pools));
+    gw_transport_t *t = gw_transport_create();
+    gw_buf_t problems;
+    gw_buf_init(&problems, 0);
+    for (size_t i = 0; pools && t && i < cfg->ndests; i++)
+        pools[i] = gw_pool_create(t, &cfg->dests[i]);
+    if (pools == NULL || t == NULL || gw_transport_start(t) != 0) {
+        fprintf(stderr, "rfmgw: cannot start the backend connections to check metadata\n");
+        st = 2;
+    } else {
+        gw_verify_result_t res;
+        gw_verify_routes(cfg, routes, pools, cfg->startup.verify_timeout_ms, &res, &problems);
+        if (res.bad) {
+            fprintf(stderr, "rfmgw: routes do not match the functions' metadata:\n%.*s",
+                    (int)problems.len, problems.data ? (const char *)problems.data : "");
+            st = 2;
+        }
+        printf("metadata: %zu route%s checked, %zu not (destination not reachable: checked on "
+               "the first call)\n",
+               res.checked, res.checked == 1 ? "" : "s", res.unchecked);
+        for (size_t i = 0; i < cfg->ndests; i++)
+            if (pools[i])
+                gw_pool_shutdown(pools[i]);
+        gw_transport_stop(t);
+    }
+    for (size_t i = 0; pools && i < cfg->ndests; i++)
+        gw_pool_destroy(pools[i]);
+    gw_transport_destroy(t);
+    free(pools);
+    gw_buf_free(&problems);
+    return st;
 }
 
 static int write_ready_file(const char *path, int port)
@@ -258,12 +344,14 @@ int main(int argc, char **argv)
     }
     gw_buf_free(&errs.text);
     if (check_only) {
-        printf("%s: OK (%zu destination%s, %zu route%s)\n", config_file, cfg->ndests,
-               cfg->ndests == 1 ? "" : "s", routes->n, routes->n == 1 ? "" : "s");
+        int st = check_metadata(cfg, routes);
+        if (st == 0)
+            printf("%s: OK (%zu destination%s, %zu route%s)\n", config_file, cfg->ndests,
+                   cfg->ndests == 1 ? "" : "s", routes->n, routes->n == 1 ? "" : "s");
         gw_auth_free(auth);
         gw_route_table_free(routes);
         gw_config_free(cfg);
-        return 0;
+        return st;
     }
     if (port_override >= 0)
         cfg->listen.port = port_override;
@@ -280,7 +368,9 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int status = 1, port = 0;
+    int status = 1, port = 0, verifying = 0;
+    pthread_t verifier;
+    verify_arg_t va;
     gw_http_t *http = NULL;
     gw_pool_t **pools = calloc(cfg->ndests + 1, sizeof(*pools));
     gw_transport_t *t = gw_transport_create();
@@ -309,6 +399,9 @@ int main(int argc, char **argv)
                     cfg->dests[i].client);
     }
     gw_startup_cert_metrics(cfg, gw_http_metrics(http));
+    va = (verify_arg_t){cfg, routes, pools};
+    verifying = cfg->startup.verify_timeout_ms > 0 && routes->n > 0 &&
+                pthread_create(&verifier, NULL, verify_main, &va) == 0;
     if (ready_file && write_ready_file(ready_file, port) != 0) {
         GW_LOGE("main", "cannot write --ready-file %s: %s", ready_file, strerror(errno));
         goto cleanup;
@@ -345,6 +438,8 @@ cleanup:
     for (size_t i = 0; pools && t && i < cfg->ndests; i++)
         if (pools[i])
             gw_pool_shutdown(pools[i]);
+    if (verifying)
+        pthread_join(verifier, NULL); /* its DESCRIBEs were answered by the shutdown */
     if (http) {
         /*
          * The pools answered every job still open; their connections resume. libmicrohttpd

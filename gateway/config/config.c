@@ -250,6 +250,10 @@ static const gw_cfg_decl_t startup_decls[] = {
     {"probe_timeout_ms", GW_CFG_INT, C(startup.probe_timeout_ms), "2000", 0, 60000, 0,
      "Bound of the start-up probe of each destination (TCP connect and TLS handshake, no "
      "logon); 0 skips the probes."},
+    {"verify_timeout_ms", GW_CFG_INT, C(startup.verify_timeout_ms), "5000", 0, 600000, 0,
+     "After start-up (and in `--check-config`), every route is checked against its function's "
+     "metadata (bindings, include, flatten, stream_table, testrun), each DESCRIBE bounded by "
+     "this; 0 = check on each route's first call only."},
 };
 
 static const gw_cfg_decl_t docs_decls[] = {

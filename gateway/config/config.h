@@ -244,8 +244,9 @@ typedef struct {
         int requests; /* one line per answered request */
     } log;
     struct {
-        int summary;          /* write the start-up summary */
-        int probe_timeout_ms; /* bound of each destination probe; 0 = no probe */
+        int summary;           /* write the start-up summary */
+        int probe_timeout_ms;  /* bound of each destination probe; 0 = no probe */
+        int verify_timeout_ms; /* routes against metadata after start; 0 = on first call only */
     } startup;
     struct {
         int enabled;

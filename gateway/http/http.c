@@ -752,6 +752,9 @@ static enum MHD_Result stream_answer(req_t *r)
 
 static enum MHD_Result convert_and_call(req_t *r)
 {
+    char why[1024];
+    if (!r->generic && gw_route_check(r->route, r->desc, why, sizeof(why)) != 0)
+        return problem(r, GW_ECONFIG, why, NULL, NULL, NULL);
     gw_codec_errors_t errs;
     gw_rfc_field_t *params = NULL;
     uint32_t n = 0;

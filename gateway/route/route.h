@@ -192,6 +192,15 @@ int gw_route_write_messages(gw_buf_t *out, const gw_rfc_param_t *p, const gw_rfc
 const gw_rfc_param_t *gw_route_stream_table(const gw_route_t *r, const gw_rfc_func_t *f,
                                             int *ambiguous);
 
+/**
+ * Checks route `r` against its function's description `f`: every binding
+ * names a parameter that can be sent (and its fields exist), include,
+ * flatten, stream_table and testrun name what the function has. Returns 0,
+ * or GW_ECONFIG with one "file:line: METHOD PATH: …" line per problem in
+ * `why`.
+ */
+int gw_route_check(const gw_route_t *r, const gw_rfc_func_t *f, char *why, size_t len);
+
 /** Converts configured type options into codec options. */
 gw_codec_opts_t gw_route_codec_opts(const gw_types_conf_t *t);
 

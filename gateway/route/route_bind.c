@@ -228,3 +228,68 @@ gw_slice_t *gw_route_want(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_
         want[(*n)++] = ret->name;
     return want;
 }
+
+/* A returned parameter (EXPORTING, CHANGING, TABLES) of `f`, or NULL. */
+static const gw_rfc_param_t *returned(const gw_rfc_func_t *f, const char *name)
+{
+    const gw_rfc_param_t *p = gw_rfc_func_param(f, gw_slice(name));
+    return p && p->direction != GW_RFC_IMPORTING ? p : NULL;
+}
+
+int gw_route_check(const gw_route_t *r, const gw_rfc_func_t *f, char *why, size_t len)
+{
+    size_t n = 0;
+    int bad = 0;
+#define WHY(...)                                                                                   \
+    do {                                                                                           \
+        if (n < len) {                                                                             \
+            int k = snprintf(why + n, len - n, "%s:%d: %s %s: ", r->file, r->line, r->method,      \
+                             r->path);                                                             \
+            if (k > 0 && (size_t)k < len - n)                                                      \
+                n += (size_t)k;                                                                    \
+            k = n < len ? snprintf(why + n, len - n, __VA_ARGS__) : 0;                             \
+            if (k > 0)                                                                             \
+                n = n + (size_t)k < len ? n + (size_t)k : len;                                     \
+            if (n + 1 < len)                                                                       \
+                why[n++] = '\n', why[n] = '\0';                                                    \
+        }                                                                                          \
+        bad++;                                                                                     \
+    } while (0)
+    if (len)
+        why[0] = '\0';
+    for (size_t i = 0; i < r->nbinds; i++) {
+        const gw_bind_t *b = &r->binds[i];
+        const char *dot = strchr(b->to, '.');
+        size_t plen = dot ? (size_t)(dot - b->to) : strlen(b->to);
+        const gw_rfc_param_t *p = gw_rfc_func_param(f, (gw_slice_t){b->to, plen});
+        if (p == NULL)
+            WHY("%s has no parameter %.*s (bind to = \"%s\")", r->function, (int)plen, b->to,
+                b->to);
+        else if (p->direction == GW_RFC_EXPORTING)
+            WHY("%.*s is an EXPORTING parameter of %s: nothing can be sent in it (bind to = "
+                "\"%s\")",
+                (int)plen, b->to, r->function, b->to);
+        else if (gw_route_target_type(f, b->to) == NULL)
+            WHY("%.*s of %s has no field %s (bind to = \"%s\")", (int)plen, b->to, r->function,
+                dot + 1, b->to);
+    }
+    for (size_t i = 0; i < r->ninclude; i++)
+        if (returned(f, r->include[i]) == NULL)
+            WHY("%s returns no parameter %s (result.include)", r->function, r->include[i]);
+    for (size_t i = 0; i < r->nflatten; i++) {
+        const gw_rfc_param_t *p = returned(f, r->flatten[i]);
+        if (p == NULL || p->type == NULL || p->type->type != GW_RFC_STRUCTURE)
+            WHY("%s returns no structure %s (result.flatten)", r->function, r->flatten[i]);
+    }
+    if (r->stream_table) {
+        const gw_rfc_param_t *p = returned(f, r->stream_table);
+        if (p == NULL || p->type == NULL || p->type->type != GW_RFC_TABLE)
+            WHY("%s returns no table %s (result.stream_table)", r->function, r->stream_table);
+    }
+    if (r->testrun && gw_rfc_func_param(f, gw_slice(r->testrun)) == NULL)
+        WHY("%s has no parameter %s (testrun)", r->function, r->testrun);
+#undef WHY
+    if (n && why[n - 1] == '\n')
+        why[n - 1] = '\0';
+    return bad ? GW_ECONFIG : 0;
+}

@@ -83,7 +83,9 @@ OPEN_CALLERS='callers = { methods = ( { name = "open"; type = "none"; } ); defau
 
 # write_gw_conf SIM_PORT [auth group] [tls group] [extra destination settings]
 # (GW_EXTRA_TOP: extra top-level settings; GW_CALLERS: the callers group (default: anonymous); GW_CALL_TIMEOUT_MS: the call timeout;
-#  GW_DEST_NAME: the destination's name; GW_MAPPINGS: the mapping file)
+#  GW_DEST_NAME: the destination's name; GW_MAPPINGS: the mapping file; GW_VERIFY_MS: the
+#  start-up check of the routes against metadata, off by default here so that tests count
+#  logons and sessions without it)
 write_gw_conf() {
   local port=$1
   local auth=${2:-"auth = { method = \"password\"; user = \"RFMGW_TEST\"; alias_user = true; password_file = \"secret\"; };"}
@@ -93,6 +95,7 @@ write_gw_conf() {
 listen = { address = "127.0.0.1"; port = 0; threads = 2; };
 mappings = "${GW_MAPPINGS:-routes.conf}";
 ${GW_CALLERS:-$OPEN_CALLERS}
+startup = { verify_timeout_ms = ${GW_VERIFY_MS:-0}; };
 ${GW_EXTRA_TOP:-}
 destinations = ( {
   name = "${GW_DEST_NAME:-sim}"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";

@@ -25,7 +25,7 @@ gw_conf() { # extra top-level settings
   cat > "$WORK/gw.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = 2; };
 mappings = "routes.conf";
-startup = { probe_timeout_ms = 700; };
+startup = { probe_timeout_ms = 700; verify_timeout_ms = 0; };
 $1
 destinations = ( $(dest sim my100000-api.abapsim.test "$SIM_PORT"), $(dest down my100000-api.abapsim.test 1),
   $(dest badname wrong.example "$SIM_PORT"), $(dest badca my100000-api.abapsim.test "$SIM_PORT" otherpki/ca.pem),
