@@ -434,6 +434,60 @@ static const gw_cfg_group_t g_types =
           "How ABAP values look in JSON (docs/types.md). A route may override any of them in its "
           "own `types` group.");
 
+#define SC(field) offsetof(gw_status_conf_t, field)
+static const gw_cfg_decl_t status_decls[] = {
+    {"function_not_found", GW_CFG_INT, SC(function_not_found), "502", 400, 599, 0,
+     "FU_NOT_FOUND on a mapped route: the mapping names a function the backend lacks, the "
+     "gateway's fault. (The generic endpoint answers 404: there the caller chose the name.)"},
+    {"abap_exception", GW_CFG_INT, SC(abap_exception), "422", 400, 599, 0,
+     "The function raised a classic exception (ABAP_APPLICATION_FAILURE)."},
+    {"abap_message", GW_CFG_INT, SC(abap_message), "422", 400, 599, 0,
+     "The function ended with MESSAGE type E, A or X (ABAP_RUNTIME_FAILURE with a message)."},
+    {"authorization", GW_CFG_INT, SC(authorization), "403", 400, 599, 0,
+     "The backend refused the call for lack of authorization (RFC_NO_AUTHORITY)."},
+    {"runtime_failure", GW_CFG_INT, SC(runtime_failure), "502", 400, 599, 0,
+     "A short dump or system failure in the backend (SYSTEM_FAILURE)."},
+    {"communication_failure", GW_CFG_INT, SC(communication_failure), "502", 400, 599, 0,
+     "The connection broke during the call (COMMUNICATION_FAILURE)."},
+    {"logon_failure", GW_CFG_INT, SC(logon_failure), "502", 400, 599, 0,
+     "The gateway's own communication user could not log on."},
+    {"timeout", GW_CFG_INT, SC(timeout), "504", 400, 599, 0,
+     "No answer within the route's or destination's timeout."},
+    {"unreachable", GW_CFG_INT, SC(unreachable), "502", 400, 599, 0,
+     "The backend could not be reached (connect, TLS, circuit breaker)."},
+};
+static const gw_cfg_group_t g_status =
+    GROUP("status", status_decls,
+          "The HTTP status of each kind of backend error (docs/errors.md). A route may override "
+          "any of them in its own `status` group.");
+
+int gw_config_status_for(const gw_status_conf_t *s, int err)
+{
+    switch (err) {
+    case GW_EFUNCNOTFOUND:
+        return s->function_not_found;
+    case GW_EABAPEXC:
+        return s->abap_exception;
+    case GW_EABAPMSG:
+        return s->abap_message;
+    case GW_EAUTHZ:
+        return s->authorization;
+    case GW_ERUNTIME:
+        return s->runtime_failure;
+    case GW_ECOMM:
+        return s->communication_failure;
+    case GW_ELOGON:
+        return s->logon_failure;
+    case GW_ETIMEOUT:
+        return s->timeout;
+    case GW_EUNREACHABLE:
+    case GW_ETLS:
+        return s->unreachable;
+    default:
+        return 0;
+    }
+}
+
 static const gw_cfg_group_t g_rfc =
     GROUP("rfc_endpoint", rfc_decls,
           "The generic, opt-in endpoint for curl-based integration. `allow = [ \"STFC_*\", "
@@ -445,9 +499,9 @@ static const gw_cfg_group_t g_idem =
           "The store behind the `Idempotency-Key` header of non-read-only routes and batches "
           "(docs/mappings.md).");
 
-static const gw_cfg_group_t *const all_groups[] = {&g_listen, &g_log,   &g_startup, &g_docs,
-                                                   &g_limits, &g_types, &g_rfc,     &g_idem,
-                                                   &g_dest,   &g_auth,  &g_tls,     &g_pool};
+static const gw_cfg_group_t *const all_groups[] = {
+    &g_listen, &g_log,  &g_startup, &g_docs, &g_limits, &g_types, &g_status,
+    &g_rfc,    &g_idem, &g_dest,    &g_auth, &g_tls,    &g_pool};
 
 int gw_config_rfc_allowed(const gw_config_t *c, const char *function)
 {
@@ -485,6 +539,28 @@ int gw_config_load_types(gw_arena_t *arena, const config_setting_t *g, const gw_
         if (strcmp(vals[k], "iso") != 0 && strcmp(vals[k], "sap") != 0)
             gw_cfg_error(e, config_setting_get_member(g, names[k]),
                          "types.%s must be \"iso\" or \"sap\", not '%s'", names[k], vals[k]);
+    return e->count - before;
+}
+
+int gw_config_load_status(const config_setting_t *g, const gw_status_conf_t *base,
+                          gw_status_conf_t *out, gw_cfg_errors_t *e)
+{
+    int before = e->count;
+    *out = *base;
+    if (g == NULL)
+        return 0;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        gw_cfg_error(e, g, "'status' must be a group { timeout = 504; ... }");
+        return 1;
+    }
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const gw_cfg_decl_t *d = find_decl(&g_status, config_setting_name(s));
+        if (d == NULL)
+            gw_cfg_error(e, s, "unknown setting '%s' in status", config_setting_name(s));
+        else
+            set_value(NULL, d, out, NULL, s, e);
+    }
     return e->count - before;
 }
 
@@ -581,9 +657,10 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
 }
 
 static const char *const dest_subgroups[] = {"auth", "tls", "pool", NULL};
-static const char *const top_known[] = {
-    "listen",       "log",          "startup",     "docs",    "limits", "types",      "mappings",
-    "destinations", "rfc_endpoint", "idempotency", "callers", "cors",   "rate_limit", NULL};
+static const char *const top_known[] = {"listen",       "log",          "startup",     "docs",
+                                        "limits",       "types",        "status",      "mappings",
+                                        "destinations", "rfc_endpoint", "idempotency", "callers",
+                                        "cors",         "rate_limit",   NULL};
 
 static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
 {
@@ -641,6 +718,9 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
     gw_types_conf_t defaults;
     gw_cfg_load_group(&c->arena, NULL, &g_types, &defaults, NULL, NULL, e);
     gw_config_load_types(&c->arena, config_lookup(&cfg, "types"), &defaults, &c->types, e);
+    gw_status_conf_t status_defaults;
+    gw_cfg_load_group(&c->arena, NULL, &g_status, &status_defaults, NULL, NULL, e);
+    gw_config_load_status(config_lookup(&cfg, "status"), &status_defaults, &c->status, e);
     if (gw_log_parse_level(c->log.level) < 0)
         gw_cfg_error(e, config_lookup(&cfg, "log.level"),
                      "log.level must be error, warn, info or debug");

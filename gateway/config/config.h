@@ -139,6 +139,25 @@ typedef struct {
     int max_rows;
 } gw_types_conf_t;
 
+/** HTTP statuses of backend errors (docs/errors.md); global `status`, routes may override. */
+typedef struct {
+    int function_not_found;
+    int abap_exception;
+    int abap_message;
+    int authorization;
+    int runtime_failure;
+    int communication_failure;
+    int logon_failure;
+    int timeout;
+    int unreachable;
+} gw_status_conf_t;
+
+/** Reads a `status = { ... }` group `g` (may be NULL) over `base`, like gw_config_load_types. */
+int gw_config_load_status(const config_setting_t *g, const gw_status_conf_t *base,
+                          gw_status_conf_t *out, gw_cfg_errors_t *e);
+/** The configured HTTP status of error `err` (GW_E*), or 0 when the error table's applies. */
+int gw_config_status_for(const gw_status_conf_t *s, int err);
+
 /**
  * Reads a `types = { ... }` group `g` (may be NULL) over `base`: settings
  * present in `g` replace those of `base`, the rest are kept. Returns the
@@ -258,7 +277,8 @@ typedef struct {
         int stream_buffer;
         int convert_rows;
     } limits;
-    gw_types_conf_t types; /* global JSON mapping options; routes may override */
+    gw_types_conf_t types;   /* global JSON mapping options; routes may override */
+    gw_status_conf_t status; /* HTTP statuses of backend errors; routes may override */
     struct {
         int enabled;
         char *destination;

@@ -523,8 +523,13 @@ static enum MHD_Result job_problem(req_t *r)
         extra = json_object();
         json_object_set_new(extra, "rfc", rfc_error_json(&r->job.rfc));
     }
-    /* FU_NOT_FOUND is the caller's mistake on the generic endpoint, ours on a mapped route. */
-    int status = r->generic && r->job.err == GW_EFUNCNOTFOUND ? 404 : 0;
+    /*
+     * FU_NOT_FOUND is the caller's mistake on the generic endpoint, ours on a mapped route;
+     * the rest as configured (`status`, globally and per route).
+     */
+    int status = r->generic && r->job.err == GW_EFUNCNOTFOUND
+                     ? 404
+                     : gw_config_status_for(&r->route->status, r->job.err);
     return problem_status(r, r->job.err, status, r->job.detail, extra, NULL, NULL);
 }
 
@@ -1722,6 +1727,7 @@ static int generic_route(req_t *r, const char *method, const char *name, enum MH
     rt->body = GW_ROUTE_BODY_PARAMS;
     rt->opts = gw_route_codec_opts(&cfg->types);
     rt->bapi_error_status = 422;
+    rt->status = cfg->status;
     r->route = rt;
     r->generic = 1;
     return 1;

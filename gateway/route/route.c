@@ -419,7 +419,7 @@ static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *f
     t->routes = grown;
     char *dir = gw_cfg_dirname(&t->arena, file);
     static const char *const also[] = {"body",   "types", "read_only", "commit", "bind",
-                                       "result", "auth",  "scopes",    NULL};
+                                       "result", "auth",  "scopes",    "status", NULL};
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(rs, (unsigned)i);
         gw_route_t *r = &t->routes[t->n];
@@ -448,6 +448,7 @@ static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *f
         gw_config_load_types(&t->arena, config_setting_get_member(s, "types"), &cfg->types, &types,
                              e);
         r->opts = gw_route_codec_opts(&types);
+        gw_config_load_status(config_setting_get_member(s, "status"), &cfg->status, &r->status, e);
         check_route(cfg, t, r, s, e);
         if (r->segs)
             load_extras(cfg, t, r, s, e);

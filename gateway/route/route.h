@@ -70,9 +70,10 @@ typedef struct {
     int timeout_ms;       /* 0: the destination's call_timeout_ms */
     size_t nbinds;
     gw_bind_t *binds;
-    char *testrun;         /* parameter that ?testrun=true sets to 'X', or NULL */
-    int commit;            /* gw_commit_t */
-    int bapi_error_status; /* HTTP status when RETURN holds an E or A message (default 422) */
+    char *testrun;           /* parameter that ?testrun=true sets to 'X', or NULL */
+    int commit;              /* gw_commit_t */
+    int bapi_error_status;   /* HTTP status when RETURN holds an E or A message (default 422) */
+    gw_status_conf_t status; /* HTTP statuses of backend errors: global `status` + the route's */
     /* result shaping */
     size_t ninclude;
     char **include; /* parameters to return; NULL = all */

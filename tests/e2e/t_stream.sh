@@ -32,7 +32,7 @@ add_routes '{ method = "GET"; path = "/api/v1/sbook"; destination = "sim"; funct
   { method = "POST"; path = "/api/v1/read-any"; destination = "sim"; function = "RFC_READ_TABLE";
     read_only = true; },
   { method = "GET"; path = "/api/v1/sbook-slow"; destination = "sim"; function = "RFC_READ_TABLE";
-    timeout_ms = 400;
+    timeout_ms = 1500;
     bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; } );
     result = { stream = true; stream_table = "DATA"; }; }'
 start_gw
@@ -114,8 +114,8 @@ req POST /api/v1/connection-test '{"REQUTEXT":"after"}'
 expect_status 200 "a call after an abandoned stream"
 
 # 4. a failure after the first rows ends the stream with an @error line (here: the route's
-#    400 ms timeout, too short for the whole table)
-curl -s --max-time 20 "$GW/api/v1/sbook-slow" -o "$WORK/err.ndjson" 2>/dev/null || true
+#    1.5 s timeout, too short for the whole table read at 4 MiB/s)
+curl -s --max-time 30 --limit-rate 4M "$GW/api/v1/sbook-slow" -o "$WORK/err.ndjson" 2>/dev/null || true
 head -n 1 "$WORK/err.ndjson" | jq -e '."@head"' >/dev/null && ok "the failed stream began with @head" || fail "failed stream head: $(head -c 200 "$WORK/err.ndjson")"
 tail -n 1 "$WORK/err.ndjson" | jq -e '."@error".status == 504 and (."@error".type | endswith("backend-timeout"))' >/dev/null \
   && ok "last line of the failed stream: @error with the problem (504 backend-timeout) after $(( $(wc -l < "$WORK/err.ndjson") - 2 )) rows" \
