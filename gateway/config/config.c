@@ -514,25 +514,37 @@ int gw_config_rfc_allowed(const gw_config_t *c, const char *function)
     return 0;
 }
 
+/*
+ * Reads override group `g` (may be NULL) of `grp` into `out`, which the
+ * caller filled with the base values. Returns 0, or 1 when `g` is no group.
+ */
+static int load_overrides(gw_arena_t *arena, const config_setting_t *g, const gw_cfg_group_t *grp,
+                          void *out, gw_cfg_errors_t *e)
+{
+    if (g == NULL)
+        return 0;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        gw_cfg_error(e, g, "'%s' must be a group { ... }", grp->path);
+        return 1;
+    }
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const gw_cfg_decl_t *d = find_decl(grp, config_setting_name(s));
+        if (d == NULL)
+            gw_cfg_error(e, s, "unknown setting '%s' in %s", config_setting_name(s), grp->path);
+        else
+            set_value(arena, d, out, NULL, s, e);
+    }
+    return 0;
+}
+
 int gw_config_load_types(gw_arena_t *arena, const config_setting_t *g, const gw_types_conf_t *base,
                          gw_types_conf_t *out, gw_cfg_errors_t *e)
 {
     int before = e->count;
     *out = *base;
-    if (g == NULL)
-        return 0;
-    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        gw_cfg_error(e, g, "'types' must be a group { ... }");
-        return 1;
-    }
-    for (int i = 0; i < config_setting_length(g); i++) {
-        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        const gw_cfg_decl_t *d = find_decl(&g_types, config_setting_name(s));
-        if (d == NULL)
-            gw_cfg_error(e, s, "unknown setting '%s' in types", config_setting_name(s));
-        else
-            set_value(arena, d, out, NULL, s, e);
-    }
+    if (load_overrides(arena, g, &g_types, out, e) || g == NULL)
+        return e->count - before;
     static const char *const names[] = {"date_format", "time_format"};
     const char *vals[] = {out->date_format, out->time_format};
     for (int k = 0; k < 2; k++)
@@ -547,20 +559,7 @@ int gw_config_load_status(const config_setting_t *g, const gw_status_conf_t *bas
 {
     int before = e->count;
     *out = *base;
-    if (g == NULL)
-        return 0;
-    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        gw_cfg_error(e, g, "'status' must be a group { timeout = 504; ... }");
-        return 1;
-    }
-    for (int i = 0; i < config_setting_length(g); i++) {
-        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        const gw_cfg_decl_t *d = find_decl(&g_status, config_setting_name(s));
-        if (d == NULL)
-            gw_cfg_error(e, s, "unknown setting '%s' in status", config_setting_name(s));
-        else
-            set_value(NULL, d, out, NULL, s, e);
-    }
+    load_overrides(NULL, g, &g_status, out, e);
     return e->count - before;
 }
 
