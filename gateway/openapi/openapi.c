@@ -206,6 +206,131 @@ static json_t *operation(const gw_route_t *r, const gw_rfc_func_t *f, int index)
     return op;
 }
 
+/* ---- security (docs/security.md): schemes from callers.methods, requirements per operation ----
+ */
+
+static const gw_caller_method_t *method_named(const gw_callers_conf_t *cc, const char *name)
+{
+    for (size_t i = 0; i < cc->nmethods; i++)
+        if (strcmp(cc->methods[i].name, name) == 0)
+            return &cc->methods[i];
+    return NULL;
+}
+
+/* components.securitySchemes: one per method that takes credentials (not `none`). */
+static json_t *security_schemes(const gw_callers_conf_t *cc)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < cc->nmethods; i++) {
+        const gw_caller_method_t *m = &cc->methods[i];
+        json_t *sch = NULL;
+        if (strcmp(m->type, "api_key") == 0)
+            sch = json_pack("{s:s, s:s, s:s}", "type", "apiKey", "in", "header", "name",
+                            m->header ? m->header : "X-API-Key");
+        else if (strcmp(m->type, "basic") == 0)
+            sch = json_pack("{s:s, s:s}", "type", "http", "scheme", "basic");
+        else if (strcmp(m->type, "jwt") == 0)
+            sch = json_pack("{s:s, s:s, s:s}", "type", "http", "scheme", "bearer", "bearerFormat",
+                            "JWT");
+        if (sch) {
+            json_object_set_new(sch, "description",
+                                json_string("callers method (docs/security.md)"));
+            json_object_set_new(o, m->name, sch);
+        }
+    }
+    return o;
+}
+
+/*
+ * The requirement of an operation that accepts the methods `names` (NULL:
+ * callers.default) and needs `scopes`: one alternative per method, {} for
+ * `none` (anonymous allowed). Returns NULL when anyone may call.
+ */
+static json_t *security_of(const gw_callers_conf_t *cc, char *const *names, size_t n,
+                           char *const *scopes, size_t nscopes)
+{
+    if (names == NULL) {
+        names = cc->defaults;
+        n = cc->ndefaults;
+    }
+    json_t *alts = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const gw_caller_method_t *m = method_named(cc, names[i]);
+        if (m == NULL)
+            continue;
+        json_t *req = json_object();
+        if (strcmp(m->type, "none") != 0) {
+            json_t *sc = json_array();
+            for (size_t k = 0; k < nscopes; k++)
+                json_array_append_new(sc, json_string(scopes[k]));
+            json_object_set_new(req, m->name, sc);
+        }
+        json_array_append_new(alts, req);
+    }
+    return alts;
+}
+
+/* Sets `op`'s security and, when a caller is needed, its 401 and 403 answers. */
+static void secure(json_t *op, json_t *alts)
+{
+    if (op == NULL) {
+        json_decref(alts);
+        return;
+    }
+    int needs = json_array_size(alts) > 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(alts, i, a) needs &= json_object_size(a) > 0;
+    json_object_set_new(op, "security", alts);
+    json_t *responses = json_object_get(op, "responses");
+    if (!needs || responses == NULL)
+        return;
+    json_object_set_new(responses, "401",
+                        json_pack("{s:s, s:{s:{s:{s:s}}}}", "description",
+                                  "No or wrong credentials; see WWW-Authenticate", "content",
+                                  "application/problem+json", "schema", "$ref",
+                                  "#/components/schemas/Problem"));
+    json_object_set_new(responses, "403",
+                        json_pack("{s:s, s:{s:{s:{s:s}}}}", "description",
+                                  "The caller lacks a scope this operation needs", "content",
+                                  "application/problem+json", "schema", "$ref",
+                                  "#/components/schemas/Problem"));
+}
+
+static json_t *op_at(json_t *paths, const char *path, const char *method)
+{
+    return json_object_get(json_object_get(paths, path), method);
+}
+
+/* Security of every operation: routes by their auth and scopes, built-ins as http.c gates them. */
+static void add_security(const gw_config_t *cfg, const gw_route_table_t *routes, json_t *paths,
+                         json_t *components)
+{
+    const gw_callers_conf_t *cc = &cfg->callers;
+    if (!cc->present)
+        return;
+    json_object_set_new(components, "securitySchemes", security_schemes(cc));
+    for (size_t i = 0; i < routes->n; i++) {
+        const gw_route_t *r = &routes->routes[i];
+        char method[16];
+        snprintf(method, sizeof(method), "%s", r->method);
+        for (char *c = method; *c; c++)
+            *c = (char)(*c - 'A' + 'a');
+        secure(op_at(paths, r->path, method),
+               security_of(cc, r->auth, r->nauth, r->scopes, r->nscopes));
+    }
+    secure(op_at(paths, "/healthz", "get"), json_array()); /* probes: always open */
+    secure(op_at(paths, "/readyz", "get"), json_array());
+    secure(op_at(paths, "/metrics", "get"),
+           cc->public_metrics ? json_array() : security_of(cc, NULL, 0, NULL, 0));
+    secure(op_at(paths, "/docs", "get"),
+           cc->public_openapi ? json_array() : security_of(cc, NULL, 0, NULL, 0));
+    secure(op_at(paths, "/api/v1/functions/{NAME}", "get"), security_of(cc, NULL, 0, NULL, 0));
+    secure(op_at(paths, "/api/v1/batch", "post"), security_of(cc, NULL, 0, NULL, 0));
+    secure(op_at(paths, "/api/v1/rfc/{FUNCTION}", "post"),
+           security_of(cc, NULL, 0, cc->rfc_scopes, cc->nrfc_scopes));
+}
+
 /* "/a/{x}" stays as is: rfmgw's templates are OpenAPI's. */
 json_t *gw_openapi_build(const gw_config_t *cfg, const gw_route_table_t *routes,
                          gw_openapi_desc_fn desc, void *ctx)
@@ -225,7 +350,7 @@ json_t *gw_openapi_build(const gw_config_t *cfg, const gw_route_table_t *routes,
             *c = (char)(*c - 'A' + 'a');
         json_object_set_new(item, method, operation(r, f, (int)i));
     }
-    json_t *plain = json_pack("{s:s, s:{s:{s:{s:{s:s}}}}}", "description", "OK", "content",
+    json_t *plain = json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", "OK", "content",
                               "application/json", "schema", "type", "object");
     json_object_set_new(paths, "/healthz",
                         json_pack("{s:{s:s, s:s, s:{s:O}}}", "get", "operationId", "healthz",
@@ -278,9 +403,11 @@ json_t *gw_openapi_build(const gw_config_t *cfg, const gw_route_table_t *routes,
                   "object", "properties", "type", "type", "string", "title", "type", "string",
                   "status", "type", "integer", "detail", "type", "string", "instance", "type",
                   "string", "required", "type", "title", "status");
-    return json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:{s:o}}}", "openapi", "3.1.0", "info",
-                     "title", "rfmgw", "version", RFMGW_VERSION, "description",
+    json_t *components = json_pack("{s:{s:o}}", "schemas", "Problem", problem);
+    add_security(cfg, routes, paths, components);
+    return json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:o}", "openapi", "3.1.0", "info", "title",
+                     "rfmgw", "version", RFMGW_VERSION, "description",
                      "REST endpoints of SAP remote-enabled function modules, generated from the "
                      "mappings and the functions' metadata.",
-                     "paths", paths, "components", "schemas", "Problem", problem);
+                     "paths", paths, "components", components);
 }
