@@ -199,9 +199,21 @@ static json_t *operation(const gw_route_t *r, const gw_rfc_func_t *f, int index)
     }
     json_t *responses = problem_responses();
     json_t *ok = f ? response_schema(r, f) : json_pack("{s:s}", "type", "object");
-    json_object_set_new(responses, "200",
-                        json_pack("{s:s, s:{s:{s:o}}}", "description", "The function's answer",
-                                  "content", "application/json", "schema", ok));
+    json_t *r200 = json_pack("{s:s, s:{s:{s:o}}}", "description", "The function's answer",
+                             "content", "application/json", "schema", ok);
+    int ambiguous;
+    const gw_rfc_param_t *st = f && (r->stream || r->stream_table) && r->read_only
+                                   ? gw_route_stream_table(r, f, &ambiguous)
+                                   : NULL;
+    json_t *row =
+        st && st->type && st->type->line ? gw_codec_type_schema(st->type->line, &r->opts) : NULL;
+    if (row) /* NDJSON (docs/mappings.md): the schema is that of one row line */
+        json_object_set_new(
+            json_object_get(r200, "content"), "application/x-ndjson",
+            json_pack("{s:o, s:s}", "schema", row, "x-rfmgw-ndjson",
+                      "Streamed: a {\"@head\":{…}} line, one line per row of the table (this "
+                      "schema), then {\"@end\":{\"rows\":N}} or {\"@error\":{problem}}"));
+    json_object_set_new(responses, "200", r200);
     json_object_set_new(op, "responses", responses);
     return op;
 }

@@ -21,6 +21,10 @@ expect_json '.paths["/api/v1/bookings"].post.requestBody.content["application/js
   'body "bound": the required members'
 expect_json '.paths["/api/v1/flights/{carrier}/{connid}/{date}"].get.responses["200"].content["application/json"].schema.properties | has("flight") and has("availability") and has("messages")' \
   "the answer's schema follows include, rename and BAPI messages"
+expect_json '.paths["/api/v1/tables/{table}"].get.responses["200"].content["application/x-ndjson"].schema.properties | has("WA")' \
+  "a route with stream_table also answers NDJSON: the schema of one DATA row"
+expect_json '.paths["/api/v1/connection-test"].post.responses["200"].content | has("application/x-ndjson") | not' \
+  "other routes answer JSON only"
 expect_json '.paths["/api/v1/connection-test"].post.responses["400"].content["application/problem+json"].schema["$ref"] == "#/components/schemas/Problem"' \
   "problem+json errors"
 n=$(grep -c 'DESCRIBE' "$WORK/abapsim.log" || true)
