@@ -225,6 +225,9 @@ static const gw_cfg_decl_t listen_decls[] = {
      "Largest request body in bytes; larger bodies are answered 413."},
     {"connection_limit", GW_CFG_INT, C(listen.connection_limit), "1024", 1, 1000000, 0,
      "Most concurrent HTTP connections."},
+    {"per_ip_connection_limit", GW_CFG_INT, C(listen.per_ip_connection_limit), "0", 0, 1000000, 0,
+     "Most concurrent HTTP connections from one client address (0 = no limit). Leave it off "
+     "behind a proxy, where every caller has the proxy's address."},
     {"connection_memory", GW_CFG_INT, C(listen.connection_memory), "8192", 4096, 1048576, 0,
      "Memory per HTTP connection for headers (libmicrohttpd's connection memory limit)."},
     {"timeout_s", GW_CFG_INT, C(listen.timeout_s), "60", 1, 3600, 0,

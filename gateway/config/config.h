@@ -253,6 +253,7 @@ typedef struct {
         int convert_threads;
         int max_body;
         int connection_limit;
+        int per_ip_connection_limit; /* 0 = none */
         int connection_memory;
         int timeout_s;
         int drain_timeout_ms;

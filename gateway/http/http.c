@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "auth/auth.h"
 #include "cors/cors.h"
+#include "ratelimit/ratelimit.h"
 #include "explorer/explorer.h"
 #include "idem/idem.h"
 #include "metrics/metrics.h"
@@ -45,6 +46,8 @@ struct gw_http {
     atomic_int stopping; /* no more suspending: answer 503 instead */
     pthread_mutex_t routes_lock; /* guards routes: swapped on reload */
     gw_idem_t *idem;             /* Idempotency-Key store; NULL when off */
+    gw_ratelimit_t *rl_caller;   /* per caller identity (and failed logins per address) */
+    gw_ratelimit_t *rl_route;    /* per route */
     gw_metrics_t *metrics;
     gw_route_table_t *routes;
     gw_workers_t *workers; /* JSON conversion of large results; NULL = on the HTTP thread */
@@ -929,17 +932,61 @@ static const char *auth_header(void *ctx, const char *name)
 static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *scopes,
                 size_t nscopes, enum MHD_Result *ret)
 {
-    char why[256], challenge[512];
-    int err = gw_auth_authenticate(r->h->deps.auth, &r->arena, methods, nmethods, auth_header, r,
+    char why[256], challenge[512], key[320], after[16];
+    gw_http_t *h = r->h;
+    const gw_ratelimit_conf_t *rc = &h->deps.cfg->rate_limit;
+    int64_t now = gw_now_ms();
+    int wait = 0;
+    /* failed logins count per client address, so guessing costs the guesser, not the gateway */
+    char ip[INET6_ADDRSTRLEN + 8] = "ip:?";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, ip + 3,
+                  sizeof(ip) - 3);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, ip + 3,
+                  sizeof(ip) - 3);
+    snprintf(key, sizeof(key), "fail-%s", ip);
+    if (h->rl_caller && (wait = gw_ratelimit_take(h->rl_caller, key, now, 1)) != 0) {
+        snprintf(why, sizeof(why), "too many failed authentications from this address");
+        goto limited;
+    }
+    int err = gw_auth_authenticate(h->deps.auth, &r->arena, methods, nmethods, auth_header, r,
                                    &r->caller, why, sizeof(why), challenge, sizeof(challenge));
-    if (err == GW_EUNAUTH)
+    if (err == GW_EUNAUTH) {
+        if (h->rl_caller)
+            gw_ratelimit_take(h->rl_caller, key, now, 0);
         *ret = problem(r, err, why, NULL, challenge[0] ? "WWW-Authenticate" : NULL, challenge);
-    else if (err)
+        return 1;
+    }
+    if (err) {
         *ret = problem(r, err, "out of memory", NULL, NULL, NULL);
-    else if (gw_auth_scopes(&r->caller, scopes, nscopes, why, sizeof(why)) != 0)
+        return 1;
+    }
+    if (gw_auth_scopes(&r->caller, scopes, nscopes, why, sizeof(why)) != 0) {
         *ret = problem(r, GW_EFORBIDDEN, why, NULL, NULL, NULL);
+        return 1;
+    }
+    snprintf(key, sizeof(key), "%s", r->caller.anonymous ? ip : r->caller.id);
+    if (h->rl_caller && (wait = gw_ratelimit_take(h->rl_caller, key, now, 0)) != 0) {
+        snprintf(why, sizeof(why), "more than rate_limit.caller_rate (%d) requests per second",
+                 rc->caller_rate);
+        goto limited;
+    }
+    if (r->route)
+        snprintf(key, sizeof(key), "%s %s", r->route->method, r->route->path);
     else
-        return 0;
+        snprintf(key, sizeof(key), "%.300s", r->url ? r->url : "");
+    if (h->rl_route && (wait = gw_ratelimit_take(h->rl_route, key, now, 0)) != 0) {
+        snprintf(why, sizeof(why), "this route is over rate_limit.route_rate (%d per second)",
+                 rc->route_rate);
+        goto limited;
+    }
+    return 0;
+limited:
+    snprintf(after, sizeof(after), "%d", wait);
+    *ret = problem(r, GW_ERATELIMIT, why, NULL, MHD_HTTP_HEADER_RETRY_AFTER, after);
     return 1;
 }
 
@@ -2040,6 +2087,12 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
                                 NULL};
         h->idem = gw_idem_create(&lim);
     }
+    const gw_ratelimit_conf_t *rc = &cfg->rate_limit;
+    if (rc->caller_rate > 0)
+        h->rl_caller =
+            gw_ratelimit_create(rc->caller_rate, rc->caller_burst, (size_t)rc->max_callers);
+    if (rc->route_rate > 0)
+        h->rl_route = gw_ratelimit_create(rc->route_rate, rc->route_burst, 4096);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -2057,24 +2110,30 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         GW_LOGE("http", "listen.address '%s' is not an IPv4 or IPv6 address", cfg->listen.address);
         gw_workers_stop(h->workers);
         gw_idem_destroy(h->idem);
+        gw_ratelimit_destroy(h->rl_caller);
+        gw_ratelimit_destroy(h->rl_route);
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
         return NULL;
     }
-    h->d = MHD_start_daemon(
-        flags, (uint16_t)cfg->listen.port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)cfg->listen.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->listen.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)cfg->listen.connection_memory, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->listen.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+    h->d = MHD_start_daemon(flags, (uint16_t)cfg->listen.port, NULL, NULL, handler, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->listen.threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->listen.connection_limit,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)cfg->listen.connection_memory, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)cfg->listen.timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)cfg->listen.per_ip_connection_limit,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
     if (h->d == NULL) {
         GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
                 cfg->listen.address, cfg->listen.port);
         gw_workers_stop(h->workers);
         gw_idem_destroy(h->idem);
+        gw_ratelimit_destroy(h->rl_caller);
+        gw_ratelimit_destroy(h->rl_route);
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
         pthread_mutex_destroy(&h->routes_lock);
@@ -2128,6 +2187,8 @@ void gw_http_stop(gw_http_t *h)
     MHD_stop_daemon(h->d);
     gw_workers_stop(h->workers);
     gw_idem_destroy(h->idem);
+    gw_ratelimit_destroy(h->rl_caller);
+    gw_ratelimit_destroy(h->rl_route);
     gw_metrics_destroy(h->metrics);
     gw_route_table_free(h->routes);
     pthread_mutex_destroy(&h->routes_lock);
