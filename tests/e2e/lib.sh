@@ -25,14 +25,35 @@ cleanup() {
   if [ $rc -ne 0 ] || [ $FAILS -ne 0 ]; then
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
   fi
+  keep_logs
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+
+# RFMGW_LOG_DIR (set by ctest): every log a test wrote is kept there, and the secrets it used are
+# listed in secrets.list, for tests/e2e/check_log_secrets.sh, which runs after all of them.
+keep_logs() {
+  [ -n "${RFMGW_LOG_DIR:-}" ] || return 0
+  mkdir -p "$RFMGW_LOG_DIR"
+  for f in "$WORK"/*.log; do [ -f "$f" ] && cp "$f" "$RFMGW_LOG_DIR/$(basename "$0" .sh).$(basename "$f")"; done
+  return 0
+}
+# register_secret VALUE…: values that must never appear in a log
+register_secret() {
+  [ -n "${RFMGW_LOG_DIR:-}" ] || return 0
+  mkdir -p "$RFMGW_LOG_DIR"
+  printf '%s\n' "$@" >> "$RFMGW_LOG_DIR/secrets.list"
 }
 trap cleanup EXIT
 
 # The demo PKI is made once per test; P-256 keys take milliseconds.
-make_pki() { bash "$RFMGW_SOURCE_DIR/scripts/demo-pki.sh" "$WORK/pki" >/dev/null; }
+make_pki() {
+  bash "$RFMGW_SOURCE_DIR/scripts/demo-pki.sh" "$WORK/pki" >/dev/null
+  local f
+  for f in "$WORK"/pki/*.key; do register_secret $(grep -v -- '-----' "$f"); done # key material
+}
 
 SIM_PASSWORD='Test-Passw0rd'
+register_secret "$SIM_PASSWORD"
 hash_password() { printf '%s\n' "$1" | "$ABAPSIM_BIN" --hash-password --iterations 1000; }
 
 # write_sim_conf [extra settings]; SIM_EXTRA_HOSTS adds entries to `hosts` (", { ... }")

@@ -39,6 +39,7 @@ export RFMGW_TEST_HS_SECRET=$HS_SECRET
   echo "mobile:$(printf '%s\n' "$KEY_GOOD" | "$RFMGW_BIN" --hash-api-key):stfc,other"
   echo "reporting:$(printf '%s\n' "$KEY_NOSCOPE" | "$RFMGW_BIN" --hash-api-key)"
 } > "$WORK/api-keys"
+register_secret "$KEY_GOOD" "$KEY_NOSCOPE" "$KEY_WRONG" "$USER_PW" "$HS_SECRET"
 echo "alice:$(printf '%s\n' "$USER_PW" | "$RFMGW_BIN" --hash-password --iterations 20000):stfc" > "$WORK/users"
 
 GW_CALLERS='callers = {
@@ -71,6 +72,7 @@ now=$(date +%s)
 CLAIMS_OK="{\"sub\":\"u-17\",\"iss\":\"test-idp\",\"aud\":[\"other\",\"rfmgw\"],\"exp\":$((now + 300)),\"scope\":\"read stfc\"}"
 HDR_RS='{"alg":"RS256","typ":"JWT"}'
 TOK_OK=$(jwt RS256 "$HDR_RS" "$CLAIMS_OK")
+register_secret "$TOK_OK" $(grep -v -- '-----' "$WORK/jwt.key")
 
 # ---- the refusals: 401 or 403, and the backend never sees them ----
 before=$(calls)

@@ -9,6 +9,7 @@ write_sim_conf
 start_sim
 KEY=$(openssl rand -hex 24)
 echo "web:$(printf '%s\n' "$KEY" | "$RFMGW_BIN" --hash-api-key)" > "$WORK/api-keys"
+register_secret "$KEY"
 GW_CALLERS='callers = { methods = ( { name = "keys"; type = "api_key"; file = "api-keys"; } ); default = [ "keys" ]; };'
 GW_EXTRA_TOP='cors = { enabled = true; origins = [ "https://app.example.com", "http://localhost:5173" ];
   credentials = true; max_age_s = 900; };'

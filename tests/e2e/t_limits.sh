@@ -14,6 +14,7 @@ KB=$(openssl rand -hex 24)
   echo "a:$(printf '%s\n' "$KA" | "$RFMGW_BIN" --hash-api-key)"
   echo "b:$(printf '%s\n' "$KB" | "$RFMGW_BIN" --hash-api-key)"
 } > "$WORK/api-keys"
+register_secret "$KA" "$KB"
 GW_CALLERS='callers = { methods = ( { name = "keys"; type = "api_key"; file = "api-keys"; } ); default = [ "keys" ]; };'
 GW_EXTRA_TOP='rate_limit = { caller_rate = 1; caller_burst = 3; };'
 write_gw_conf "$SIM_PORT"
