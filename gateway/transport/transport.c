@@ -362,6 +362,19 @@ gw_transport_t *gw_transport_create(void)
         free(t);
         return NULL;
     }
+    /* A plain vhost of our protocol, so that task wake-ups (EVENT_WAIT_CANCELLED) reach
+     * run_tasks() even when no endpoint exists: a backend such as nwrfc adds none. */
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.vhost_name = "rfmgw-loop";
+    info.protocols = protocols;
+    if (lws_create_vhost(t->ctx, &info) == NULL) {
+        GW_LOGE("transport", "cannot create the loop's vhost");
+        lws_context_destroy(t->ctx);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 
