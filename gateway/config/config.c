@@ -9,6 +9,7 @@
  * fail quietly on a wrong type).
  */
 #include "config/config.h"
+#include "config/config_nwrfc.h"
 #include "error/error.h"
 #include "log/log.h"
 
@@ -284,7 +285,8 @@ static const gw_cfg_decl_t limits_decls[] = {
 static const gw_cfg_decl_t dest_decls[] = {
     {"name", GW_CFG_STR, D(name), NULL, 0, 0, 1, "Name that routes refer to."},
     {"backend", GW_CFG_STR, D(backend), "native", 0, 0, 0,
-     "`native` (rfmgw's WebSocket RFC). Other backends are not built yet."},
+     "`native` (rfmgw's WebSocket RFC) or `nwrfc` (the SAP NW RFC SDK, when built with it; "
+     "docs/backends.md)."},
     {"host", GW_CFG_STR, D(host), NULL, 0, 0, 1,
      "The API host name, as in SM59 type W: the API URL without `https://` (a leading "
      "`https://` is stripped; `http://` or `ws://` is an error). Sent as Host header and TLS "
@@ -504,7 +506,7 @@ static const gw_cfg_group_t g_idem =
 
 static const gw_cfg_group_t *const all_groups[] = {
     &g_listen, &g_log,  &g_startup, &g_docs, &g_limits, &g_types, &g_status,
-    &g_rfc,    &g_idem, &g_dest,    &g_auth, &g_tls,    &g_pool};
+    &g_rfc,    &g_idem, &g_dest,    &g_auth, &g_tls,    &g_pool,  &gw__cfg_nwrfc};
 
 int gw_config_rfc_allowed(const gw_config_t *c, const char *function)
 {
@@ -596,10 +598,12 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
                          "'port' and the path in 'path')",
                          d->name ? d->name : "?");
     }
-    if (d->backend && strcmp(d->backend, "native") != 0)
+    int nwrfc = d->backend && strcmp(d->backend, "nwrfc") == 0;
+    if (d->backend && !nwrfc && strcmp(d->backend, "native") != 0)
         gw_cfg_error(e, config_setting_get_member(s, "backend"),
-                     "destination '%s': backend '%s' is not available (only 'native' is built)",
+                     "destination '%s': backend must be \"native\" or \"nwrfc\", not '%s'",
                      d->name ? d->name : "?", d->backend);
+    gw__config_check_nwrfc(d, s, e);
     if (d->pool.min_idle > d->pool.max)
         gw_cfg_error(e, config_setting_get_member(s, "pool"),
                      "pool.min_idle (%d) must not exceed pool.max (%d)", d->pool.min_idle,
@@ -630,6 +634,8 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
                                            config_setting_get_member(as, "password"), e);
         if (d->auth.user && strchr(d->auth.user, ':'))
             gw_cfg_error(e, as, "user must not contain ':'");
+    } else if (strcmp(d->auth.method, "certificate") == 0 && nwrfc) {
+        /* the PSE holds the identity: checked by gw__config_check_nwrfc */
     } else if (strcmp(d->auth.method, "certificate") == 0) {
         if (d->auth.cert == NULL || d->auth.key == NULL)
             gw_cfg_error(e, as, "auth method certificate needs 'cert' and 'key'");
@@ -653,12 +659,12 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
     if (d->tls.ca_file && stat(d->tls.ca_file, &st) != 0)
         gw_cfg_error(e, config_setting_get_member(config_setting_get_member(s, "tls"), "ca_file"),
                      "cannot read ca_file %s: %s", d->tls.ca_file, strerror(errno));
-    if (d->tls.verify && d->tls.ca_file == NULL)
+    if (!nwrfc && d->tls.verify && d->tls.ca_file == NULL)
         gw_cfg_error(e, s, "destination '%s': tls.ca_file is required while tls.verify is true",
                      d->name ? d->name : "?");
 }
 
-static const char *const dest_subgroups[] = {"auth", "tls", "pool", NULL};
+static const char *const dest_subgroups[] = {"auth", "tls", "pool", "nwrfc", NULL};
 static const char *const top_known[] = {"listen",       "log",          "startup",     "docs",
                                         "limits",       "types",        "status",      "mappings",
                                         "destinations", "rfc_endpoint", "idempotency", "callers",
@@ -765,8 +771,8 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
         if (gw_cfg_load_group(&c->arena, s, &g_dest, d, c->dir, dest_subgroups, e))
             continue;
         const char *const *sub = dest_subgroups;
-        const gw_cfg_group_t *subg[] = {&g_auth, &g_tls, &g_pool};
-        for (size_t k = 0; k < 3; k++)
+        const gw_cfg_group_t *subg[] = {&g_auth, &g_tls, &g_pool, &gw__cfg_nwrfc};
+        for (size_t k = 0; k < GW_ARRAY_SIZE(subg); k++)
             gw_cfg_load_group(&c->arena, config_setting_get_member(s, sub[k]), subg[k], d, c->dir,
                               NULL, e);
         for (size_t k = 0; k < c->ndests; k++)

@@ -84,7 +84,7 @@ char *gw_cfg_dirname(gw_arena_t *arena, const char *path);
 /** A backend destination, shaped like an SM59 destination of type W. */
 typedef struct {
     char *name;
-    char *backend;  /* "native" */
+    char *backend;  /* "native" or "nwrfc" */
     char *host;     /* API host name (https:// stripped); Host header, SNI, cert name */
     int port;       /* default 443 */
     char *address;  /* TCP target; NULL = host */
@@ -125,6 +125,13 @@ typedef struct {
     int max_message;
     int max_result;
     int metadata_ttl_s;
+    struct {
+        char *pse;          /* TLS_CLIENT_PSE */
+        char *sapcryptolib; /* TLS_SAPCRYPTOLIB */
+        char *proxy_host;   /* PROXY_HOST */
+        int proxy_port;     /* PROXY_PORT; 0 = none */
+        int threads;        /* worker threads for the SDK's blocking calls */
+    } nwrfc;                /* backend "nwrfc" (the SAP NW RFC SDK) */
 } gw_dest_conf_t;
 
 /** JSON mapping options (docs/types.md); the codec's options in configuration form. */
