@@ -7,10 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The nwrfc backend lives in the rfmgw executable when built with the SDK
+ * (cmake/nwrfc.cmake); a weak reference keeps every other program linkable. */
+extern const gw_backend_ops_t gw_backend_nwrfc __attribute__((weak));
+
 const gw_backend_ops_t *gw_backend_find(const char *name)
 {
     if (name == NULL || strcmp(name, "native") == 0)
         return &gw_backend_native;
+    if (strcmp(name, "nwrfc") == 0 && &gw_backend_nwrfc != NULL)
+        return &gw_backend_nwrfc;
     return NULL;
 }
 
