@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 build=${RFMGW_TEST_BUILD:-build-test}
-# (the tests that measure memory use the release build below: ASan keeps freed memory)
-scripts/build.sh "$build" Debug -DRFMGW_SANITIZE=ON -DRFMGW_RELEASE_BIN="$PWD/$build-release/rfmgw"
+# (the tests that measure memory use the release build below: ASan keeps freed memory; the
+# nwrfc backend is built against the SDK's test fake, tests/nwrfc_fake, in this build)
+scripts/build.sh "$build" Debug -DRFMGW_SANITIZE=ON -DRFMGW_RELEASE_BIN="$PWD/$build-release/rfmgw" \
+  -DRFMGW_NWRFC_FAKE=ON
 # The optimised build the quick start uses must compile too (-O2 warns about more than -O0).
 scripts/build.sh "$build-release" RelWithDebInfo -DRFMGW_TESTS=OFF
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -106,11 +106,18 @@ OPEN_CALLERS='callers = { methods = ( { name = "open"; type = "none"; } ); defau
 # (GW_EXTRA_TOP: extra top-level settings; GW_CALLERS: the callers group (default: anonymous); GW_CALL_TIMEOUT_MS: the call timeout;
 #  GW_DEST_NAME: the destination's name; GW_MAPPINGS: the mapping file; GW_VERIFY_MS: the
 #  start-up check of the routes against metadata, off by default here so that tests count
-#  logons and sessions without it)
+#  logons and sessions without it; GW_BACKEND=nwrfc: the nwrfc backend against the fake SDK,
+#  see start_gw)
 write_gw_conf() {
   local port=$1
   local auth=${2:-"auth = { method = \"password\"; user = \"RFMGW_TEST\"; alias_user = true; password_file = \"secret\"; };"}
   local tls=${3:-"tls = { ca_file = \"pki/ca.pem\"; };"}
+  local target='address = "127.0.0.1";'
+  if [ "${GW_BACKEND:-native}" = nwrfc ]; then
+    printf 'a stand-in PSE for the fake SDK\n' > "$WORK/fake.pse"
+    target='backend = "nwrfc"; nwrfc = { pse = "fake.pse"; };'
+    [ -z "${3:-}" ] && tls=''
+  fi
   printf '%s\n' "$SIM_PASSWORD" > "$WORK/secret"
   cat > "$WORK/gw.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = 2; };
@@ -119,7 +126,7 @@ ${GW_CALLERS:-$OPEN_CALLERS}
 startup = { verify_timeout_ms = ${GW_VERIFY_MS:-0}; };
 ${GW_EXTRA_TOP:-}
 destinations = ( {
-  name = "${GW_DEST_NAME:-sim}"; host = "https://my100000-api.abapsim.test"; port = $port; address = "127.0.0.1";
+  name = "${GW_DEST_NAME:-sim}"; host = "https://my100000-api.abapsim.test"; port = $port; $target
   $auth
   $tls
   connect_timeout_ms = 3000; call_timeout_ms = ${GW_CALL_TIMEOUT_MS:-5000};
@@ -138,7 +145,11 @@ EOC
 
 start_gw() {
   rm -f "$WORK/gw.port"
-  "$RFMGW_BIN" -c "$WORK/gw.conf" --ready-file "$WORK/gw.port" --log-level debug \
+  # the fake SDK (GW_BACKEND=nwrfc) answers in-process from the simulator's configuration and
+  # logs to the simulator's log, so tests count logons and calls the same way; only the
+  # simulator's port "answers" (none while no simulator runs)
+  RFMGW_FAKE_NWRFC_SYSTEM="$WORK/sim.conf" RFMGW_FAKE_NWRFC_LOG="$WORK/abapsim.log" \
+  RFMGW_FAKE_NWRFC_PORT="${SIM_PORT:-}" "$RFMGW_BIN" -c "$WORK/gw.conf" --ready-file "$WORK/gw.port" --log-level debug \
     >>"$WORK/rfmgw.log" 2>&1 &
   GW_PID=$!
   PIDS+=("$GW_PID")
