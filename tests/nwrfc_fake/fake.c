@@ -1298,6 +1298,35 @@ static int wait_cancellable(RFC_CONNECTION_HANDLE c, int64_t ms)
     return canceled;
 }
 
+/* Appends every row of a handler's cursor to its table parameter in `res`. */
+static int drain_cursor(gw_arena_t *a, sim_cursor_t *cur, gw_wire_result_t *res)
+{
+    gw_rfc_value_t *tab = NULL;
+    for (uint32_t k = 0; k < res->nparams; k++)
+        if (gw_slice_eq_str(res->params[k].name, cur->param))
+            tab = &res->params[k].value;
+    if (tab == NULL || tab->type != GW_RFC_TABLE)
+        return 0;
+    for (int done = 0; !done;) {
+        gw_rfc_value_t part = {.type = GW_RFC_TABLE};
+        int ret = cur->next(cur, a, &part, 1u << 20, &done);
+        if (ret != 0)
+            return ret;
+        if (part.u.tab.count == 0)
+            continue;
+        uint32_t n = tab->u.tab.count + part.u.tab.count;
+        gw_rfc_value_t *rows = gw_arena_calloc(a, (size_t)n + 1, sizeof(*rows));
+        if (rows == NULL)
+            return GW_ENOMEM;
+        if (tab->u.tab.count)
+            memcpy(rows, tab->u.tab.rows, tab->u.tab.count * sizeof(*rows));
+        memcpy(rows + tab->u.tab.count, part.u.tab.rows, part.u.tab.count * sizeof(*rows));
+        tab->u.tab.rows = rows;
+        tab->u.tab.count = n;
+    }
+    return 0;
+}
+
 RFC_RC SAP_API RfcInvoke(RFC_CONNECTION_HANDLE c, RFC_FUNCTION_HANDLE f, RFC_ERROR_INFO *e)
 {
     RFC_RC rc = check_open(c, e);
@@ -1369,6 +1398,13 @@ RFC_RC SAP_API RfcInvoke(RFC_CONNECTION_HANDLE c, RFC_FUNCTION_HANDLE f, RFC_ERR
         rc = ctx.error.group ? sim_error(e, &ctx.error)
                              : fail(e, RFC_ABAP_RUNTIME_FAILURE, ABAP_RUNTIME_FAILURE,
                                     "SYSTEM_FAILURE", "%s", gw_strerror(ret));
+        goto cleanup;
+    }
+    if (ctx.cursor) /* rows abapsim produces part by part: the SDK receives the whole table */
+        ret = drain_cursor(&tmp, ctx.cursor, &res);
+    if (ret != 0) {
+        rc = fail(e, RFC_MEMORY_INSUFFICIENT, EXTERNAL_RUNTIME_FAILURE, "RFC_MEMORY_INSUFFICIENT",
+                  "out of memory");
         goto cleanup;
     }
     if (gw_slice_eq_str(rfm->desc.name, "Z_RFMGW_WAIT"))
