@@ -153,6 +153,8 @@ if shutil.which("dpkg") and shutil.which("objdump"):
         for lib in needed:
             if re.match(r"lib(asan|ubsan|lsan|tsan)\.so", lib):
                 continue  # the sanitizer build's runtime, not the image's
+            if lib == "libsapnwrfc.so":
+                continue  # SAP's NW RFC SDK (or the tests' fake of it): never in the image
             path = ldd.get(lib, lib)
             pkg = "?"
             for cand in (path, os.path.realpath(path), re.sub(r"^/usr/", "/", os.path.realpath(path))):
