@@ -34,7 +34,7 @@ cleanup() {
 keep_logs() {
   [ -n "${RFMGW_LOG_DIR:-}" ] || return 0
   mkdir -p "$RFMGW_LOG_DIR"
-  for f in "$WORK"/*.log; do [ -f "$f" ] && cp "$f" "$RFMGW_LOG_DIR/$(basename "$0" .sh).$(basename "$f")"; done
+  for f in "$WORK"/*.log; do [ -f "$f" ] && cp "$f" "$RFMGW_LOG_DIR/$(basename "$0" .sh)${GW_BACKEND:+.$GW_BACKEND}.$(basename "$f")"; done
   return 0
 }
 # register_secret VALUE…: values that must never appear in a log
