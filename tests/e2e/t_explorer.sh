@@ -108,5 +108,29 @@ else
   else
     fail "Chromium run failed: $(tail -n 20 "$WORK/browser.err")"
   fi
+  stop_gw
+  # with API keys: the page is public (callers.public_openapi), the call needs the key that
+  # the Authorize button sends; without it the same call is refused
+  KEY=$(openssl rand -hex 24)
+  echo "dev:$(printf '%s\n' "$KEY" | "$RFMGW_BIN" --hash-api-key)" > "$WORK/api-keys"
+  GW_CALLERS='callers = { methods = ( { name = "keys"; type = "api_key"; file = "api-keys"; } );
+    default = [ "keys" ]; public_openapi = true; };' \
+  GW_EXTRA_TOP="docs = { assets = \"$ui/node_modules/swagger-ui-dist\"; };" GW_DEST_NAME=demo \
+    GW_MAPPINGS="$RFMGW_SOURCE_DIR/mappings/demo.conf" write_gw_conf "$SIM_PORT"
+  start_gw
+  if out=$(CHROMIUM_BIN="$chromium" timeout 60 node "$tool/explorer.mjs" "$GW" "$WORK/anon.png" 2>"$WORK/browser.err"); then
+    BODY=$out
+    expect_json '.status == "401"' "Chromium, API keys: Try it out without Authorize → 401"
+  else
+    fail "Chromium run (no key) failed: $(tail -n 20 "$WORK/browser.err")"
+  fi
+  if out=$(EXPLORER_API_KEY="$KEY" CHROMIUM_BIN="$chromium" timeout 60 node "$tool/explorer.mjs" "$GW" "$WORK/key.png" 2>"$WORK/browser.err"); then
+    BODY=$out
+    expect_json '.authorized and .status == "200" and (.body | fromjson | .ECHOTEXT == "hello from the explorer")' \
+      "Chromium, API keys: Authorize with the key, then Try it out → 200 with the answer"
+    expect_json '.foreign == [] and .errors == []' "Chromium, API keys: no CDN, no script errors"
+  else
+    fail "Chromium run (with key) failed: $(tail -n 20 "$WORK/browser.err")"
+  fi
 fi
 finish

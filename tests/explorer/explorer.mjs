@@ -2,7 +2,7 @@
 // load /docs, list the operations, "Try it out" on POST /api/v1/connection-test, execute,
 // read the live response from the DOM, save a screenshot. Prints one JSON object of what it saw
 // (tests/e2e/t_explorer.sh asserts on it); exit 1 on a failure of the browser itself.
-// Usage: node explorer.mjs BASE_URL SCREENSHOT.png
+// Usage: [EXPLORER_API_KEY=key] node explorer.mjs BASE_URL SCREENSHOT.png
 import { chromium } from "playwright-core";
 
 const [base, shot] = process.argv.slice(2);
@@ -29,6 +29,15 @@ try {
     return `${m ? m.textContent.trim() : "?"} ${p ? (p.getAttribute("data-path") || p.textContent.trim()) : "?"}`;
   }));
 
+  // EXPLORER_API_KEY: enter it with the Authorize button first (an apiKey scheme)
+  if (process.env.EXPLORER_API_KEY) {
+    await page.locator(".auth-wrapper button.authorize").click();
+    const modal = page.locator(".modal-ux");
+    await modal.locator("input").first().fill(process.env.EXPLORER_API_KEY);
+    await modal.locator("button.authorize").first().click();
+    await modal.locator("button.btn-done").first().click();
+    seen.authorized = true;
+  }
   const op = page.locator(".opblock-post").filter({
     has: page.locator('.opblock-summary-path[data-path="/api/v1/connection-test"]'),
   }).first();
