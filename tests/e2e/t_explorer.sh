@@ -112,6 +112,7 @@ else
   # with API keys: the page is public (callers.public_openapi), the call needs the key that
   # the Authorize button sends; without it the same call is refused
   KEY=$(openssl rand -hex 24)
+  register_secret "$KEY"
   echo "dev:$(printf '%s\n' "$KEY" | "$RFMGW_BIN" --hash-api-key)" > "$WORK/api-keys"
   GW_CALLERS='callers = { methods = ( { name = "keys"; type = "api_key"; file = "api-keys"; } );
     default = [ "keys" ]; public_openapi = true; };' \

@@ -12,6 +12,7 @@ GW_EXTRA_TOP='log = { format = "json"; };' write_gw_conf "$SIM_PORT"
 start_gw
 
 tp="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+register_secret c2VjcmV0LXZhbHVl # the Authorization header sent below
 body='{"REQUTEXT":"logged"}'
 out=$(curl -s -o "$WORK/ok.json" -w '%{http_code} %{size_download}' -H "X-Request-Id: log-ok-1" \
   -H "traceparent: $tp" -H "Authorization: Basic c2VjcmV0LXZhbHVl" --json "$body" \

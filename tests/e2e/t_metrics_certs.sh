@@ -17,6 +17,7 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WO
 printf 'extendedKeyUsage=clientAuth\n' > "$WORK/client20.ext"
 openssl x509 -req -in "$WORK/client20.csr" -CA "$WORK/pki/ca.pem" -CAkey "$WORK/pki/ca.key" -CAcreateserial \
   -days 20 -sha256 -extfile "$WORK/client20.ext" -out "$WORK/client20.pem" 2>/dev/null
+for f in "$WORK"/soon.key "$WORK"/client20.key; do register_secret $(grep -v -- '-----' "$f"); done
 write_gw_conf "$SIM_PORT" 'auth = { method = "certificate"; cert = "client20.pem"; key = "client20.key"; };'
 sed -i 's/^destinations = ( {/destinations = ( { name = "soon"; host = "my100000-api.abapsim.test"; port = 1; address = "127.0.0.1";\n  auth = { user = "X"; password = "y"; }; tls = { ca_file = "soon.pem"; }; }, {/' "$WORK/gw.conf"
 add_routes '{ method = "POST"; path = "/api/v1/soon"; destination = "soon"; function = "STFC_CONNECTION"; }'

@@ -12,6 +12,7 @@ KEY=$(openssl rand -hex 24)
 echo "mobile:$(printf '%s\n' "$KEY" | "$RFMGW_BIN" --hash-api-key):stfc" > "$WORK/api-keys"
 echo "alice:$(printf '%s\n' 'Alice-Passw0rd-e2e' | "$RFMGW_BIN" --hash-password --iterations 20000):stfc" > "$WORK/users"
 export RFMGW_TEST_HS_SECRET=$(openssl rand -hex 24)
+register_secret "$KEY" 'Alice-Passw0rd-e2e' "$RFMGW_TEST_HS_SECRET"
 GW_CALLERS='callers = {
   methods = (
     { name = "keys"; type = "api_key"; file = "api-keys"; header = "X-Client-Key"; },

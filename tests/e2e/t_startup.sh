@@ -6,6 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 make_pki
 bash "$RFMGW_SOURCE_DIR/scripts/demo-pki.sh" "$WORK/otherpki" >/dev/null # an unrelated CA
+for f in "$WORK"/otherpki/*.key; do register_secret $(grep -v -- '-----' "$f"); done
 write_sim_conf
 start_sim
 # a second abapsim, stopped: the kernel accepts TCP connections, nobody answers the TLS hello
