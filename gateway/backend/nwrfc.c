@@ -75,6 +75,7 @@ struct gw_bsession {
     gw_slice_t *want; /* NULL = all */
     uint32_t nwant;
     int reset_first;
+    int stream;  /* the job takes its result as parts (gw_job_t.on_part) */
     int res_err; /* GW_E* */
     int res_kind;
     char res_detail[256];
@@ -82,6 +83,7 @@ struct gw_bsession {
     gw_rfc_error_t res_rfc;
     gw_rfc_field_t *res_params;
     uint32_t res_nparams;
+    size_t res_bytes; /* about the size of the result's data, for max_result */
     gw_rfc_func_t *res_desc;
 };
 
@@ -578,7 +580,19 @@ static int read_value(gw_bsession_t *s, DATA_CONTAINER_HANDLE h, const SAP_UC *n
         return GW_EUNSUPPORTED;
     }
     }
-    return *rc == RFC_OK ? 0 : GW_EPROTO;
+    if (*rc != RFC_OK)
+        return GW_EPROTO;
+    s->res_bytes += out->type == GW_RFC_TABLE || out->type == GW_RFC_STRUCTURE ? 16
+                    : out->type >= GW_RFC_INT1 && out->type <= GW_RFC_FLOAT    ? 8
+                                                                               : out->u.s.len + 8;
+    if (!s->stream && s->res_bytes > (size_t)s->n->d->max_result) {
+        local_error(s, GW_ERESULTBIG,
+                    "the result exceeds max_result (%d bytes) of destination %s; ask for fewer "
+                    "rows or stream it (Accept: application/x-ndjson)",
+                    s->n->d->max_result, s->n->d->name);
+        return GW_ERESULTBIG;
+    }
+    return 0;
 nomem:
     local_error(s, GW_ENOMEM, "out of memory for the result");
     return GW_ENOMEM;
@@ -953,6 +967,7 @@ static void *worker_main(void *arg)
         s->res_params = NULL;
         s->res_nparams = 0;
         s->res_desc = NULL;
+        s->res_bytes = 0;
         switch (s->op) {
         case OP_OPEN:
             do_open(s);
@@ -1157,6 +1172,22 @@ static void deliver(gw_bsession_t *s)
         job->desc = gw_rfc_func_dup(job->arena, s->res_desc);
         if (job->desc == NULL)
             gw_job_fail(job, GW_ENOMEM, "out of memory for the description");
+    } else if (s->op == OP_CALL && job->on_part) {
+        /* streaming: the SDK has received the whole result, so it is one (last) part */
+        gw_part_t *part = calloc(1, sizeof(*part));
+        if (part == NULL ||
+            copy_fields(&part->arena, &part->params, s->res_params, s->res_nparams, 0) != 0) {
+            gw_part_free(part);
+            gw_job_fail(job, GW_ENOMEM, "out of memory for the result");
+        } else {
+            part->nparams = s->res_nparams;
+            part->bytes = s->res_bytes;
+            if (job->on_part(job, part, 1) == GW_PART_CANCEL) {
+                s->job = job; /* the pool completes it */
+                session_die(s, GW_ECANCELED, "the caller went away during the call", NULL);
+                return;
+            }
+        }
     } else if (s->op == OP_CALL && s->res_nparams) {
         if (copy_fields(job->arena, &job->result, s->res_params, s->res_nparams, 0) != 0)
             gw_job_fail(job, GW_ENOMEM, "out of memory for the result");
@@ -1364,6 +1395,7 @@ static int nwrfc_start(gw_bsession_t *s, gw_job_t *job)
     s->want = NULL;
     s->nwant = 0;
     s->reset_first = 0;
+    s->stream = 0;
     int op;
     if (job->kind == GW_JOB_DESCRIBE) {
         op = OP_DESCRIBE;
@@ -1374,6 +1406,7 @@ static int nwrfc_start(gw_bsession_t *s, gw_job_t *job)
     } else {
         op = OP_CALL;
         s->reset_first = !job->no_reset && s->used;
+        s->stream = job->on_part != NULL;
         if (job->nparams && copy_fields(&s->wa, &s->params, job->params, job->nparams, 0) != 0)
             return GW_ENOMEM;
         s->nparams = job->nparams;
