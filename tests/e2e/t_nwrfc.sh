@@ -15,6 +15,21 @@ check() { # expect the --check-config output to match a regex
   if [ $rc -eq 2 ] && grep -qE "$1" <<<"$out"; then ok "$2"; else fail "$2: rc=$rc $out"; fi
 }
 
+# a streamed answer (Accept: application/x-ndjson) and max_result for a whole one
+GW_DEST_NAME=demo GW_MAPPINGS="$RFMGW_SOURCE_DIR/mappings/demo.conf" write_gw_conf "$SIM_PORT" "" "" 'max_result = 4096;'
+start_gw
+curl -s -S --max-time 20 -H 'Accept: application/x-ndjson' -D "$WORK/s.hdr" -o "$WORK/s.ndjson" "$GW/api/v1/tables/SBOOK?count=300"
+grep -qi '^content-type: application/x-ndjson' "$WORK/s.hdr" && ok "streamed as NDJSON" || fail "content type: $(cat "$WORK/s.hdr")"
+head -n 1 "$WORK/s.ndjson" | jq -e '."@head".FIELDS | length > 5' >/dev/null && ok "@head with the FIELDS table" || fail "head: $(head -c 300 "$WORK/s.ndjson")"
+tail -n 1 "$WORK/s.ndjson" | jq -e '."@end".rows == 300' >/dev/null && ok "@end: 300 rows" || fail "end: $(tail -n 1 "$WORK/s.ndjson")"
+[ "$(grep -c '"WA":' "$WORK/s.ndjson")" -eq 300 ] && ok "300 row lines, more than max_result allows unstreamed" || fail "$(grep -c '"WA":' "$WORK/s.ndjson") row lines"
+req GET '/api/v1/tables/SBOOK?count=300'
+expect_status 502 "the same result unstreamed is over max_result"
+expect_json '.type == "urn:rfmgw:problem:result-too-large" and (.detail | test("max_result"))' "result-too-large, naming max_result"
+req GET '/api/v1/tables/SCARR?count=2'
+expect_status 200 "a small result still fits"
+stop_gw
+
 # PEM client certificate, CA file, PEM or PKCS#12 "PSE", a TCP address: all refused
 write_gw_conf "$SIM_PORT" 'auth = { method = "certificate"; cert = "pki/client.pem"; key = "pki/client.key"; };'
 line=$(grep -n 'auth = { method = "certificate"' "$WORK/gw.conf" | cut -d: -f1)
