@@ -72,10 +72,13 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
     gw_cfg_errors_t errs = {0};
     gw_config_t *nc = NULL;
     gw_route_table_t *nt = NULL;
+    gw_auth_t *na = NULL;
     gw_buf_init(&errs.text, 0);
     int ret = gw_config_load(file, &nc, &errs);
     if (ret == 0)
         ret = gw_route_table_load(nc, &nt, &errs);
+    if (ret == 0) /* the callers' key, user and JWKS files, read again */
+        ret = gw_auth_create(nc, &na, &errs);
     for (size_t i = 0; ret == 0 && nt && i < nt->n; i++)
         if (gw_config_dest(cfg, nt->routes[i].destination) == NULL) {
             gw_buf_printf(&errs.text, "%s:%d: destination '%s' is new; a restart is needed\n",
@@ -87,6 +90,7 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
         GW_LOGE("main", "SIGHUP: the configuration has errors; keeping the running one:\n%.*s",
                 (int)errs.text.len, errs.text.data ? (const char *)errs.text.data : "");
         gw_route_table_free(nt);
+        gw_auth_free(na);
         gw_config_free(nc);
         gw_buf_free(&errs.text);
         return;
@@ -109,12 +113,14 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
                 vr.bad, vr.bad == 1 ? "" : "s", (int)errs.text.len,
                 errs.text.data ? (const char *)errs.text.data : "");
         gw_route_table_free(nt);
+        gw_auth_free(na);
         gw_config_free(nc);
         gw_buf_free(&errs.text);
         return;
     }
     gw_buf_free(&errs.text);
     gw_http_set_routes(http, nt);
+    gw_http_set_auth(http, na);
     gw_metrics_reload(gw_http_metrics(http), 1);
     gw_startup_cert_metrics(nc, gw_http_metrics(http)); /* the files may have been replaced */
     GW_LOGI("main",

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ typedef struct {
 } method_t;
 
 struct gw_auth {
+    atomic_int refs;
     gw_arena_t arena;
     method_t *m;
     size_t n;
@@ -233,6 +235,7 @@ int gw_auth_create(const gw_config_t *cfg, gw_auth_t **out, gw_cfg_errors_t *e)
     if (a == NULL)
         return GW_ENOMEM;
     gw_arena_init(&a->arena, 0);
+    atomic_init(&a->refs, 1);
     a->m = gw_arena_calloc(&a->arena, cc->nmethods + 1, sizeof(*a->m));
     a->defaults = gw_arena_calloc(&a->arena, cc->ndefaults + 1, sizeof(char *));
     if (a->m == NULL || a->defaults == NULL || RAND_bytes(a->cache_key, 32) != 1) {
@@ -275,9 +278,16 @@ int gw_auth_create(const gw_config_t *cfg, gw_auth_t **out, gw_cfg_errors_t *e)
     return 0;
 }
 
+gw_auth_t *gw_auth_ref(gw_auth_t *a)
+{
+    if (a)
+        atomic_fetch_add(&a->refs, 1);
+    return a;
+}
+
 void gw_auth_free(gw_auth_t *a)
 {
-    if (a == NULL)
+    if (a == NULL || atomic_fetch_sub(&a->refs, 1) != 1)
         return;
     for (size_t i = 0; i < a->n; i++) {
         gw_jwt_keys_free(a->m[i].jwt);

@@ -144,6 +144,9 @@ typedef struct gw_auth gw_auth_t;
  * Free with gw_auth_free().
  */
 int gw_auth_create(const gw_config_t *cfg, gw_auth_t **out, gw_cfg_errors_t *e);
+/** Takes a reference (a request holds one while it runs). NULL is fine. */
+gw_auth_t *gw_auth_ref(gw_auth_t *a);
+/** Drops a reference (the creator's or one from gw_auth_ref); frees at zero. NULL is fine. */
 void gw_auth_free(gw_auth_t *a);
 
 /** Looks up a request header (case-insensitive); NULL when absent. */

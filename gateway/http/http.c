@@ -50,6 +50,7 @@ struct gw_http {
     gw_ratelimit_t *rl_route;    /* per route */
     gw_metrics_t *metrics;
     gw_route_table_t *routes;
+    gw_auth_t *auth;       /* guarded by routes_lock: swapped on reload */
     gw_workers_t *workers; /* JSON conversion of large results; NULL = on the HTTP thread */
 };
 
@@ -140,6 +141,7 @@ typedef struct req {
     size_t oa_i;
     int called;         /* a CALL went to the backend */
     gw_caller_t caller; /* who is calling (gate()); id NULL until authenticated */
+    gw_auth_t *auth;    /* the authenticator this request started with (a reference) */
     /* a streamed (NDJSON) answer: the call runs on while the response is written */
     gw_stream_t *stream;
     int stream_resumed;  /* loop thread: the connection was resumed for the first part */
@@ -952,7 +954,7 @@ static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *sc
         snprintf(why, sizeof(why), "too many failed authentications from this address");
         goto limited;
     }
-    int err = gw_auth_authenticate(h->deps.auth, &r->arena, methods, nmethods, auth_header, r,
+    int err = gw_auth_authenticate(r->auth, &r->arena, methods, nmethods, auth_header, r,
                                    &r->caller, why, sizeof(why), challenge, sizeof(challenge));
     if (err == GW_EUNAUTH) {
         if (h->rl_caller)
@@ -1345,7 +1347,7 @@ static enum MHD_Result batch_start(req_t *r)
     for (size_t i = 0; i < n; i++) {
         const gw_route_t *sr = r->steps[i].route;
         char why[300];
-        if (!gw_auth_method_allowed(r->h->deps.auth, &r->caller, sr->auth, sr->nauth))
+        if (!gw_auth_method_allowed(r->auth, &r->caller, sr->auth, sr->nauth))
             snprintf(why, sizeof(why), "step %zu: %s %s does not accept callers of method %s", i,
                      sr->method, sr->path, r->caller.method);
         else if (gw_auth_scopes(&r->caller, sr->scopes, sr->nscopes, why, sizeof(why)) != 0)
@@ -1967,6 +1969,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->t0_us = gw_now_us();
         pthread_mutex_lock(&h->routes_lock);
         r->routes = gw_route_table_ref(h->routes);
+        r->auth = gw_auth_ref(h->auth);
         pthread_mutex_unlock(&h->routes_lock);
         *con_cls = r;
         /*
@@ -2042,6 +2045,7 @@ static void req_free(req_t *r)
     json_decref(r->json);
     gw_desc_release(r->desc_ref);
     gw_route_table_free(r->routes);
+    gw_auth_free(r->auth);
     gw_buf_free(&r->body);
     gw_http_t *h = r->h;
     gw_arena_free(&r->arena);
@@ -2069,6 +2073,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     h->deps = *deps;
     pthread_mutex_init(&h->routes_lock, NULL);
     h->routes = gw_route_table_ref(deps->routes);
+    h->auth = gw_auth_ref(deps->auth);
     h->metrics = gw_metrics_create();
     if (cfg->listen.convert_threads > 0 &&
         (h->workers = gw_workers_start(cfg->listen.convert_threads, 5)) == NULL) {
@@ -2114,6 +2119,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         gw_ratelimit_destroy(h->rl_route);
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
+        gw_auth_free(h->auth);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
         return NULL;
@@ -2136,6 +2142,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         gw_ratelimit_destroy(h->rl_route);
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
+        gw_auth_free(h->auth);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
         return NULL;
@@ -2171,6 +2178,15 @@ void gw_http_begin_stop(gw_http_t *h)
     atomic_store(&h->stopping, 1);
 }
 
+void gw_http_set_auth(gw_http_t *h, gw_auth_t *a)
+{
+    pthread_mutex_lock(&h->routes_lock);
+    gw_auth_t *old = h->auth;
+    h->auth = a;
+    pthread_mutex_unlock(&h->routes_lock);
+    gw_auth_free(old);
+}
+
 void gw_http_set_routes(gw_http_t *h, gw_route_table_t *t)
 {
     pthread_mutex_lock(&h->routes_lock);
@@ -2191,6 +2207,7 @@ void gw_http_stop(gw_http_t *h)
     gw_ratelimit_destroy(h->rl_route);
     gw_metrics_destroy(h->metrics);
     gw_route_table_free(h->routes);
+    gw_auth_free(h->auth);
     pthread_mutex_destroy(&h->routes_lock);
     free(h);
 }

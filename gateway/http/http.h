@@ -23,7 +23,7 @@ typedef struct {
     const gw_config_t *cfg;
     gw_route_table_t *routes; /* the first table; gw_http_set_routes replaces it */
     gw_pool_t *const *pools;  /* one per cfg->dests[i], same order */
-    gw_auth_t *auth;          /* caller authentication (callers) */
+    gw_auth_t *auth;          /* caller authentication (callers); gw_http_set_auth replaces it */
 } gw_http_deps_t;
 
 /** Starts listening. Returns NULL on failure (logged). `*port` receives the bound port. */
@@ -35,6 +35,12 @@ gw_metrics_t *gw_http_metrics(gw_http_t *h);
  * flight keep the table they started with. Takes over the caller's reference.
  */
 void gw_http_set_routes(gw_http_t *h, gw_route_table_t *t);
+
+/**
+ * Replaces the caller authenticator (SIGHUP): new requests use `a`,
+ * requests in flight keep theirs. Takes over the caller's reference.
+ */
+void gw_http_set_auth(gw_http_t *h, gw_auth_t *a);
 
 /** Stops accepting new connections; requests in progress go on. */
 void gw_http_quiesce(gw_http_t *h);

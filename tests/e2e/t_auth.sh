@@ -164,6 +164,17 @@ if grep -qF -e "$KEY_GOOD" -e "$KEY_NOSCOPE" -e "$KEY_WRONG" -e "$USER_PW" -e "$
 else
   ok "no key, password, secret or token in rfmgw's log"
 fi
+
+# ---- SIGHUP re-reads the key file: a revoked key stops working, a new one starts ----
+KEY_NEW=$(openssl rand -hex 24)
+register_secret "$KEY_NEW"
+echo "rotated:$(printf '%s\n' "$KEY_NEW" | "$RFMGW_BIN" --hash-api-key):stfc" > "$WORK/api-keys"
+kill -HUP "$GW_PID"
+for _ in $(seq 1 50); do grep -q 'SIGHUP: reloaded' "$WORK/rfmgw.log" && break; sleep 0.1; done
+areq POST /api/v1/scoped "$B" -H "X-API-Key: $KEY_GOOD"
+expect_status 401 "after SIGHUP a key removed from the file is refused"
+areq POST /api/v1/scoped "$B" -H "X-API-Key: $KEY_NEW"
+expect_status 200 "…and a key added to it works"
 stop_gw
 
 # ---- `none` must be explicit, and is refused on a listener that is not loopback ----
