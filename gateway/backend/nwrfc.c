@@ -105,6 +105,9 @@ struct nwrfc {
     pthread_t *threads;
     pthread_t reaper;
     int reaper_started;
+    /* calls hold it shared while they use a function description; DESCRIBE takes it
+     * exclusively, briefly, to drop the SDK's cached description (RfcRemoveFunctionDesc) */
+    pthread_rwlock_t desc_lock;
 };
 
 /* ---- queues (n->mu held) ------------------------------------------------------ */
@@ -777,18 +780,49 @@ static void do_open(gw_bsession_t *s)
     pthread_mutex_unlock(&n->mu);
 }
 
+static void describe_with(gw_bsession_t *s, const ucname_t *nm);
+
 static void do_describe(gw_bsession_t *s)
 {
     RFC_ERROR_INFO ei;
-    RFC_RC rc = RFC_OK;
     ucname_t nm;
     memset(&ei, 0, sizeof(ei));
     if (ucname(&nm, s->function) != 0) {
         local_error(s, GW_EINVAL, "function name is not usable");
         return;
     }
+    /* rfmgw's metadata cache expired or was cleared: so should the SDK's (per system) */
+    RFC_ATTRIBUTES attr;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 200 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (RfcGetConnectionAttributes(s->h, &attr, &ei) == RFC_OK) {
+        if (pthread_rwlock_timedwrlock(&s->n->desc_lock, &until) == 0) {
+            RfcRemoveFunctionDesc(attr.sysId, nm.u, &ei); /* RFC_NOT_FOUND: not cached yet */
+            pthread_rwlock_unlock(&s->n->desc_lock);
+        } else {
+            GW_LOGW("backend",
+                    "%s: calls kept the SDK's description of %.*s in use; it is not refreshed "
+                    "this time",
+                    s->n->d->name, (int)s->function.len, s->function.ptr);
+        }
+    }
+    pthread_rwlock_rdlock(&s->n->desc_lock); /* the description stays valid while read */
+    describe_with(s, &nm);
+    pthread_rwlock_unlock(&s->n->desc_lock);
+}
+
+static void describe_with(gw_bsession_t *s, const ucname_t *nm)
+{
+    RFC_ERROR_INFO ei;
+    RFC_RC rc = RFC_OK;
+    memset(&ei, 0, sizeof(ei));
     enter_call(s, 1);
-    RFC_FUNCTION_DESC_HANDLE fd = RfcGetFunctionDesc(s->h, nm.u, &ei);
+    RFC_FUNCTION_DESC_HANDLE fd = RfcGetFunctionDesc(s->h, nm->u, &ei);
     enter_call(s, 0);
     if (fd == NULL) {
         s->res_kind = sdk_error(s, ei.code, &ei, "RfcGetFunctionDesc");
@@ -853,6 +887,7 @@ static void do_call(gw_bsession_t *s)
     RFC_RC rc = RFC_OK;
     ucname_t nm;
     RFC_FUNCTION_HANDLE fh = NULL;
+    int locked = 0;
     memset(&ei, 0, sizeof(ei));
     if (ucname(&nm, s->function) != 0) {
         local_error(s, GW_EINVAL, "function name is not usable");
@@ -866,6 +901,8 @@ static void do_call(gw_bsession_t *s)
             goto cleanup;
         }
     }
+    pthread_rwlock_rdlock(&s->n->desc_lock);
+    locked = 1;
     RFC_FUNCTION_DESC_HANDLE fd = RfcGetFunctionDesc(s->h, nm.u, &ei);
     if (fd == NULL) {
         s->res_kind = sdk_error(s, ei.code, &ei, "RfcGetFunctionDesc");
@@ -928,6 +965,8 @@ cleanup:
     enter_call(s, 0);
     if (fh)
         RfcDestroyFunction(fh, NULL);
+    if (locked)
+        pthread_rwlock_unlock(&s->n->desc_lock);
 }
 
 static void do_simple(gw_bsession_t *s)
@@ -1290,6 +1329,7 @@ static void *nwrfc_create(gw_transport_t *t, const gw_dest_conf_t *d)
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->work_cv, NULL);
     pthread_cond_init(&n->reap_cv, NULL);
+    pthread_rwlock_init(&n->desc_lock, NULL);
     /* the WebSocket RFC parameters of the destination (docs/backends.md) */
     snprintf(port, sizeof(port), "%d", d->port);
     snprintf(pport, sizeof(pport), "%d", d->nwrfc.proxy_port);
@@ -1363,6 +1403,7 @@ static void nwrfc_destroy(void *b)
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->work_cv);
     pthread_cond_destroy(&n->reap_cv);
+    pthread_rwlock_destroy(&n->desc_lock);
     free(n);
 }
 

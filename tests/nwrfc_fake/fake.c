@@ -9,7 +9,8 @@
  * - A host name the system does not know, or a port other than
  *   RFMGW_FAKE_NWRFC_PORT (when set; set and empty: no port), is a partner that cannot be reached.
  * - Function descriptions come from abapsim's registry and are cached per
- *   process after their first fetch, as the SDK's repository does; calls run
+ *   process after their first fetch (until RfcRemoveFunctionDesc), as the
+ *   SDK's repository does; calls run
  *   abapsim's handlers (sim_rfm_call()) on rfc.h values converted from and
  *   to the handle API's containers. Z_RFMGW_WAIT waits on a condition
  *   variable so that RfcCancel() can interrupt it.
@@ -433,6 +434,29 @@ RFC_FUNCTION_DESC_HANDLE SAP_API RfcGetFunctionDesc(RFC_CONNECTION_HANDLE c, SAP
     if (first) /* the SDK's repository fetches a description once, then caches it */
         flog("session %u: DESCRIBE %s", c->id, nm);
     return (RFC_FUNCTION_DESC_HANDLE)(uintptr_t)rfm;
+}
+
+RFC_RC SAP_API RfcRemoveFunctionDesc(SAP_UC const *repo, SAP_UC const *name, RFC_ERROR_INFO *e)
+{
+    char sys[16], nm[128];
+    pthread_once(&g_once, init_once);
+    gw_nwrfc_uc_copy(sys, sizeof(sys), repo, 16);
+    gw_nwrfc_uc_copy(nm, sizeof(nm), name, 128);
+    const sim_rfm_t *rfm = sim_rfm_find(gw_slice(nm));
+    if (!g_cfg_ok || strcmp(sys, g_cfg.sid) != 0 || rfm == NULL)
+        return fail(e, RFC_NOT_FOUND, EXTERNAL_RUNTIME_FAILURE, "RFC_NOT_FOUND",
+                    "no description of %s in repository %s", nm, sys);
+    size_t i = 0;
+    while (sim_rfm_at(i) != rfm)
+        i++;
+    pthread_mutex_lock(&g_mu);
+    int had = g_described[i];
+    g_described[i] = 0; /* the next RfcGetFunctionDesc fetches it again */
+    pthread_mutex_unlock(&g_mu);
+    if (!had)
+        return fail(e, RFC_NOT_FOUND, EXTERNAL_RUNTIME_FAILURE, "RFC_NOT_FOUND",
+                    "no description of %s in repository %s", nm, sys);
+    return ok(e);
 }
 
 static RFCTYPE sdk_type(int t)

@@ -214,6 +214,9 @@ DECL_EXP RFC_RC SAP_API RfcGetConnectionAttributes(RFC_CONNECTION_HANDLE rfcHand
 DECL_EXP RFC_FUNCTION_DESC_HANDLE SAP_API RfcGetFunctionDesc(RFC_CONNECTION_HANDLE rfcHandle,
                                                              SAP_UC const *funcName,
                                                              RFC_ERROR_INFO *errorInfo);
+DECL_EXP RFC_RC SAP_API RfcRemoveFunctionDesc(SAP_UC const *repositoryID,
+                                              SAP_UC const *functionName,
+                                              RFC_ERROR_INFO *errorInfo);
 DECL_EXP RFC_RC SAP_API RfcGetParameterCount(RFC_FUNCTION_DESC_HANDLE funcDesc, unsigned *count,
                                              RFC_ERROR_INFO *errorInfo);
 DECL_EXP RFC_RC SAP_API RfcGetParameterDescByIndex(RFC_FUNCTION_DESC_HANDLE funcDesc,
