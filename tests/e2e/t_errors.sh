@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Every error class an ABAP function can end with, through Z_RFMGW_RAISE_ERROR and an unknown
-# function: the problem type, the HTTP status and SAP's error details (group, key, message
+# Every error class an ABAP function can end with, through Z_RFMGW_RAISE_ERROR, an unknown
+# function and one outside the user's communication scenarios: the problem type, the HTTP status and SAP's error details (group, key, message
 # class/type/number, V1-V4); the destination keeps serving afterwards. Registered for both
 # backends (GW_BACKEND=nwrfc: the SAP NW RFC SDK's fake).
 source "$(dirname "$0")/lib.sh"
 make_pki
 write_sim_conf
+# the communication scenario leaves out Z_RFMGW_WAIT: calling it is an authorization failure
+sed -i 's/rfms = \[ "\*" \]/rfms = [ "STFC_*", "RFC_*", "Z_RFMGW_RAISE_ERROR" ]/' "$WORK/sim.conf"
+grep -q '"Z_RFMGW_RAISE_ERROR" ]' "$WORK/sim.conf" || { echo "FATAL: scenario not restricted"; exit 1; }
 start_sim
 write_gw_conf "$SIM_PORT"
 add_routes '{ method = "POST"; path = "/api/v1/raise"; destination = "sim"; function = "Z_RFMGW_RAISE_ERROR"; }'
@@ -36,6 +39,11 @@ req POST /api/v1/missing '{}'
 expect_status 502 "unknown function"
 expect_json '.type == "urn:rfmgw:problem:function-not-found" and .rfc.group == "FUNCTION_NOT_FOUND" and .rfc.key == "FU_NOT_FOUND"' \
   "FU_NOT_FOUND"
+
+req POST /api/v1/wait '{"MILLISECONDS":1}'
+expect_status 403 "a function outside the user's communication scenarios"
+expect_json '.type == "urn:rfmgw:problem:backend-authorization-failure" and .rfc.group == "AUTHORIZATION_FAILURE" and .rfc.key == "RFC_NO_AUTHORITY"' \
+  "authorization failure with SAP's key"
 
 req POST /api/v1/connection-test '{"REQUTEXT":"still here"}'
 expect_status 200 "the destination keeps serving after every error"
