@@ -23,6 +23,7 @@ SIM_PORT=$(cat "$WORK/sim.port")
 ADMIN="http://127.0.0.1:$(cat "$WORK/admin.port")"
 GW_CALL_TIMEOUT_MS=120000
 write_gw_conf "$SIM_PORT" "" "" 'pool = { max = 4; };'
+sed -i 's/threads = 2;/threads = 2; drain_timeout_ms = 1000;/' "$WORK/gw.conf" # for step 5
 add_routes '{ method = "GET"; path = "/api/v1/sbook"; destination = "sim"; function = "RFC_READ_TABLE";
     bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; },
              { to = "ROWCOUNT"; from = "query.rows"; default = "0"; } );
@@ -127,5 +128,15 @@ tail -n 1 "$WORK/err.ndjson" | jq -e '."@error".status == 504 and (."@error".typ
   && ok "last line of the failed stream: @error with the problem (504 backend-timeout) after $(( $(wc -l < "$WORK/err.ndjson") - 2 )) rows" \
   || fail "failed stream ends with: $(tail -c 300 "$WORK/err.ndjson")"
 grep -q '"@end"' "$WORK/err.ndjson" && fail "a failed stream must not say @end" || ok "no @end line in the failed stream"
+
+# 5. SIGTERM while a slow client is in the middle of a stream: rfmgw ends the stream with @error
+#    and exits cleanly (no abort on a suspended connection)
+slow_reader 6 > "$WORK/term.ndjson" &
+slow=$!
+sleep 1
+stop_gw
+kill $slow 2>/dev/null || true
+wait $slow 2>/dev/null || true
+head -c 9 "$WORK/term.ndjson" | grep -q 'HTTP/1.1' && ok "the stream had begun when SIGTERM came" || fail "term: $(head -c 200 "$WORK/term.ndjson")"
 
 finish
