@@ -394,9 +394,9 @@ int main(int argc, char **argv)
     if (cfg->startup.summary) {
         gw_startup_summary(cfg, routes, port, gw_http_metrics(http));
     } else {
-        GW_LOGI("main", "rfmgw %s listening on http://%s:%d (%zu destination%s, %zu route%s)",
-                RFMGW_VERSION, cfg->listen.address, port, cfg->ndests, cfg->ndests == 1 ? "" : "s",
-                routes->n, routes->n == 1 ? "" : "s");
+        GW_LOGI("main", "rfmgw %s listening on http%s://%s:%d (%zu destination%s, %zu route%s)",
+                RFMGW_VERSION, cfg->listen.tls_cert ? "s" : "", cfg->listen.address, port,
+                cfg->ndests, cfg->ndests == 1 ? "" : "s", routes->n, routes->n == 1 ? "" : "s");
         for (size_t i = 0; i < cfg->ndests; i++)
             GW_LOGI("main", "destination %s: wss://%s:%d%s%s%s (%s, client %s)", cfg->dests[i].name,
                     cfg->dests[i].host, cfg->dests[i].port, cfg->dests[i].path,

@@ -233,6 +233,11 @@ static const gw_cfg_decl_t listen_decls[] = {
      "Memory per HTTP connection for headers (libmicrohttpd's connection memory limit)."},
     {"timeout_s", GW_CFG_INT, C(listen.timeout_s), "60", 1, 3600, 0,
      "Idle HTTP connections are closed after this many seconds."},
+    {"tls_cert", GW_CFG_PATH, C(listen.tls_cert), NULL, 0, 0, 0,
+     "HTTPS on the listener (TLS 1.2 and 1.3 only, GnuTLS): the certificate chain, PEM. Unset: "
+     "plain HTTP (terminate TLS at an ingress instead, docs/security.md)."},
+    {"tls_key", GW_CFG_PATH, C(listen.tls_key), NULL, 0, 0, 0,
+     "The private key of `tls_cert`, PEM (unencrypted; keep it chmod 600)."},
     {"drain_timeout_ms", GW_CFG_INT, C(listen.drain_timeout_ms), "10000", 0, 600000, 0,
      "On SIGTERM/SIGINT: how long requests in flight may still finish before their backend "
      "calls are cancelled (503)."},

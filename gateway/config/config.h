@@ -264,6 +264,8 @@ typedef struct {
         int connection_memory;
         int timeout_s;
         int drain_timeout_ms;
+        char *tls_cert; /* HTTPS: certificate chain (PEM); NULL = plain HTTP */
+        char *tls_key;  /* HTTPS: its private key (PEM) */
     } listen;
     struct {
         char *level;

@@ -313,6 +313,18 @@ static void check_method(gw_config_t *c, gw_caller_method_t *m, const config_set
 void gw__config_load_security(gw_config_t *c, const config_t *cfg, gw_cfg_errors_t *e)
 {
     gw_arena_t *a = &c->arena;
+    const config_setting_t *ls = config_lookup(cfg, "listen");
+    struct stat st;
+    if ((c->listen.tls_cert != NULL) != (c->listen.tls_key != NULL))
+        gw_cfg_error(e, ls, "listen: HTTPS needs both tls_cert and tls_key");
+    if (c->listen.tls_cert && stat(c->listen.tls_cert, &st) != 0)
+        gw_cfg_error(e, config_lookup(cfg, "listen.tls_cert"), "cannot read tls_cert %s: %s",
+                     c->listen.tls_cert, strerror(errno));
+    if (c->listen.tls_key && stat(c->listen.tls_key, &st) != 0)
+        gw_cfg_error(e, config_lookup(cfg, "listen.tls_key"), "cannot read tls_key %s: %s",
+                     c->listen.tls_key, strerror(errno));
+    else if (c->listen.tls_key)
+        gw_cfg_check_private(c->listen.tls_key, "private key");
     gw_cfg_load_group(a, config_lookup(cfg, "cors"), &g_cors, c, c->dir,
                       (const char *const[]){"origins", NULL}, e);
     c->cors.origins =

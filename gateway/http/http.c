@@ -50,8 +50,9 @@ struct gw_http {
     gw_ratelimit_t *rl_route;    /* per route */
     gw_metrics_t *metrics;
     gw_route_table_t *routes;
-    gw_auth_t *auth;       /* guarded by routes_lock: swapped on reload */
-    gw_workers_t *workers; /* JSON conversion of large results; NULL = on the HTTP thread */
+    gw_auth_t *auth;          /* guarded by routes_lock: swapped on reload */
+    gw_workers_t *workers;    /* JSON conversion of large results; NULL = on the HTTP thread */
+    char *tls_cert, *tls_key; /* HTTPS: the PEM files' contents, kept while the daemon runs */
 };
 
 enum {
@@ -2064,6 +2065,30 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     GW_LOGD("mhd", "%s", line);
 }
 
+/* A PEM file's contents, NUL-terminated (malloc'd), or NULL. */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc(1 << 20) : NULL;
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    if (buf == NULL || n == 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static void free_pem(char *p)
+{
+    if (p) {
+        explicit_bzero(p, strlen(p));
+        free(p);
+    }
+}
+
 gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
 {
     const gw_config_t *cfg = deps->cfg;
@@ -2120,19 +2145,42 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
         gw_auth_free(h->auth);
+        free_pem(h->tls_cert);
+        free_pem(h->tls_key);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
         return NULL;
     }
-    h->d = MHD_start_daemon(flags, (uint16_t)cfg->listen.port, NULL, NULL, handler, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->listen.threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->listen.connection_limit,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)cfg->listen.connection_memory, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)cfg->listen.timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                            (unsigned)cfg->listen.per_ip_connection_limit,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+    /* HTTPS (optional): TLS 1.2 and 1.3 only */
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_END, 0, NULL},
+                                   {MHD_OPTION_END, 0, NULL},
+                                   {MHD_OPTION_END, 0, NULL},
+                                   {MHD_OPTION_END, 0, NULL}};
+    if (cfg->listen.tls_cert) {
+        h->tls_cert = read_pem(cfg->listen.tls_cert);
+        h->tls_key = read_pem(cfg->listen.tls_key);
+        if (h->tls_cert == NULL || h->tls_key == NULL)
+            GW_LOGE("http", "cannot read listen.tls_cert or listen.tls_key");
+        else
+            flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
+        tls[2] = (struct MHD_OptionItem){
+            MHD_OPTION_HTTPS_PRIORITIES, 0,
+            (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+    }
+    h->d =
+        (flags & MHD_USE_TLS) || cfg->listen.tls_cert == NULL
+            ? MHD_start_daemon(
+                  flags, (uint16_t)cfg->listen.port, NULL, NULL, handler, h,
+                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
+                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->listen.threads,
+                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->listen.connection_limit,
+                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->listen.connection_memory,
+                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->listen.timeout_s,
+                  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->listen.per_ip_connection_limit,
+                  MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_ARRAY, tls, MHD_OPTION_END)
+            : NULL;
     if (h->d == NULL) {
         GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
                 cfg->listen.address, cfg->listen.port);
@@ -2143,6 +2191,8 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         gw_metrics_destroy(h->metrics);
         gw_route_table_free(h->routes);
         gw_auth_free(h->auth);
+        free_pem(h->tls_cert);
+        free_pem(h->tls_key);
         pthread_mutex_destroy(&h->routes_lock);
         free(h);
         return NULL;
@@ -2208,6 +2258,8 @@ void gw_http_stop(gw_http_t *h)
     gw_metrics_destroy(h->metrics);
     gw_route_table_free(h->routes);
     gw_auth_free(h->auth);
+    free_pem(h->tls_cert);
+    free_pem(h->tls_key);
     pthread_mutex_destroy(&h->routes_lock);
     free(h);
 }

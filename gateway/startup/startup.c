@@ -312,7 +312,8 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
     const char *host = cfg->listen.address;
     int v6 = strchr(host, ':') != NULL;
     char url[128];
-    snprintf(url, sizeof(url), "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    snprintf(url, sizeof(url), "http%s://%s%s%s:%d", cfg->listen.tls_cert ? "s" : "", v6 ? "[" : "",
+             host, v6 ? "]" : "", port);
 
     say(GW_LOG_INFO, "", "rfmgw %s start-up", RFMGW_VERSION);
     say(GW_LOG_INFO, "  ✓ ",
