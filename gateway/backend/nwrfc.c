@@ -964,7 +964,7 @@ static void do_call(gw_bsession_t *s)
 cleanup:
     enter_call(s, 0);
     if (fh)
-        RfcDestroyFunction(fh, NULL);
+        RfcDestroyFunction(fh, &ei); /* an error info, never NULL: not every SDK call takes NULL */
     if (locked)
         pthread_rwlock_unlock(&s->n->desc_lock);
 }
@@ -1066,8 +1066,10 @@ static void *reaper_main(void *arg)
             continue;
         }
         pthread_mutex_unlock(&n->mu);
-        if (s->h)
-            RfcCloseConnection(s->h, NULL);
+        if (s->h) {
+            RFC_ERROR_INFO ei;
+            RfcCloseConnection(s->h, &ei); /* after RfcCancel: RFC_INVALID_HANDLE, ignored */
+        }
         gw_arena_free(&s->wa);
         free(s);
         pthread_mutex_lock(&n->mu);
