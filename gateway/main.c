@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -373,6 +374,10 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Memory holds the communication user's password and the callers' secrets: no core files. */
+    struct rlimit nocore = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &nocore) != 0)
+        GW_LOGW("main", "cannot turn off core dumps: %s", strerror(errno));
 
     int status = 1, port = 0, verifying = 0;
     pthread_t verifier;

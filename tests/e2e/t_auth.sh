@@ -174,6 +174,9 @@ printf '%s' "$HEADERS" | grep -qi '^idempotent-replayed' && fail "B got A's reco
 areq POST /api/v1/scoped '{"REQUTEXT":"idem"}' -H "X-API-Key: $KEY_GOOD" -H "Idempotency-Key: shared-1"
 expect_header '^idempotent-replayed: true' "A's own retry is replayed"
 
+# ---- no core files: rfmgw's memory holds secrets ----
+grep -qE '^Max core file size +0 +0 ' "/proc/$GW_PID/limits" && ok "core dumps are off (RLIMIT_CORE 0)" || fail "core limit: $(grep core "/proc/$GW_PID/limits")"
+
 # ---- no secret in the log ----
 if grep -qF -e "$KEY_GOOD" -e "$KEY_NOSCOPE" -e "$KEY_WRONG" -e "$USER_PW" -e "$HS_SECRET" -e "$TOK_OK" "$WORK/rfmgw.log"; then
   fail "a key, password, secret or token in rfmgw's log"
