@@ -49,6 +49,7 @@ users = ( { name = "CC0000000001"; password = "$h"; } );
 EOC
   "$build/abapsim" -c "$W/sim.conf" --ready-file "$W/sim.port" --log-level error 2>"$W/sim.log" &
   pids+=($!)
+  sim_pid=$!
   wait_ready "$W/sim.port" $! sim
   sim_port=$(cat "$W/sim.port")
 }

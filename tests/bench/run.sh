@@ -15,7 +15,9 @@
 #            clients, next to a minimal libmicrohttpd server (mhd_min) with the same limits
 #   isolation  c=1 connection-test latency while another client keeps fetching 10,000-row
 #            RFC_READ_TABLE results (JSON, ~1.8 MB each) through the same rfmgw: with the JSON
-#            conversion on a work thread (listen.convert_threads = 1) and on the HTTP thread (0)
+#            conversion on a work thread (listen.convert_threads = 1) and on the HTTP thread (0).
+#            For these rows rfmgw runs alone on CPU 0 and abapsim and both clients on CPU 1: in
+#            production they are on other machines (taskset; without it the rows are not run)
 #   callgrind  tests/bench/callgrind.sh: instructions per request (CALLGRIND=0 skips it)
 # Usage: tests/bench/run.sh   (env: SECONDS_PER_RUN=5 ROUNDS=3 CONNS="4 8" ROWS="10 1000 10000"
 #                              IDLE=10000 CALLGRIND=1 RFMGW_BENCH_BUILD=build-bench)
@@ -195,7 +197,7 @@ ws() { # what N [wsclient options]: the direct client
 wrk_run() { # what N url lua pid-for-cpu(gw pid, or "ngx:<master>", or -)
   local what=$1 n=$2 url=$3 lua=$4 who=$5 c0=0 c1=0 out req err
   case $who in -) ;; ngx:*) c0=$(nginx_cpu "${who#ngx:}") ;; *) c0=$(cpu_ticks "$who") ;; esac
-  out=$(wrk -t1 -c"$n" -d"${secs}s" --timeout 30s -s "$lua" "$url" 2>&1 | tail -n 1) || true
+  out=$(${WRK_CPU:+taskset -c $WRK_CPU} wrk -t1 -c"$n" -d"${secs}s" --timeout 30s -s "$lua" "$url" 2>&1 | tail -n 1) || true
   case $who in -) ;; ngx:*) c1=$(nginx_cpu "${who#ngx:}") ;; *) c1=$(cpu_ticks "$who") ;; esac
   req=$(jq -r .requests <<<"$out" 2>/dev/null || echo 0)
   err=$(jq -r .errors <<<"$out" 2>/dev/null || echo 0)
@@ -257,13 +259,18 @@ for round in $(seq 1 "$rounds"); do
     ws "direct-rows$r" 1 --rows "$r"
     wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "$n1")"
   done
-  for ct in 1 0; do # c=1 small calls while 10,000-row answers are converted
-    wrk -t1 -c1 -d"$((secs + 2))s" "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/sbook10k" >/dev/null 2>&1 &
-    bgw=$!
-    sleep 1
-    wrk_run "iso-conv$ct" 1 "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/connection-test" "$W/post.lua" -
-    wait "$bgw" || true
-  done
+  if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    taskset -a -p -c 1 "$sim_pid" >/dev/null
+    for ct in 1 0; do # c=1 small calls while 10,000-row answers are converted
+      taskset -a -p -c 0 "$(gw_pid "conv$ct")" >/dev/null
+      taskset -c 1 wrk -t1 -c1 -d"$((secs + 2))s" "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/sbook10k" >/dev/null 2>&1 &
+      bgw=$!
+      sleep 1
+      WRK_CPU=1 wrk_run "iso-conv$ct" 1 "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/connection-test" "$W/post.lua" -
+      wait "$bgw" || true
+    done
+    taskset -a -p -c 0-$(($(nproc) - 1)) "$sim_pid" >/dev/null
+  fi
   memory_round
 done
 
