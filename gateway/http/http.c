@@ -943,14 +943,15 @@ static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *sc
     /* failed logins count per client address, so guessing costs the guesser, not the gateway */
     char ip[INET6_ADDRSTRLEN + 8] = "ip:?";
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        h->rl_caller ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, ip + 3,
                   sizeof(ip) - 3);
     else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, ip + 3,
                   sizeof(ip) - 3);
-    snprintf(key, sizeof(key), "fail-%s", ip);
+    if (h->rl_caller)
+        snprintf(key, sizeof(key), "fail-%s", ip);
     if (h->rl_caller && (wait = gw_ratelimit_take(h->rl_caller, key, now, 1)) != 0) {
         snprintf(why, sizeof(why), "too many failed authentications from this address");
         goto limited;
@@ -971,15 +972,16 @@ static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *sc
         *ret = problem(r, GW_EFORBIDDEN, why, NULL, NULL, NULL);
         return 1;
     }
-    snprintf(key, sizeof(key), "%s", r->caller.anonymous ? ip : r->caller.id);
+    if (h->rl_caller)
+        snprintf(key, sizeof(key), "%s", r->caller.anonymous ? ip : r->caller.id);
     if (h->rl_caller && (wait = gw_ratelimit_take(h->rl_caller, key, now, 0)) != 0) {
         snprintf(why, sizeof(why), "more than rate_limit.caller_rate (%d) requests per second",
                  rc->caller_rate);
         goto limited;
     }
-    if (r->route)
+    if (h->rl_route && r->route)
         snprintf(key, sizeof(key), "%s %s", r->route->method, r->route->path);
-    else
+    else if (h->rl_route)
         snprintf(key, sizeof(key), "%.300s", r->url ? r->url : "");
     if (h->rl_route && (wait = gw_ratelimit_take(h->rl_route, key, now, 0)) != 0) {
         snprintf(why, sizeof(why), "this route is over rate_limit.route_rate (%d per second)",
