@@ -186,7 +186,7 @@ results="$W/results" # what N req/s p50 p99 cpu_us_per_call errors
 ws() { # what N [wsclient options]: the direct client
   local what=$1 n=$2 out
   shift 2
-  if out=$("$bb/rfmgw_wsclient" --port "$sim_port" --ca "$W/pki/ca.pem" --user CC0000000001 \
+  if out=$(${WS_CPU:+taskset -c $WS_CPU} "$bb/rfmgw_wsclient" --port "$sim_port" --ca "$W/pki/ca.pem" --user CC0000000001 \
       --password-file "$W/secret" --reset-first --connections "$n" --seconds "$secs" "$@" 2>"$W/ws.err") &&
       [ "$(jq -r .calls <<<"$out")" -gt 0 ]; then
     echo "$what $n $(jq -r '[.calls_per_s, .p50_us, .p99_us, .cpu_us_per_call, .errors] | @tsv' <<<"$out")" >> "$results"
@@ -263,10 +263,12 @@ for round in $(seq 1 "$rounds"); do
     taskset -a -p -c 1 "$sim_pid" >/dev/null
     for ct in 1 0; do # c=1 small calls while 10,000-row answers are converted
       taskset -a -p -c 0 "$(gw_pid "conv$ct")" >/dev/null
-      taskset -c 1 wrk -t1 -c1 -d"$((secs + 2))s" "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/sbook10k" >/dev/null 2>&1 &
+      taskset -c 1 wrk -t1 -c1 -d"$((2 * secs + 3))s" "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/sbook10k" >/dev/null 2>&1 &
       bgw=$!
       sleep 1
       WRK_CPU=1 wrk_run "iso-conv$ct" 1 "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/connection-test" "$W/post.lua" -
+      # the same small call straight to abapsim under the same load: what rfmgw adds is the difference
+      [ "$ct" = 1 ] && WS_CPU=1 ws iso-direct 1
       wait "$bgw" || true
     done
     taskset -a -p -c 0-$(($(nproc) - 1)) "$sim_pid" >/dev/null
@@ -316,8 +318,8 @@ done
 a50=$(diff_ "$(med rfmgw-c1 1 4)" "$(med backend-c1 1 4)"); a99=$(diff_ "$(med rfmgw-c1 1 5)" "$(med backend-c1 1 5)")
 printf 'c=1  added latency p50 %s µs (target <= 100: %s), p99 %s µs (target <= 1000: %s)\n' \
   "$a50" "$(verdict "$a50" 100)" "$a99" "$(verdict "$a99" 1000)"
-printf 'isolation: c=1 p99 while 10,000-row results convert: %s µs with convert_threads=1 (target <= 5000: %s), %s µs on the HTTP thread; p50 %s / %s µs\n' \
-  "$(med iso-conv1 1 5)" "$(verdict "$(med iso-conv1 1 5)" 5000)" "$(med iso-conv0 1 5)" "$(med iso-conv1 1 4)" "$(med iso-conv0 1 4)"
+printf 'isolation: c=1 p99 while 10,000-row results convert: %s µs with convert_threads=1 (target <= 5000: %s), %s µs on the HTTP thread; direct to abapsim under the same load %s µs; p50 %s / %s / %s µs\n' \
+  "$(med iso-conv1 1 5)" "$(verdict "$(med iso-conv1 1 5)" 5000)" "$(med iso-conv0 1 5)" "$(med iso-direct 1 5)" "$(med iso-conv1 1 4)" "$(med iso-conv0 1 4)" "$(med iso-direct 1 4)"
 printf 'http /healthz / nginx return 200 throughput %s; CPU per request %s\n' \
   "$(ratio "$(med healthz 64 3)" "$(med nginx-200 64 3)")" "$(ratio "$(med healthz 64 6)" "$(med nginx-200 64 6)")"
 for r in $rowsets; do
