@@ -16,8 +16,10 @@
 #   isolation  c=1 connection-test latency while another client keeps fetching 10,000-row
 #            RFC_READ_TABLE results (JSON, ~1.8 MB each) through the same rfmgw: with the JSON
 #            conversion on a work thread (listen.convert_threads = 1) and on the HTTP thread (0).
-#            For these rows rfmgw runs alone on CPU 0 and abapsim and both clients on CPU 1: in
-#            production they are on other machines (taskset; without it the rows are not run)
+#            For these rows rfmgw and the measuring client run on CPU 0, abapsim and the client
+#            fetching the large results on CPU 1 (taskset; without it the rows are not run); the
+#            same small call straight to abapsim from CPU 0 under the same load (iso-direct) is
+#            the baseline: what rfmgw adds is the difference
 #   callgrind  tests/bench/callgrind.sh: instructions per request (CALLGRIND=0 skips it)
 # Usage: tests/bench/run.sh   (env: SECONDS_PER_RUN=5 ROUNDS=3 CONNS="4 8" ROWS="10 1000 10000"
 #                              IDLE=10000 CALLGRIND=1 RFMGW_BENCH_BUILD=build-bench)
@@ -266,9 +268,9 @@ for round in $(seq 1 "$rounds"); do
       taskset -c 1 wrk -t1 -c1 -d"$((2 * secs + 3))s" "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/sbook10k" >/dev/null 2>&1 &
       bgw=$!
       sleep 1
-      WRK_CPU=1 wrk_run "iso-conv$ct" 1 "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/connection-test" "$W/post.lua" -
+      WRK_CPU=0 wrk_run "iso-conv$ct" 1 "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/connection-test" "$W/post.lua" -
       # the same small call straight to abapsim under the same load: what rfmgw adds is the difference
-      [ "$ct" = 1 ] && WS_CPU=1 ws iso-direct 1
+      [ "$ct" = 1 ] && WS_CPU=0 ws iso-direct 1
       wait "$bgw" || true
     done
     taskset -a -p -c 0-$(($(nproc) - 1)) "$sim_pid" >/dev/null
