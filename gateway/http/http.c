@@ -404,19 +404,21 @@ static enum MHD_Result problem(req_t *r, int err, const char *detail, json_t *ex
 
 static gw_pool_t *pool_of(gw_http_t *h, const char *destination)
 {
-    for (size_t i = 0; i < h->deps.cfg->ndests; i++)
-        if (strcmp(h->deps.cfg->dests[i].name, destination) == 0)
-            return h->deps.pools[i];
-    return NULL;
+    return gw_pool_of(h->deps.cfg, h->deps.pools, destination);
 }
 
-static void job_done(gw_job_t *job)
+/* Hands a suspended request back to libmicrohttpd (any thread). */
+static void resume(req_t *r)
 {
-    req_t *r = job->user;
     gw_http_t *h = r->h;
     /* After the resume the request may be gone: count it down last, so shutdown waits for it. */
     MHD_resume_connection(r->conn);
     atomic_fetch_sub(&h->waiting, 1);
+}
+
+static void job_done(gw_job_t *job)
+{
+    resume(job->user);
 }
 
 static gw_rfc_field_t commit_wait[] = {
@@ -689,8 +691,7 @@ static int stream_part(gw_job_t *job, gw_part_t *part, int last)
     int ret = gw_stream_push(r->stream, part);
     if (!r->stream_resumed) {
         r->stream_resumed = 1;
-        MHD_resume_connection(r->conn);
-        atomic_fetch_sub(&r->h->waiting, 1);
+        resume(r);
     }
     return ret;
 }
@@ -711,8 +712,7 @@ static void stream_done(gw_job_t *job)
     if (!r->stream_resumed) {
         /* no part came (an error): answer as any call does */
         r->stream_resumed = 1;
-        MHD_resume_connection(r->conn);
-        atomic_fetch_sub(&r->h->waiting, 1);
+        resume(r);
     } else {
         json_t *extra = NULL;
         if (job->err && job->has_rfc) {
@@ -1401,9 +1401,7 @@ static void convert_run(gw_work_t *w)
     gw_buf_init(&r->conv, 0);
     r->conv_ret = gw_route_write_result(&r->conv, r->route, r->desc, r->job.result, r->job.nresult,
                                         r->conv_fields);
-    gw_http_t *h = r->h;
-    MHD_resume_connection(r->conn);
-    atomic_fetch_sub(&h->waiting, 1);
+    resume(r);
 }
 
 static enum MHD_Result on_resumed(req_t *r)
@@ -2104,10 +2102,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     h->metrics = gw_metrics_create();
     if (cfg->listen.convert_threads > 0 &&
         (h->workers = gw_workers_start(cfg->listen.convert_threads, 5)) == NULL) {
-        gw_metrics_destroy(h->metrics);
-        pthread_mutex_destroy(&h->routes_lock);
-        gw_route_table_free(h->routes);
-        free(h);
+        gw_http_stop(h);
         return NULL;
     }
     if (cfg->idempotency.max_entries > 0) {
@@ -2140,17 +2135,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         flags |= MHD_USE_IPv6;
     } else {
         GW_LOGE("http", "listen.address '%s' is not an IPv4 or IPv6 address", cfg->listen.address);
-        gw_workers_stop(h->workers);
-        gw_idem_destroy(h->idem);
-        gw_ratelimit_destroy(h->rl_caller);
-        gw_ratelimit_destroy(h->rl_route);
-        gw_metrics_destroy(h->metrics);
-        gw_route_table_free(h->routes);
-        gw_auth_free(h->auth);
-        free_pem(h->tls_cert);
-        free_pem(h->tls_key);
-        pthread_mutex_destroy(&h->routes_lock);
-        free(h);
+        gw_http_stop(h);
         return NULL;
     }
     /* HTTPS (optional): TLS 1.2 and 1.3 only */
@@ -2186,17 +2171,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
     if (h->d == NULL) {
         GW_LOGE("http", "cannot listen on %s:%d (address in use or not permitted?)",
                 cfg->listen.address, cfg->listen.port);
-        gw_workers_stop(h->workers);
-        gw_idem_destroy(h->idem);
-        gw_ratelimit_destroy(h->rl_caller);
-        gw_ratelimit_destroy(h->rl_route);
-        gw_metrics_destroy(h->metrics);
-        gw_route_table_free(h->routes);
-        gw_auth_free(h->auth);
-        free_pem(h->tls_cert);
-        free_pem(h->tls_key);
-        pthread_mutex_destroy(&h->routes_lock);
-        free(h);
+        gw_http_stop(h);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -2252,7 +2227,8 @@ void gw_http_stop(gw_http_t *h)
 {
     if (h == NULL)
         return;
-    MHD_stop_daemon(h->d);
+    if (h->d) /* NULL when gw_http_start failed */
+        MHD_stop_daemon(h->d);
     gw_workers_stop(h->workers);
     gw_idem_destroy(h->idem);
     gw_ratelimit_destroy(h->rl_caller);

@@ -770,3 +770,11 @@ size_t gw_pool_desc_clear(gw_pool_t *p)
     release_list(old);
     return n;
 }
+
+gw_pool_t *gw_pool_of(const gw_config_t *cfg, gw_pool_t *const *pools, const char *name)
+{
+    for (size_t i = 0; i < cfg->ndests; i++)
+        if (strcmp(cfg->dests[i].name, name) == 0)
+            return pools[i];
+    return NULL;
+}

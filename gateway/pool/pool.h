@@ -48,6 +48,8 @@ void gw_pool_reload(gw_pool_t *p, const char *secret);
 void gw_pool_destroy(gw_pool_t *p);
 /** The destination's name. */
 const char *gw_pool_name(const gw_pool_t *p);
+/** The pool of destination `name` among `pools` (one per cfg->dests, same order); NULL if none. */
+gw_pool_t *gw_pool_of(const gw_config_t *cfg, gw_pool_t *const *pools, const char *name);
 
 /** A snapshot of a pool's state for /readyz and metrics. */
 typedef struct {

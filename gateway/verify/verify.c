@@ -34,14 +34,6 @@ static void probe_done(gw_job_t *job)
     pthread_mutex_unlock(&p->w->mu);
 }
 
-static gw_pool_t *pool_of(const gw_config_t *cfg, gw_pool_t **pools, const char *dest)
-{
-    for (size_t i = 0; i < cfg->ndests; i++)
-        if (strcmp(cfg->dests[i].name, dest) == 0)
-            return pools[i];
-    return NULL;
-}
-
 void gw_verify_routes(const gw_config_t *cfg, const gw_route_table_t *t, gw_pool_t **pools,
                       int timeout_ms, gw_verify_result_t *res, gw_buf_t *problems)
 {
@@ -61,7 +53,7 @@ void gw_verify_routes(const gw_config_t *cfg, const gw_route_table_t *t, gw_pool
     size_t np = 0;
     for (size_t i = 0; i < t->n; i++) { /* one probe per destination + function */
         const gw_route_t *r = &t->routes[i];
-        gw_pool_t *pool = pool_of(cfg, pools, r->destination);
+        gw_pool_t *pool = gw_pool_of(cfg, pools, r->destination);
         size_t k;
         for (k = 0; k < np; k++)
             if (strcmp(probes[k].function, r->function) == 0 && probes[k].pool == pool)
