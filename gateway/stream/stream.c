@@ -5,6 +5,7 @@
 #include "log/log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,9 @@ struct gw_stream {
     /* the reader's own */
     gw_buf_t out;
     size_t off;
-    int first_done; /* the @head line is written */
-    int last_done;  /* the @end or @error line is written */
-    uint64_t rows;
+    int first_done;     /* the @head line is written */
+    int last_done;      /* the @end or @error line is written */
+    atomic_ullong rows; /* written by the reader, read for logs from the loop thread */
 };
 
 gw_stream_t *gw_stream_create(struct MHD_Connection *conn, const gw_stream_conf_t *c)
@@ -153,7 +154,7 @@ void gw_stream_cancel(gw_stream_t *st)
 
 uint64_t gw_stream_rows(gw_stream_t *st)
 {
-    return st->rows;
+    return atomic_load_explicit(&st->rows, memory_order_relaxed);
 }
 
 /*
@@ -193,7 +194,7 @@ static int write_part(gw_stream_t *st, const gw_part_t *p)
         if (ret != 0)
             return ret;
         gw_buf_append(o, "\n", 1);
-        st->rows++;
+        atomic_fetch_add_explicit(&st->rows, 1, memory_order_relaxed);
     }
     return o->failed ? GW_ENOMEM : 0;
 }
@@ -211,7 +212,8 @@ static void write_last(gw_stream_t *st, json_t *problem)
                       text ? text : "{\"title\":\"Out of memory\",\"status\":500}");
         free(text);
     } else {
-        gw_buf_printf(&st->out, "{\"@end\":{\"rows\":%llu}}\n", (unsigned long long)st->rows);
+        gw_buf_printf(&st->out, "{\"@end\":{\"rows\":%llu}}\n",
+                      (unsigned long long)atomic_load_explicit(&st->rows, memory_order_relaxed));
     }
     st->last_done = 1;
 }
