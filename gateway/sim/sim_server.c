@@ -1021,6 +1021,13 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
         sim_server_t *srv = lws_context_user(lws_get_context(wsi));
         if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
             return 1;
+        /*
+         * No close_notify from our side: libwebsockets 4.1 retries SSL_shutdown on every
+         * poll while the peer has reset the connection (a client that sent its close_notify
+         * and closed with unread session tickets, e.g. rfmgw's start-up probe), writing the
+         * alert into EPIPE at 100 % CPU until its timeout. Clients see the TCP close.
+         */
+        SSL_CTX_set_quiet_shutdown(ctx, 1);
         if (srv->cfg->tls_client_ca) {
             /* lws only logs a CA file it cannot load; we refuse to start */
             STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(srv->cfg->tls_client_ca);
