@@ -55,7 +55,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MOD                "server"
+#define MOD "server"
+/*
+ * Results sent in parts (large tables): the first part is small and made with the
+ * request; the rest is produced by BULK_WORKERS threads at BULK_NICE, so that
+ * producing many rows for one caller does not delay small calls of others —
+ * as an ABAP system with free work processes on more cores would not.
+ */
+#define BULK_WORKERS       2
+#define BULK_NICE          10
+#define FIRST_PART_BYTES   (16 * 1024)
 #define RX_BUFFER_SIZE     (64 * 1024)
 #define CLOSE_LOGON_FAILED 4001
 #define LOGON_FAILED_MSG   "Name or password is incorrect (repeat logon)"
@@ -140,7 +149,8 @@ typedef struct sim_server {
     unsigned next_session;
     struct lws_context *ctx;
     struct lws_vhost *vh;
-    sim_pool_t pool;
+    sim_pool_t pool; /* logons, requests */
+    sim_pool_t bulk; /* the later parts of results sent in parts, at a lower priority */
     sim_shared_t sh;
     sim_listener_t listener;
     sim_session_t *sessions; /* doubly linked, lws thread only */
@@ -355,6 +365,7 @@ static int check_rfm(job_t *j, gw_slice_t name, const sim_rfm_t **rfm, gw_wire_m
 }
 
 static size_t part_bytes(const sim_server_t *srv);
+static size_t first_part_bytes(const sim_server_t *srv);
 static int first_part(sim_call_ctx_t *ctx, gw_wire_msg_t *rep, size_t bytes, int *more);
 
 static void run_request(job_t *j)
@@ -396,7 +407,7 @@ static void run_request(job_t *j)
         ret = sim_rfm_call(&ctx, rfm, call, &rep.u.result);
         int more = 0;
         if (ret == 0 && ctx.cursor)
-            ret = first_part(&ctx, &rep, part_bytes(srv), &more);
+            ret = first_part(&ctx, &rep, first_part_bytes(srv), &more);
         if (ret == 0 && more) {
             rep.flags |= GW_WIRE_FLAG_MORE;
             j->cursor = ctx.cursor;
@@ -482,6 +493,13 @@ static size_t part_bytes(const sim_server_t *srv)
 {
     size_t n = (size_t)srv->cfg->max_message / 4;
     return n > 256 * 1024 ? 256 * 1024 : n < 1024 ? 1024 : n;
+}
+
+/* The first part is small: it is made with the request, at the request's priority. */
+static size_t first_part_bytes(const sim_server_t *srv)
+{
+    size_t n = part_bytes(srv);
+    return n < FIRST_PART_BYTES ? n : FIRST_PART_BYTES;
 }
 
 /* Puts the first rows of a row source into the result's table parameter. */
@@ -578,7 +596,7 @@ static void stream_pump(sim_server_t *srv, sim_session_t *s)
     s->stream_running = 1;
     j->kind = JOB_STREAM;
     gw_buf_free(&j->out);
-    sim__pool_submit(&srv->pool, &j->work);
+    sim__pool_submit(&srv->bulk, &j->work);
 }
 
 /* Starts the next queued request when none is running. */
@@ -760,9 +778,22 @@ static int stream_done(sim_server_t *srv, sim_session_t *s, job_t *j)
     return 1;
 }
 
+/* What both pools finished (the order between them does not matter: one job per session). */
+static sim_work_t *take_done(sim_server_t *srv)
+{
+    sim_work_t *w = sim__pool_take_done(&srv->pool), *b = sim__pool_take_done(&srv->bulk);
+    if (w == NULL)
+        return b;
+    sim_work_t *last = w;
+    while (last->next)
+        last = last->next;
+    last->next = b;
+    return w;
+}
+
 static void jobs_done(sim_server_t *srv)
 {
-    sim_work_t *w = sim__pool_take_done(&srv->pool);
+    sim_work_t *w = take_done(srv);
     while (w) {
         job_t *j = (job_t *)w;
         w = w->next;
@@ -1282,7 +1313,7 @@ static int write_ready_file(const char *path, int port)
 
 static void drain_done(sim_server_t *srv)
 {
-    sim_work_t *w = sim__pool_take_done(&srv->pool);
+    sim_work_t *w = take_done(srv);
     while (w) {
         job_t *j = (job_t *)w;
         w = w->next;
@@ -1366,11 +1397,16 @@ int sim_server_run(const sim_config_t *cfg, const sim_run_opts_t *opts)
         ret = GW_EINVAL;
         goto cleanup;
     }
-    if (sim__pool_start(&srv->pool, (size_t)cfg->workers, wake_lws, srv) != 0) {
+    if (sim__pool_start(&srv->pool, (size_t)cfg->workers, 0, wake_lws, srv) != 0) {
         ret = GW_ENOMEM;
         goto cleanup;
     }
     pool_started = 1;
+    if (sim__pool_start(&srv->bulk, BULK_WORKERS, BULK_NICE, wake_lws, srv) != 0) {
+        ret = GW_ENOMEM;
+        goto cleanup;
+    }
+    pool_started = 2;
     srv->sh.listener = &srv->listener;
     if (sim__listener_start(&srv->listener, &srv->sh, listener_deliver, srv) != 0) {
         ret = GW_ENOMEM;
@@ -1411,6 +1447,8 @@ cleanup:
     sim__listener_close(&srv->listener);
     if (pool_started)
         sim__pool_stop(&srv->pool); /* lets running RFMs finish; wakes go to a live context */
+    if (pool_started > 1)
+        sim__pool_stop(&srv->bulk);
     if (srv->ctx)
         lws_context_destroy(srv->ctx); /* CLOSED for every session */
     drain_done(srv);

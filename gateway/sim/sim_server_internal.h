@@ -32,10 +32,14 @@ typedef struct {
     sim_work_t *done_head, *done_tail;
     void (*notify)(void *arg); /* called (from a worker) after work is done */
     void *notify_arg;
+    int nice; /* the workers' scheduling niceness above the process's (0 = same) */
 } sim_pool_t;
 
-/** Starts `n` workers. Returns 0 or GW_ENOMEM (nothing to stop then). */
-int sim__pool_start(sim_pool_t *p, size_t n, void (*notify)(void *), void *arg);
+/**
+ * Starts `n` workers running at `nice` (0..19) above the process's
+ * niceness. Returns 0 or GW_ENOMEM (nothing to stop then).
+ */
+int sim__pool_start(sim_pool_t *p, size_t n, int nice, void (*notify)(void *), void *arg);
 /** Queues work; it runs on some worker, then moves to the done list. */
 void sim__pool_submit(sim_pool_t *p, sim_work_t *w);
 /** Takes the whole done list, oldest first (NULL when empty). */

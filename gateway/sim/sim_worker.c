@@ -11,12 +11,25 @@
  */
 #include "sim/sim_server_internal.h"
 #include "error/error.h"
+#include "log/log.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static void *worker_main(void *arg)
 {
     sim_pool_t *p = arg;
+    /* Linux applies setpriority() to one thread when given its thread id */
+    if (p->nice > 0) {
+        id_t tid = (id_t)syscall(SYS_gettid);
+        int want = getpriority(PRIO_PROCESS, tid) + p->nice;
+        if (setpriority(PRIO_PROCESS, tid, want > 19 ? 19 : want) != 0)
+            GW_LOGW("abapsim", "cannot lower a worker's priority: %s", strerror(errno));
+    }
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stopping && p->todo_head == NULL)
@@ -48,9 +61,10 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int sim__pool_start(sim_pool_t *p, size_t n, void (*notify)(void *), void *arg)
+int sim__pool_start(sim_pool_t *p, size_t n, int nice, void (*notify)(void *), void *arg)
 {
     memset(p, 0, sizeof(*p));
+    p->nice = nice;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->notify = notify;
