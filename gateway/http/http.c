@@ -94,11 +94,12 @@ typedef struct req {
     gw_pool_t *pool;
     gw_buf_t body;
     int too_large;
-    int json_declared; /* the request said Content-Type: application/json */
-    int describe_only; /* GET /api/v1/functions/{NAME}: answer the metadata */
-    int started;       /* the request line and headers have been looked at */
-    int answered;      /* a response is queued */
-    int generic;       /* POST /api/v1/rfc/{FUNCTION} */
+    int json_declared;   /* the request said Content-Type: application/json */
+    int describe_only;   /* GET /api/v1/functions/{NAME}: answer the metadata */
+    int started;         /* the request line and headers have been looked at */
+    int answered;        /* a response is queued */
+    int stream_answered; /* the answer is the stream's: counted once it ended */
+    int generic;         /* POST /api/v1/rfc/{FUNCTION} */
     gw_route_captures_t caps;
     /* units of work (commit policies) */
     int commit_phase; /* 0: the call; 1: COMMIT sent; 2: ROLLBACK sent */
@@ -752,7 +753,7 @@ static enum MHD_Result stream_answer(req_t *r)
         gw_stream_cancel(r->stream);
         return problem(r, GW_ENOMEM, "out of memory for the stream", NULL, NULL, NULL);
     }
-    count_request(r, MHD_HTTP_OK, 0); /* the size is not known yet */
+    r->stream_answered = 1; /* counted and logged when the stream ends (req_free()) */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
     common_headers(r, resp, 1);
     enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
@@ -2030,6 +2031,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* Frees a request: after libmicrohttpd is done with it and no call runs for it. */
 static void req_free(req_t *r)
 {
+    if (r->stream_answered) /* the stream and its call are over: duration and size are known */
+        count_request(r, MHD_HTTP_OK, (size_t)gw_stream_bytes(r->stream));
     gw_stream_release(r->stream);
     if (r->idem_ticket) {
         if (r->called && r->job.dispatched_us)

@@ -28,9 +28,10 @@ struct gw_stream {
     /* the reader's own */
     gw_buf_t out;
     size_t off;
-    int first_done;     /* the @head line is written */
-    int last_done;      /* the @end or @error line is written */
-    atomic_ullong rows; /* written by the reader, read for logs from the loop thread */
+    int first_done;      /* the @head line is written */
+    int last_done;       /* the @end or @error line is written */
+    atomic_ullong rows;  /* written by the reader, read for logs from the loop thread */
+    atomic_ullong bytes; /* handed to libmicrohttpd by the reader (the answer's body so far) */
 };
 
 gw_stream_t *gw_stream_create(struct MHD_Connection *conn, const gw_stream_conf_t *c)
@@ -152,6 +153,11 @@ void gw_stream_cancel(gw_stream_t *st)
     pthread_mutex_unlock(&st->mu);
 }
 
+uint64_t gw_stream_bytes(gw_stream_t *st)
+{
+    return atomic_load_explicit(&st->bytes, memory_order_relaxed);
+}
+
 uint64_t gw_stream_rows(gw_stream_t *st)
 {
     return atomic_load_explicit(&st->rows, memory_order_relaxed);
@@ -229,6 +235,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
                 n = max;
             memcpy(buf, st->out.data + st->off, n);
             st->off += n;
+            atomic_fetch_add_explicit(&st->bytes, n, memory_order_relaxed);
             return (ssize_t)n;
         }
         st->out.len = st->off = 0;

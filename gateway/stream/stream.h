@@ -80,5 +80,7 @@ void gw_stream_cancel(gw_stream_t *st);
 struct MHD_Response *gw_stream_response(gw_stream_t *st);
 /** Rows written to the response so far (for logs). */
 uint64_t gw_stream_rows(gw_stream_t *st);
+/** Bytes of the answer's body handed to libmicrohttpd so far (for logs). */
+uint64_t gw_stream_bytes(gw_stream_t *st);
 
 #endif

@@ -66,6 +66,15 @@ if [ $MEASURE_MEM = 1 ]; then
     || fail "rfmgw peak RSS grew by $grow MiB (limit 32 MiB)"
 fi
 
+# the request's log line is written when the stream has ended, with the whole body's size
+size=$(stat -c %s "$WORK/s.ndjson")
+for _ in $(seq 1 50); do grep -q "access: GET /api/v1/sbook → 200" "$WORK/rfmgw.log" && break; sleep 0.1; done
+line=$(grep "access: GET /api/v1/sbook → 200" "$WORK/rfmgw.log" | tail -n 1)
+logged=$(sed -E 's/.* out ([0-9]+) B .*/\1/' <<<"$line")
+logged_ms=$(sed -E 's/.*RFC_READ_TABLE@sim ([0-9.]+) ms.*/\1/' <<<"$line")
+[ "$logged" = "$size" ] && ok "the log line counts the whole stream: out $logged B, ${logged_ms} ms" \
+  || fail "log line for the stream: '$line' (body $size B)"
+
 # 2. Accept: application/x-ndjson on a route that answers JSON otherwise
 SCARR='{"QUERY_TABLE":"SCARR","FIELDS":[{"FIELDNAME":"CARRID"}]}'
 curl -s -S --max-time 30 -H 'Accept: application/x-ndjson' -H 'Content-Type: application/json' \
