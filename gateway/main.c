@@ -392,7 +392,7 @@ int main(int argc, char **argv)
             goto cleanup;
     if (gw_transport_start(t) != 0)
         goto cleanup;
-    gw_http_deps_t deps = {cfg, routes, pools, auth};
+    gw_http_deps_t deps = {cfg, routes, pools, auth, t};
     http = gw_http_start(&deps, &port);
     if (http == NULL)
         goto cleanup;

@@ -216,8 +216,11 @@ static const gw_cfg_decl_t listen_decls[] = {
      "IP address the HTTP front listens on."},
     {"port", GW_CFG_INT, C(listen.port), "8080", 0, 65535, 0,
      "TCP port of the HTTP front; 0 picks a free port (see `--ready-file`)."},
-    {"threads", GW_CFG_INT, C(listen.threads), "2", 1, 64, 0,
-     "HTTP worker threads (epoll, one event loop each)."},
+    {"threads", GW_CFG_INT, C(listen.threads), "2", 0, 64, 0,
+     "HTTP worker threads (epoll, one event loop each). 0: no HTTP thread — the backend "
+     "loop thread serves HTTP as well (one thread for everything: the least CPU per call and "
+     "no thread hand-off, but a slow step of one request, such as parsing a large body or a "
+     "password hash, holds up all others; large results still go to convert_threads)."},
     {"convert_threads", GW_CFG_INT, C(listen.convert_threads), "1", 0, 64, 0,
      "Background threads (at a lower priority) that turn large results into JSON, so that "
      "small requests on the same HTTP thread do not wait behind them; 0 = convert on the HTTP "

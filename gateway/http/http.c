@@ -53,6 +53,11 @@ struct gw_http {
     gw_auth_t *auth;          /* guarded by routes_lock: swapped on reload */
     gw_workers_t *workers;    /* JSON conversion of large results; NULL = on the HTTP thread */
     char *tls_cert, *tls_key; /* HTTPS: the PEM files' contents, kept while the daemon runs */
+    /* listen.threads = 0: libmicrohttpd has no thread; the transport loop runs it */
+    gw_watch_t *watch;       /* its epoll descriptor, watched by the loop */
+    gw_timer_t mhd_tm;       /* its next connection timeout */
+    gw_task_t kick_task;     /* runs libmicrohttpd after a resume */
+    atomic_int kick_pending; /* kick_task is queued */
 };
 
 enum {
@@ -408,12 +413,15 @@ static gw_pool_t *pool_of(gw_http_t *h, const char *destination)
     return gw_pool_of(h->deps.cfg, h->deps.pools, destination);
 }
 
+static void kick(void *ud);
+
 /* Hands a suspended request back to libmicrohttpd (any thread). */
 static void resume(req_t *r)
 {
     gw_http_t *h = r->h;
     /* After the resume the request may be gone: count it down last, so shutdown waits for it. */
     MHD_resume_connection(r->conn);
+    kick(h);
     atomic_fetch_sub(&h->waiting, 1);
 }
 
@@ -676,8 +684,13 @@ static int stream_prepare(req_t *r)
                    ? problem(r, GW_ECONFIG, d, NULL, NULL, NULL)
                    : problem(r, GW_ENOTACCEPTABLE, d, NULL, NULL, NULL);
     }
-    gw_stream_conf_t c = {r->route, r->desc, t, lookup(r, GW_BIND_QUERY, "fields"),
-                          (size_t)r->h->deps.cfg->limits.stream_buffer};
+    gw_stream_conf_t c = {r->route,
+                          r->desc,
+                          t,
+                          lookup(r, GW_BIND_QUERY, "fields"),
+                          (size_t)r->h->deps.cfg->limits.stream_buffer,
+                          kick,
+                          r->h};
     r->stream = gw_stream_create(r->conn, &c);
     if (r->stream == NULL)
         return problem(r, GW_ENOMEM, "out of memory for the stream", NULL, NULL, NULL);
@@ -1661,8 +1674,10 @@ static void probe_done(gw_job_t *job)
     probe_t *pr = job->user;
     req_t *r = pr->r;
     if (atomic_fetch_sub(&r->probes_pending, 1) == 1) {
-        atomic_fetch_sub(&r->h->waiting, 1);
+        gw_http_t *h = r->h;
+        atomic_fetch_sub(&h->waiting, 1);
         MHD_resume_connection(r->conn);
+        kick(h);
     }
 }
 
@@ -2092,6 +2107,104 @@ static void free_pem(char *p)
     }
 }
 
+/* ---- listen.threads = 0: HTTP on the transport loop ---- */
+
+static void mhd_service(void *ud);
+
+static void mhd_timeout(gw_timer_t *tm)
+{
+    mhd_service((char *)tm - offsetof(gw_http_t, mhd_tm));
+}
+
+/* Loop thread: libmicrohttpd's descriptor is readable, or a timeout is due. */
+static void mhd_service(void *ud)
+{
+    gw_http_t *h = ud;
+    MHD_run(h->d);
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(h->d, &ms) == MHD_YES)
+        gw_timer_start(h->deps.transport, &h->mhd_tm, (int64_t)ms, mhd_timeout);
+    else
+        gw_timer_stop(&h->mhd_tm);
+}
+
+/* Runs fn(h) on the loop thread and waits for it. */
+typedef struct {
+    gw_task_t task; /* first: the task is the object */
+    gw_http_t *h;
+    void (*fn)(gw_http_t *h);
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+} on_loop_t;
+
+static void on_loop_run(gw_task_t *task)
+{
+    on_loop_t *o = (on_loop_t *)task;
+    o->fn(o->h);
+    pthread_mutex_lock(&o->mu);
+    o->done = 1;
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+}
+
+static void on_loop(gw_http_t *h, void (*fn)(gw_http_t *h))
+{
+    on_loop_t o = {.task = {.fn = on_loop_run}, .h = h, .fn = fn};
+    pthread_mutex_init(&o.mu, NULL);
+    pthread_cond_init(&o.cv, NULL);
+    gw_transport_post(h->deps.transport, &o.task);
+    pthread_mutex_lock(&o.mu);
+    while (!o.done)
+        pthread_cond_wait(&o.cv, &o.mu);
+    pthread_mutex_unlock(&o.mu);
+    pthread_cond_destroy(&o.cv);
+    pthread_mutex_destroy(&o.mu);
+}
+
+static void kick_run(gw_task_t *task)
+{
+    gw_http_t *h = (gw_http_t *)((char *)task - offsetof(gw_http_t, kick_task));
+    atomic_store(&h->kick_pending, 0);
+    if (h->watch)
+        mhd_service(h);
+}
+
+/*
+ * After a resume (any thread): without a thread of its own, libmicrohttpd
+ * takes a resumed connection back only in its next MHD_run(), and its
+ * inter-thread channel does not wake the loop — so run it on the loop soon.
+ */
+static void kick(void *ud)
+{
+    gw_http_t *h = ud;
+    if (h->deps.cfg->listen.threads == 0 && atomic_exchange(&h->kick_pending, 1) == 0) {
+        h->kick_task.fn = kick_run;
+        gw_transport_post(h->deps.transport, &h->kick_task);
+    }
+}
+
+static void loop_attach(gw_http_t *h)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+    h->watch = info ? gw_transport_watch(h->deps.transport, info->epoll_fd, mhd_service, h) : NULL;
+    if (h->watch)
+        mhd_service(h); /* whatever is already pending, and the first timeout */
+}
+
+static void loop_detach(gw_http_t *h)
+{
+    gw_transport_unwatch(h->watch);
+    h->watch = NULL;
+    gw_timer_stop(&h->mhd_tm);
+}
+
+static void loop_quiesce(gw_http_t *h)
+{
+    MHD_socket s = MHD_quiesce_daemon(h->d);
+    (void)s; /* libmicrohttpd keeps the socket and closes it on stop */
+}
+
 gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
 {
     const gw_config_t *cfg = deps->cfg;
@@ -2125,8 +2238,9 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
         h->rl_route = gw_ratelimit_create(rc->route_rate, rc->route_burst, 4096);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+    int on_the_loop = cfg->listen.threads == 0;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     (on_the_loop ? 0 : MHD_USE_INTERNAL_POLLING_THREAD);
     struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, cfg->listen.address, &s4->sin_addr) == 1) {
@@ -2164,7 +2278,7 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
             ? MHD_start_daemon(
                   flags, (uint16_t)cfg->listen.port, NULL, NULL, handler, h,
                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
-                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->listen.threads,
+                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(on_the_loop ? 1 : cfg->listen.threads),
                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->listen.connection_limit,
                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->listen.connection_memory,
                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->listen.timeout_s,
@@ -2176,6 +2290,14 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
                 cfg->listen.address, cfg->listen.port);
         gw_http_stop(h);
         return NULL;
+    }
+    if (on_the_loop) {
+        on_loop(h, loop_attach);
+        if (h->watch == NULL) {
+            GW_LOGE("http", "cannot run the HTTP listener on the loop thread (listen.threads = 0)");
+            gw_http_stop(h);
+            return NULL;
+        }
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : cfg->listen.port;
@@ -2189,8 +2311,10 @@ gw_metrics_t *gw_http_metrics(gw_http_t *h)
 
 void gw_http_quiesce(gw_http_t *h)
 {
-    MHD_socket s = MHD_quiesce_daemon(h->d);
-    (void)s; /* libmicrohttpd keeps the socket and closes it on stop */
+    if (h->watch)
+        on_loop(h, loop_quiesce); /* libmicrohttpd runs there */
+    else
+        loop_quiesce(h);
 }
 
 int gw_http_waiting(gw_http_t *h)
@@ -2230,9 +2354,13 @@ void gw_http_stop(gw_http_t *h)
 {
     if (h == NULL)
         return;
-    if (h->d) /* NULL when gw_http_start failed */
+    if (h->watch)
+        on_loop(h, loop_detach); /* the loop runs libmicrohttpd no more */
+    if (h->d)                    /* NULL when gw_http_start failed */
         MHD_stop_daemon(h->d);
     gw_workers_stop(h->workers);
+    if (h->deps.transport && h->deps.cfg->listen.threads == 0)
+        on_loop(h, loop_detach); /* and a kick queued by the last resumes has run */
     gw_idem_destroy(h->idem);
     gw_ratelimit_destroy(h->rl_caller);
     gw_ratelimit_destroy(h->rl_route);

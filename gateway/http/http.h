@@ -21,9 +21,10 @@ typedef struct gw_http gw_http_t;
 /** What the front needs; all of it must outlive the front. */
 typedef struct {
     const gw_config_t *cfg;
-    gw_route_table_t *routes; /* the first table; gw_http_set_routes replaces it */
-    gw_pool_t *const *pools;  /* one per cfg->dests[i], same order */
-    gw_auth_t *auth;          /* caller authentication (callers); gw_http_set_auth replaces it */
+    gw_route_table_t *routes;  /* the first table; gw_http_set_routes replaces it */
+    gw_pool_t *const *pools;   /* one per cfg->dests[i], same order */
+    gw_auth_t *auth;           /* caller authentication (callers); gw_http_set_auth replaces it */
+    gw_transport_t *transport; /* the loop; with listen.threads = 0 it also runs the HTTP side */
 } gw_http_deps_t;
 
 /** Starts listening. Returns NULL on failure (logged). `*port` receives the bound port. */

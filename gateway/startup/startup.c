@@ -320,7 +320,10 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
         "configuration %s: %zu destination%s, %zu route%s from %zu mapping file%s", cfg->file,
         cfg->ndests, cfg->ndests == 1 ? "" : "s", routes->n, routes->n == 1 ? "" : "s",
         cfg->nmappings, cfg->nmappings == 1 ? "" : "s");
-    say(GW_LOG_INFO, "  ✓ ", "listening on %s (%d HTTP threads)", url, cfg->listen.threads);
+    if (cfg->listen.threads == 0)
+        say(GW_LOG_INFO, "  ✓ ", "listening on %s (HTTP served by the backend loop thread)", url);
+    else
+        say(GW_LOG_INFO, "  ✓ ", "listening on %s (%d HTTP threads)", url, cfg->listen.threads);
 
     int bad = 0;
     for (size_t i = 0; i < cfg->ndests; i++) {

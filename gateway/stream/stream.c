@@ -86,6 +86,8 @@ static void wake(gw_stream_t *st)
     if (st->suspended) {
         st->suspended = 0;
         MHD_resume_connection(st->conn);
+        if (st->c.resumed)
+            st->c.resumed(st->c.resumed_ud);
     }
 }
 

@@ -40,6 +40,8 @@ typedef struct {
     const gw_rfc_param_t *table; /* the TABLE parameter whose rows become lines */
     const char *fields;          /* the caller's ?fields= projection for the head, or NULL */
     size_t high_water;           /* queued bytes past which the backend is paused */
+    void (*resumed)(void *ud);   /* optional: called after the stream resumed its connection */
+    void *resumed_ud;
 } gw_stream_conf_t;
 
 /**

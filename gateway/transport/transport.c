@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 _Static_assert(sizeof(lws_sorted_usec_list_t) <= 64, "gw_timer_t.sul too small");
 
@@ -70,6 +71,13 @@ struct gw_transport {
     gw_endpoint_t *endpoints;
     gw_tconn_t *conns;
     int destroying;
+    struct lws_vhost *loop_vh; /* no TLS; task wake-ups and watched descriptors */
+};
+
+struct gw_watch {
+    struct lws *wsi; /* a raw-file wsi on a dup() of the watched descriptor */
+    void (*fn)(void *ud);
+    void *ud;
 };
 
 static void set_reason(gw_tconn_t *c, int err, const char *fmt, ...)
@@ -329,8 +337,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+/* A watched descriptor is readable (gw_transport_watch). */
+static int watch_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len)
+{
+    (void)user;
+    (void)in;
+    (void)len;
+    gw_watch_t *w = lws_get_opaque_user_data(wsi);
+    if (reason == LWS_CALLBACK_RAW_RX_FILE && w)
+        w->fn(w->ud);
+    return 0;
+}
+
 static const struct lws_protocols protocols[] = {
     {"rfmgw-client", callback, 0, RX_CHUNK, 0, NULL, 0},
+    {"rfmgw-watch", watch_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -368,7 +390,7 @@ gw_transport_t *gw_transport_create(void)
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.vhost_name = "rfmgw-loop";
     info.protocols = protocols;
-    if (lws_create_vhost(t->ctx, &info) == NULL) {
+    if ((t->loop_vh = lws_create_vhost(t->ctx, &info)) == NULL) {
         GW_LOGE("transport", "cannot create the loop's vhost");
         lws_context_destroy(t->ctx);
         pthread_mutex_destroy(&t->lock);
@@ -635,4 +657,36 @@ void gw_timer_stop(gw_timer_t *tm)
     tm->armed = 0;
     lws_sul_schedule(tm->t->ctx, 0, (lws_sorted_usec_list_t *)(void *)tm->sul, timer_fire,
                      LWS_SET_TIMER_USEC_CANCEL);
+}
+
+gw_watch_t *gw_transport_watch(gw_transport_t *t, int fd, void (*fn)(void *ud), void *ud)
+{
+    gw_watch_t *w = calloc(1, sizeof(*w));
+    int copy = w ? dup(fd) : -1; /* lws closes what it adopted; the owner keeps `fd` */
+    if (copy < 0) {
+        free(w);
+        return NULL;
+    }
+    w->fn = fn;
+    w->ud = ud;
+    lws_sock_file_fd_type desc;
+    desc.filefd = copy;
+    w->wsi =
+        lws_adopt_descriptor_vhost(t->loop_vh, LWS_ADOPT_RAW_FILE_DESC, desc, "rfmgw-watch", NULL);
+    if (w->wsi == NULL) {
+        close(copy);
+        free(w);
+        return NULL;
+    }
+    lws_set_opaque_user_data(w->wsi, w);
+    return w;
+}
+
+void gw_transport_unwatch(gw_watch_t *w)
+{
+    if (w == NULL)
+        return;
+    lws_set_opaque_user_data(w->wsi, NULL);
+    lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC); /* closes the copy */
+    free(w);
 }

@@ -111,6 +111,18 @@ int gw_transport_send(gw_tconn_t *c, const void *p, size_t len);
  */
 void gw_transport_close(gw_tconn_t *c, int err, const char *reason);
 
+typedef struct gw_watch gw_watch_t;
+/**
+ * Loop only: calls `fn(ud)` on the loop whenever descriptor `fd` is
+ * readable (level-triggered: `fn` must consume what made it readable), for
+ * another event loop driven from this one — e.g. libmicrohttpd's epoll
+ * descriptor. The caller keeps `fd` (the transport watches a dup() of it).
+ * NULL on failure.
+ */
+gw_watch_t *gw_transport_watch(gw_transport_t *t, int fd, void (*fn)(void *ud), void *ud);
+/** Loop only: stops watching; `fn` is not called again. NULL is fine. */
+void gw_transport_unwatch(gw_watch_t *w);
+
 /** Loop only: (re)arms `tm` to call `fn` after `ms` milliseconds. */
 void gw_timer_start(gw_transport_t *t, gw_timer_t *tm, int64_t ms, void (*fn)(gw_timer_t *tm));
 /** Loop only: disarms the timer (no-op when not armed). */

@@ -5,7 +5,8 @@
 #   backend  the direct WebSocket client (rfmgw_wsclient) calling STFC_CONNECTION on abapsim over
 #            N TLS connections: calls/s, p50/p99, its CPU per call
 #   rfmgw    POST /api/v1/connection-test through rfmgw (pool max N) to the same abapsim, wrk
-#            with N connections: req/s, p50/p99, rfmgw's CPU per request (/proc/PID/stat)
+#            with N connections: req/s, p50/p99, rfmgw's CPU per request (/proc/PID/stat);
+#            rfmgw-loop the same with listen.threads = 0 (HTTP on the backend loop thread)
 #   proxy    the same POST through nginx as a TLS reverse proxy (upstream keep-alive) to a second
 #            nginx `return 200` over TLS: the proxying nginx's CPU per request (its workers)
 #   c1       latency at concurrency 1: wsclient --connections 1 vs wrk -c1 through rfmgw
@@ -78,9 +79,9 @@ routes = (
     bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; }, { to = "ROWCOUNT"; const = "10000"; } ); }
 );
 EOC
-start_gw() { # name pool-max [convert-threads] → gw_pid_<name>, gw_port_<name>
+start_gw() { # name pool-max [convert-threads [http-threads]] → gw_pid_<name>, gw_port_<name>
   cat > "$W/gw$1.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; threads = 2; connection_limit = $((idle + 50));
+listen = { address = "127.0.0.1"; port = 0; threads = ${4:-2}; connection_limit = $((idle + 50));
            max_body = 16777216; convert_threads = ${3:-1}; };
 log = { level = "warn"; };
 mappings = "routes.conf";
@@ -95,7 +96,7 @@ EOC
   wait_ready "$W/gw$1.port" $! "gw$1"
   eval "gw_pid_$1=$!; gw_port_$1=$(cat "$W/gw$1.port")"
 }
-for n in $conns; do start_gw "$n" "$n"; done
+for n in $conns; do start_gw "$n" "$n"; start_gw "loop$n" "$n" 1 0; done
 start_gw conv0 2 0
 start_gw conv1 2 1
 gw_pid() { eval echo "\$gw_pid_$1"; }
@@ -251,10 +252,12 @@ for round in $(seq 1 "$rounds"); do
   for n in $conns; do
     ws backend "$n"
     wrk_run rfmgw "$n" "http://127.0.0.1:$(gw_port "$n")/api/v1/connection-test" "$W/post.lua" "$(gw_pid "$n")"
+    wrk_run rfmgw-loop "$n" "http://127.0.0.1:$(gw_port "loop$n")/api/v1/connection-test" "$W/post.lua" "$(gw_pid "loop$n")"
     wrk_run ngx-proxy "$n" "http://127.0.0.1:$nginx_port_ngxproxy/api/v1/connection-test" "$W/post.lua" "ngx:$nginx_pid_ngxproxy"
   done
   ws backend-c1 1
   wrk_run rfmgw-c1 1 "http://127.0.0.1:$(gw_port "$n1")/api/v1/connection-test" "$W/post.lua" "$(gw_pid "$n1")"
+  wrk_run rfmgw-loop-c1 1 "http://127.0.0.1:$(gw_port "loop$n1")/api/v1/connection-test" "$W/post.lua" "$(gw_pid "loop$n1")"
   wrk_run nginx-200 64 "http://127.0.0.1:$nginx_port_ngx200/" "$W/get.lua" "ngx:$nginx_pid_ngx200"
   wrk_run healthz 64 "http://127.0.0.1:$(gw_port "$n1")/healthz" "$W/get.lua" "$(gw_pid "$n1")"
   for r in $rowsets; do
@@ -317,9 +320,16 @@ for n in $conns; do
     "$(ratio "$(med rfmgw "$n" 3)" "$(med backend "$n" 3)")" "$(ratio "$(med rfmgw "$n" 6)" "$(med backend "$n" 6)")" \
     "$(ratio "$(med rfmgw "$n" 6)" "$(med ngx-proxy "$n" 6)")" "$(verdict "$(ratio "$(med rfmgw "$n" 6)" "$(med ngx-proxy "$n" 6)")" 1.5)"
 done
-a50=$(diff_ "$(med rfmgw-c1 1 4)" "$(med backend-c1 1 4)"); a99=$(diff_ "$(med rfmgw-c1 1 5)" "$(med backend-c1 1 5)")
-printf 'c=1  added latency p50 %s µs (target <= 100: %s), p99 %s µs (target <= 1000: %s)\n' \
-  "$a50" "$(verdict "$a50" 100)" "$a99" "$(verdict "$a99" 1000)"
+for n in $conns; do
+  printf 'N=%s  listen.threads = 0: throughput rfmgw/direct %s; CPU per call rfmgw/direct client %s; rfmgw/nginx TLS proxy %s (target <= 1.5: %s)\n' "$n" \
+    "$(ratio "$(med rfmgw-loop "$n" 3)" "$(med backend "$n" 3)")" "$(ratio "$(med rfmgw-loop "$n" 6)" "$(med backend "$n" 6)")" \
+    "$(ratio "$(med rfmgw-loop "$n" 6)" "$(med ngx-proxy "$n" 6)")" "$(verdict "$(ratio "$(med rfmgw-loop "$n" 6)" "$(med ngx-proxy "$n" 6)")" 1.5)"
+done
+for m in rfmgw rfmgw-loop; do
+  a50=$(diff_ "$(med "$m-c1" 1 4)" "$(med backend-c1 1 4)"); a99=$(diff_ "$(med "$m-c1" 1 5)" "$(med backend-c1 1 5)")
+  printf 'c=1  %s added latency p50 %s µs (target <= 100: %s), p99 %s µs (target <= 1000: %s)\n' \
+    "$([ $m = rfmgw ] && echo "threads=2" || echo "threads=0")" "$a50" "$(verdict "$a50" 100)" "$a99" "$(verdict "$a99" 1000)"
+done
 printf 'isolation: c=1 p99 while 10,000-row results convert: %s µs with convert_threads=1 (target <= 5000: %s), %s µs on the HTTP thread; direct to abapsim under the same load %s µs; p50 %s / %s / %s µs\n' \
   "$(med iso-conv1 1 5)" "$(verdict "$(med iso-conv1 1 5)" 5000)" "$(med iso-conv0 1 5)" "$(med iso-direct 1 5)" "$(med iso-conv1 1 4)" "$(med iso-conv0 1 4)" "$(med iso-direct 1 4)"
 printf 'http /healthz / nginx return 200 throughput %s; CPU per request %s\n' \

@@ -11,7 +11,7 @@ ROUTE='{ method = "GET"; path = "/api/v1/sbook"; destination = "sim"; function =
     bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; }, { to = "ROWCOUNT"; from = "query.rows"; } ); }'
 answers() { # convert_threads → files rows10000.<n>, rows5.<n>, fields.<n>
   write_gw_conf "$SIM_PORT"
-  sed -i "s/threads = 2;/threads = 2; convert_threads = $1;/" "$WORK/gw.conf"
+  sed -i "s/threads = \([0-9]*\);/threads = \1; convert_threads = $1;/" "$WORK/gw.conf"
   add_routes "$ROUTE"
   start_gw
   req GET "/api/v1/sbook?rows=10000"; expect_status 200 "10,000 rows with convert_threads = $1"

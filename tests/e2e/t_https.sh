@@ -7,7 +7,7 @@ make_pki
 write_sim_conf
 start_sim
 write_gw_conf "$SIM_PORT"
-sed -i 's/threads = 2; };/threads = 2; tls_cert = "pki\/server.pem"; tls_key = "pki\/server.key"; };/' "$WORK/gw.conf"
+sed -i 's/threads = \([0-9]*\); };/threads = \1; tls_cert = "pki\/server.pem"; tls_key = "pki\/server.key"; };/' "$WORK/gw.conf"
 start_gw
 port=${GW##*:}
 grep -q "https://127.0.0.1:$port" "$WORK/rfmgw.log" && ok "the log says https" || fail "no https in the start-up line"

@@ -57,7 +57,7 @@ stop_gw
 # ---- headers, slow clients ----
 GW_EXTRA_TOP=''
 write_gw_conf "$SIM_PORT"
-sed -i 's/threads = 2; };/threads = 2; connection_memory = 8192; timeout_s = 30; };/' "$WORK/gw.conf"
+sed -i 's/threads = \([0-9]*\); };/threads = \1; connection_memory = 8192; timeout_s = 30; };/' "$WORK/gw.conf"
 start_gw
 big=$(head -c 12000 /dev/zero | tr '\0' 'a')
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "X-Big: $big" -H "X-API-Key: $KA" "$GW/api/v1/ping" || true)
@@ -107,7 +107,7 @@ stop_gw
 
 # ---- connections per client address ----
 write_gw_conf "$SIM_PORT"
-sed -i 's/threads = 2; };/threads = 2; per_ip_connection_limit = 3; };/' "$WORK/gw.conf"
+sed -i 's/threads = \([0-9]*\); };/threads = \1; per_ip_connection_limit = 3; };/' "$WORK/gw.conf"
 start_gw
 port=${GW##*:}
 python3 - "$port" "$GW" "$KA" > "$WORK/perip.log" 2>&1 <<'EOP'

@@ -7,7 +7,7 @@ write_sim_conf
 start_sim
 GW_CALL_TIMEOUT_MS=25000
 write_gw_conf "$SIM_PORT" "" "" 'pool = { max = 4; queue_max = 1000; acquire_timeout_ms = 20000; };'
-sed -i 's/threads = 2;/threads = 2; connection_limit = 1000;/' "$WORK/gw.conf"
+sed -i 's/threads = \([0-9]*\);/threads = \1; connection_limit = 1000;/' "$WORK/gw.conf"
 start_gw
 
 load 600 200 POST /api/v1/connection-test '{"REQUTEXT":"load"}'

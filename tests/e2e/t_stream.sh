@@ -23,7 +23,7 @@ SIM_PORT=$(cat "$WORK/sim.port")
 ADMIN="http://127.0.0.1:$(cat "$WORK/admin.port")"
 GW_CALL_TIMEOUT_MS=120000
 write_gw_conf "$SIM_PORT" "" "" 'pool = { max = 4; };'
-sed -i 's/threads = 2;/threads = 2; drain_timeout_ms = 1000;/' "$WORK/gw.conf" # for step 5
+sed -i 's/threads = \([0-9]*\);/threads = \1; drain_timeout_ms = 1000;/' "$WORK/gw.conf" # for step 5
 add_routes '{ method = "GET"; path = "/api/v1/sbook"; destination = "sim"; function = "RFC_READ_TABLE";
     bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; },
              { to = "ROWCOUNT"; from = "query.rows"; default = "0"; } );
