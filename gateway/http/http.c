@@ -56,8 +56,9 @@ struct gw_http {
     /* listen.threads = 0: libmicrohttpd has no thread; the transport loop runs it */
     gw_watch_t *watch;       /* its epoll descriptor, watched by the loop */
     gw_timer_t mhd_tm;       /* its next connection timeout */
-    gw_task_t kick_task;     /* runs libmicrohttpd after a resume */
+    gw_task_t kick_task;     /* runs libmicrohttpd after a resume from another thread */
     atomic_int kick_pending; /* kick_task is queued */
+    gw_timer_t kick_tm;      /* the same after a resume on the loop (no wake-up needed) */
 };
 
 enum {
@@ -2170,6 +2171,13 @@ static void kick_run(gw_task_t *task)
         mhd_service(h);
 }
 
+static void kick_timer(gw_timer_t *tm)
+{
+    gw_http_t *h = (gw_http_t *)((char *)tm - offsetof(gw_http_t, kick_tm));
+    if (h->watch)
+        mhd_service(h);
+}
+
 /*
  * After a resume (any thread): without a thread of its own, libmicrohttpd
  * takes a resumed connection back only in its next MHD_run(), and its
@@ -2178,7 +2186,11 @@ static void kick_run(gw_task_t *task)
 static void kick(void *ud)
 {
     gw_http_t *h = ud;
-    if (h->deps.cfg->listen.threads == 0 && atomic_exchange(&h->kick_pending, 1) == 0) {
+    if (h->deps.cfg->listen.threads != 0)
+        return;
+    if (gw_transport_on_loop(h->deps.transport)) {
+        gw_timer_start(h->deps.transport, &h->kick_tm, 0, kick_timer); /* after this callback */
+    } else if (atomic_exchange(&h->kick_pending, 1) == 0) {
         h->kick_task.fn = kick_run;
         gw_transport_post(h->deps.transport, &h->kick_task);
     }
@@ -2197,6 +2209,7 @@ static void loop_detach(gw_http_t *h)
     gw_transport_unwatch(h->watch);
     h->watch = NULL;
     gw_timer_stop(&h->mhd_tm);
+    gw_timer_stop(&h->kick_tm);
 }
 
 static void loop_quiesce(gw_http_t *h)

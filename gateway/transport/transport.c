@@ -467,9 +467,12 @@ int gw_transport_endpoint_set_header(gw_endpoint_t *ep, const char *name, const 
     return GW_EINVAL;
 }
 
+static _Thread_local const gw_transport_t *current_loop; /* set on the service thread */
+
 static void *service_main(void *arg)
 {
     gw_transport_t *t = arg;
+    current_loop = t;
     while (!t->stop)
         if (lws_service(t->ctx, 0) < 0)
             break;
@@ -482,6 +485,11 @@ int gw_transport_start(gw_transport_t *t)
         return GW_ENOMEM;
     t->started = 1;
     return 0;
+}
+
+int gw_transport_on_loop(const gw_transport_t *t)
+{
+    return current_loop == t;
 }
 
 void gw_transport_post(gw_transport_t *t, gw_task_t *task)

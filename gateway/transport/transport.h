@@ -87,6 +87,8 @@ int gw_transport_endpoint_set_header(gw_endpoint_t *ep, const char *name, const 
 
 /** Starts the service thread. */
 int gw_transport_start(gw_transport_t *t);
+/** 1 when the calling thread is the loop's. */
+int gw_transport_on_loop(const gw_transport_t *t);
 /** Hands `task` to the loop; any thread. The task must stay valid until it ran. */
 void gw_transport_post(gw_transport_t *t, gw_task_t *task);
 /** Stops and joins the service thread; tasks still queued are not run. */
