@@ -72,6 +72,7 @@ struct gw_transport {
     gw_tconn_t *conns;
     int destroying;
     struct lws_vhost *loop_vh; /* no TLS; task wake-ups and watched descriptors */
+    gw_timer_t tasks_tm;       /* runs tasks posted on the loop itself (no wake-up needed) */
 };
 
 struct gw_watch {
@@ -492,6 +493,11 @@ int gw_transport_on_loop(const gw_transport_t *t)
     return current_loop == t;
 }
 
+static void tasks_due(gw_timer_t *tm)
+{
+    run_tasks((gw_transport_t *)((char *)tm - offsetof(gw_transport_t, tasks_tm)));
+}
+
 void gw_transport_post(gw_transport_t *t, gw_task_t *task)
 {
     task->next = NULL;
@@ -504,7 +510,11 @@ void gw_transport_post(gw_transport_t *t, gw_task_t *task)
     t->q_tail = task;
     pthread_mutex_unlock(&t->lock);
     /* A non-empty queue already has a wake-up on its way; the loop takes the whole queue. */
-    if (was_empty)
+    if (!was_empty)
+        return;
+    if (current_loop == t) /* posted on the loop: run after this callback, without a wake-up */
+        gw_timer_start(t, &t->tasks_tm, 0, tasks_due);
+    else
         lws_cancel_service(t->ctx);
 }
 
