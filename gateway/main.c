@@ -42,6 +42,8 @@ static void usage(FILE *f)
                "      --hash-password    read a password line from stdin, print the line for a\n"
                "                         callers user file (--iterations N, default 100000)\n"
                "      --hash-api-key     read an API key from stdin, print its hash line\n"
+               "      --pin-sha256 FILE  print the tls.pin_sha256 value of a PEM certificate\n"
+               "                         (or public key): the backend's key to pin\n"
                "  -h, --help             this help\n"
                "  -V, --version          print the version\n\n"
                "Exit status: 0 on success and clean shutdown, 1 on a runtime failure,\n"
@@ -233,6 +235,7 @@ int main(int argc, char **argv)
         OPT_LOG,
         OPT_LOGFMT,
         OPT_CHECK,
+        OPT_PIN,
         OPT_CREF,
         OPT_EREF
     };
@@ -247,6 +250,7 @@ int main(int argc, char **argv)
         {"errors-reference", no_argument, NULL, OPT_EREF},
         {"hash-password", no_argument, NULL, OPT_HASHPW},
         {"hash-api-key", no_argument, NULL, OPT_HASHKEY},
+        {"pin-sha256", required_argument, NULL, OPT_PIN},
         {"iterations", required_argument, NULL, OPT_ITER},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -286,6 +290,15 @@ int main(int argc, char **argv)
         case OPT_EREF:
             print_errors_reference(stdout);
             return 0;
+        case OPT_PIN: {
+            char pin[64];
+            if (gw_transport_pin_of_file(optarg, pin, sizeof(pin)) != 0) {
+                fprintf(stderr, "rfmgw: %s: no PEM certificate or public key\n", optarg);
+                return 2;
+            }
+            printf("%s\n", pin);
+            return 0;
+        }
         case OPT_HASHPW:
         case OPT_HASHKEY:
             hash_mode = c;

@@ -97,6 +97,8 @@ static void *native_create(gw_transport_t *t, const gw_dest_conf_t *d)
         .subprotocol = GW_WIRE_SUBPROTOCOL,
         .ca_file = d->tls.ca_file,
         .verify = d->tls.verify,
+        .pins = (const uint8_t(*)[32])d->tls.pins,
+        .npins = d->tls.npins,
         .cert = strcmp(d->auth.method, "certificate") == 0 ? d->auth.cert : NULL,
         .key = strcmp(d->auth.method, "certificate") == 0 ? d->auth.key : NULL,
         .nheaders = nh,

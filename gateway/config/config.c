@@ -14,6 +14,7 @@
 #include "log/log.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,47 @@ static const gw_cfg_decl_t tls_decls[] = {
     {"verify", GW_CFG_BOOL, D(tls.verify), "true", 0, 0, 0,
      "Verify the server certificate and its host name. `false` is insecure and logged loudly."},
 };
+/* tls.pin_sha256 is a list, read by load_pins() */
+static const char *const tls_also[] = {"pin_sha256", NULL};
+
+/*
+ * tls.pin_sha256 = [ "sha256//<base64>", ... ]: the SHA-256 of the DER SubjectPublicKeyInfo of
+ * an accepted server key (curl's --pinnedpubkey form; the prefix is optional).
+ */
+static void load_pins(gw_arena_t *arena, gw_dest_conf_t *d, const config_setting_t *tls,
+                      gw_cfg_errors_t *e)
+{
+    const config_setting_t *l = tls ? config_setting_get_member(tls, "pin_sha256") : NULL;
+    if (l == NULL)
+        return;
+    int type = config_setting_type(l);
+    int n = type == CONFIG_TYPE_STRING                                ? 1
+            : (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) ? config_setting_length(l)
+                                                                      : -1;
+    if (n <= 0) {
+        gw_cfg_error(e, l, "tls.pin_sha256 must be a non-empty list of \"sha256//<base64>\"");
+        return;
+    }
+    d->tls.pins = gw_arena_calloc(arena, (size_t)n, sizeof(*d->tls.pins));
+    for (int i = 0; d->tls.pins && i < n; i++) {
+        const config_setting_t *it =
+            type == CONFIG_TYPE_STRING ? l : config_setting_get_elem(l, (unsigned)i);
+        const char *v = config_setting_get_string(it);
+        if (v && strncmp(v, "sha256//", 8) == 0)
+            v += 8;
+        unsigned char raw[48];
+        size_t len = v ? strlen(v) : 0;
+        /* 32 bytes are 44 base64 characters with one '=' */
+        if (len != 44 || EVP_DecodeBlock(raw, (const unsigned char *)v, 44) != 33 || v[43] != '=' ||
+            v[42] == '=') {
+            gw_cfg_error(e, it,
+                         "tls.pin_sha256 entries are \"sha256//\" and the base64 of a SHA-256 "
+                         "(44 characters; rfmgw --pin-sha256 FILE prints one)");
+            continue;
+        }
+        memcpy(d->tls.pins[d->tls.npins++], raw, 32);
+    }
+}
 
 static const gw_cfg_decl_t pool_decls[] = {
     {"max", GW_CFG_INT, D(pool.max), "4", 1, 1024, 0,
@@ -437,8 +479,14 @@ static const gw_cfg_group_t g_dest =
           "`destinations = ( { ... }, ... );` holds one group per destination.");
 static const gw_cfg_group_t g_auth =
     GROUP("destinations[].auth", auth_decls, "How the gateway logs on to the destination.");
-static const gw_cfg_group_t g_tls =
-    GROUP("destinations[].tls", tls_decls, "TLS to the destination (always on).");
+static const gw_cfg_group_t g_tls = GROUP(
+    "destinations[].tls", tls_decls,
+    "TLS to the destination (always on, TLS 1.2 and 1.3). `pin_sha256 = [ \"sha256//<base64>\", "
+    "… ]` (optional) pins the server's public key as well: the SHA-256 of its "
+    "SubjectPublicKeyInfo (DER), curl's `--pinnedpubkey` form, printed by `rfmgw "
+    "--pin-sha256 server.pem`. The connection fails unless the server's key is one of "
+    "them — also with `verify = false`; list the next key before you rotate. Not with "
+    "the nwrfc backend.");
 static const gw_cfg_group_t g_pool =
     GROUP("destinations[].pool", pool_decls, "Connections to the destination.");
 
@@ -667,6 +715,11 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
     if (d->tls.ca_file && stat(d->tls.ca_file, &st) != 0)
         gw_cfg_error(e, config_setting_get_member(config_setting_get_member(s, "tls"), "ca_file"),
                      "cannot read ca_file %s: %s", d->tls.ca_file, strerror(errno));
+    if (nwrfc && d->tls.npins)
+        gw_cfg_error(e, config_setting_get_member(s, "tls"),
+                     "destination '%s': tls.pin_sha256 is not supported by the nwrfc backend "
+                     "(the SAP NW RFC SDK checks the server with the PSE)",
+                     d->name ? d->name : "?");
     if (!nwrfc && d->tls.verify && d->tls.ca_file == NULL)
         gw_cfg_error(e, s, "destination '%s': tls.ca_file is required while tls.verify is true",
                      d->name ? d->name : "?");
@@ -782,7 +835,8 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
         const gw_cfg_group_t *subg[] = {&g_auth, &g_tls, &g_pool, &gw__cfg_nwrfc};
         for (size_t k = 0; k < GW_ARRAY_SIZE(subg); k++)
             gw_cfg_load_group(&c->arena, config_setting_get_member(s, sub[k]), subg[k], d, c->dir,
-                              NULL, e);
+                              subg[k] == &g_tls ? tls_also : NULL, e);
+        load_pins(&c->arena, d, config_setting_get_member(s, "tls"), e);
         for (size_t k = 0; k < c->ndests; k++)
             if (strcmp(c->dests[k].name, d->name) == 0)
                 gw_cfg_error(e, s, "duplicate destination name '%s'", d->name);

@@ -106,6 +106,8 @@ typedef struct {
     struct {
         char *ca_file;
         int verify;
+        uint8_t (*pins)[32]; /* tls.pin_sha256: SHA-256 of accepted SubjectPublicKeyInfo (DER) */
+        size_t npins;
     } tls;
     struct {
         int max;

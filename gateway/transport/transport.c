@@ -13,6 +13,10 @@
 #include "log/log.h"
 
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
@@ -40,6 +44,8 @@ struct gw_endpoint {
     size_t nheaders;
     gw_header_t *headers;
     size_t max_message;
+    uint8_t (*pins)[32];
+    size_t npins;
     gw_endpoint_t *next;
 };
 
@@ -145,6 +151,20 @@ static void run_tasks(gw_transport_t *t)
         task->fn(task);
         task = next;
     }
+}
+
+/* Whether the SHA-256 of the certificate's SubjectPublicKeyInfo is one of the endpoint's pins. */
+static int pin_matches(const gw_endpoint_t *ep, X509 *cert)
+{
+    unsigned char *der = NULL;
+    int len = cert ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der) : -1;
+    unsigned char md[32];
+    int ok = len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) == 1;
+    OPENSSL_free(der);
+    for (size_t i = 0; ok && i < ep->npins; i++)
+        if (CRYPTO_memcmp(md, ep->pins[i], sizeof(md)) == 0)
+            return 1;
+    return 0;
 }
 
 static int append_headers(gw_tconn_t *c, struct lws *wsi, unsigned char **p, unsigned char *end)
@@ -262,6 +282,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             int e = X509_STORE_CTX_get_error(xs);
             snprintf(c->tls_error, sizeof(c->tls_error), "certificate verify failed: %s",
                      X509_verify_cert_error_string(e));
+        }
+        if (c && c->ep->npins && X509_STORE_CTX_get_error_depth(user) == 0 &&
+            !pin_matches(c->ep, X509_STORE_CTX_get_current_cert(user))) {
+            if (!c->tls_error[0])
+                snprintf(c->tls_error, sizeof(c->tls_error),
+                         "the server's public key does not match tls.pin_sha256");
+            return 1; /* fails the handshake */
         }
         return 0;
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -438,6 +465,10 @@ gw_endpoint_t *gw_transport_endpoint_add(gw_transport_t *t, const gw_endpoint_co
     ep->port = conf->port;
     ep->verify = conf->verify;
     ep->max_message = conf->max_message ? conf->max_message : 16u << 20;
+    if (conf->npins && (ep->pins = calloc(conf->npins, sizeof(*ep->pins))) != NULL) {
+        memcpy(ep->pins, conf->pins, conf->npins * sizeof(*ep->pins));
+        ep->npins = conf->npins;
+    }
     ep->headers = calloc(conf->nheaders + 1, sizeof(*ep->headers));
     for (size_t i = 0; ep->headers && i < conf->nheaders; i++) {
         ep->headers[i].name = dupz(conf->headers[i].name);
@@ -554,6 +585,7 @@ void gw_transport_destroy(gw_transport_t *t)
             free((char *)(uintptr_t)ep->headers[i].value);
         }
         free(ep->headers);
+        free(ep->pins);
         free(ep->name);
         free(ep->host);
         free(ep->address);
@@ -707,4 +739,36 @@ void gw_transport_unwatch(gw_watch_t *w)
     lws_set_opaque_user_data(w->wsi, NULL);
     lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC); /* closes the copy */
     free(w);
+}
+
+int gw_transport_pin_of_file(const char *path, char *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL || size < 54) {
+        if (f)
+            fclose(f);
+        return GW_EINVAL;
+    }
+    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    EVP_PKEY *key = NULL;
+    if (cert == NULL) {
+        rewind(f);
+        key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    }
+    fclose(f);
+    unsigned char *der = NULL;
+    int len = cert  ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)
+              : key ? i2d_PUBKEY(key, &der)
+                    : -1;
+    unsigned char md[32];
+    int ok = len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) == 1;
+    OPENSSL_free(der);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    if (!ok)
+        return GW_EINVAL;
+    memcpy(out, "sha256//", 8);
+    EVP_EncodeBlock((unsigned char *)out + 8, md, sizeof(md));
+    return 0;
 }

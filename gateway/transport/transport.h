@@ -34,12 +34,14 @@ typedef struct {
     const char *name; /* for logs */
     const char *host; /* Host header, SNI and certificate name */
     int port;
-    const char *address;     /* TCP target; NULL = host */
-    const char *path;        /* upgrade path */
-    const char *subprotocol; /* Sec-WebSocket-Protocol */
-    const char *ca_file;     /* trusted CAs (the OS store is never used) */
-    int verify;              /* 0 = accept any certificate (insecure) */
-    const char *cert;        /* client certificate (mutual TLS), or NULL */
+    const char *address;       /* TCP target; NULL = host */
+    const char *path;          /* upgrade path */
+    const char *subprotocol;   /* Sec-WebSocket-Protocol */
+    const char *ca_file;       /* trusted CAs (the OS store is never used) */
+    int verify;                /* 0 = accept any certificate (insecure) */
+    const uint8_t (*pins)[32]; /* SHA-256 of accepted server public keys (SPKI, DER); none = any */
+    size_t npins;
+    const char *cert; /* client certificate (mutual TLS), or NULL */
     const char *key;
     size_t nheaders;
     const gw_header_t *headers; /* may contain secrets: never logged */
@@ -73,6 +75,14 @@ typedef struct gw_timer {
     gw_transport_t *t;
     int armed;
 } gw_timer_t;
+
+/**
+ * The pin of a certificate's (or a public key's) PEM file, for tls.pin_sha256:
+ * "sha256//" + base64(SHA-256(DER SubjectPublicKeyInfo)), into `out` (at
+ * least 54 bytes). The first certificate of a chain counts. Returns 0 or
+ * GW_EINVAL (no certificate or key in the file).
+ */
+int gw_transport_pin_of_file(const char *path, char *out, size_t size);
 
 /** Creates the lws context (no listener). Returns NULL on failure (logged). */
 gw_transport_t *gw_transport_create(void);
