@@ -13,6 +13,7 @@
 #include "pool/pool.h"
 #include "route/route.h"
 #include "startup/startup.h"
+#include "tlsid/tlsid.h"
 #include "transport/transport.h"
 #include "verify/verify.h"
 
@@ -292,7 +293,7 @@ int main(int argc, char **argv)
             return 0;
         case OPT_PIN: {
             char pin[64];
-            if (gw_transport_pin_of_file(optarg, pin, sizeof(pin)) != 0) {
+            if (gw_tlsid_pin_of_file(optarg, pin, sizeof(pin)) != 0) {
                 fprintf(stderr, "rfmgw: %s: no PEM certificate or public key\n", optarg);
                 return 2;
             }

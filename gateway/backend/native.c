@@ -11,6 +11,7 @@
 #include "backend/native.h"
 #include "error/error.h"
 #include "log/log.h"
+#include "tlsid/tlsid.h"
 #include "wire/wire.h"
 
 #include <openssl/evp.h>
@@ -105,7 +106,19 @@ static void *native_create(gw_transport_t *t, const gw_dest_conf_t *d)
         .headers = hdrs,
         .max_message = (size_t)d->max_message,
     };
+    gw_tlsid_t id = {0};
+    char why[300];
+    if (strcmp(d->auth.method, "certificate") == 0 && d->auth.pkcs12) {
+        if (gw_tlsid_pkcs12(d->auth.pkcs12, d->auth.pkcs12_secret, &id, why, sizeof(why)) != 0) {
+            GW_LOGE("native", "destination %s: auth.pkcs12: %s", d->name, why);
+            explicit_bzero(auth, sizeof(auth));
+            free(n);
+            return NULL;
+        }
+        ec.identity = &id;
+    }
     n->ep = gw_transport_endpoint_add(t, &ec);
+    gw_tlsid_free(&id);
     explicit_bzero(auth, sizeof(auth));
     if (n->ep == NULL) {
         free(n);

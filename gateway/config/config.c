@@ -12,9 +12,9 @@
 #include "config/config_nwrfc.h"
 #include "error/error.h"
 #include "log/log.h"
+#include "tlsid/tlsid.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +337,14 @@ static const gw_cfg_decl_t auth_decls[] = {
     {"cert", GW_CFG_PATH, D(auth.cert), NULL, 0, 0, 0,
      "Client certificate, PEM (method `certificate`)."},
     {"key", GW_CFG_PATH, D(auth.key), NULL, 0, 0, 0, "Private key of `cert`, PEM."},
+    {"pkcs12", GW_CFG_PATH, D(auth.pkcs12), NULL, 0, 0, 0,
+     "Client identity as a PKCS#12 file (certificate, private key and chain; method "
+     "`certificate`), instead of `cert` and `key`. No SAP PSE needed."},
+    {"pkcs12_password", GW_CFG_STR, D(auth.pkcs12_password), NULL, 0, 0, 0,
+     "The PKCS#12 file's password inline (`\"${ENV}\"` reads an environment variable). "
+     "Prefer `pkcs12_password_file`."},
+    {"pkcs12_password_file", GW_CFG_PATH, D(auth.pkcs12_password_file), NULL, 0, 0, 0,
+     "File whose first line is the PKCS#12 file's password."},
 };
 
 static const gw_cfg_decl_t tls_decls[] = {
@@ -346,6 +354,8 @@ static const gw_cfg_decl_t tls_decls[] = {
     {"verify", GW_CFG_BOOL, D(tls.verify), "true", 0, 0, 0,
      "Verify the server certificate and its host name. `false` is insecure and logged loudly."},
 };
+static void check_pkcs12(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *as,
+                         gw_cfg_errors_t *e);
 /* tls.pin_sha256 is a list, read by load_pins() */
 static const char *const tls_also[] = {"pin_sha256", NULL};
 
@@ -371,20 +381,13 @@ static void load_pins(gw_arena_t *arena, gw_dest_conf_t *d, const config_setting
     for (int i = 0; d->tls.pins && i < n; i++) {
         const config_setting_t *it =
             type == CONFIG_TYPE_STRING ? l : config_setting_get_elem(l, (unsigned)i);
-        const char *v = config_setting_get_string(it);
-        if (v && strncmp(v, "sha256//", 8) == 0)
-            v += 8;
-        unsigned char raw[48];
-        size_t len = v ? strlen(v) : 0;
-        /* 32 bytes are 44 base64 characters with one '=' */
-        if (len != 44 || EVP_DecodeBlock(raw, (const unsigned char *)v, 44) != 33 || v[43] != '=' ||
-            v[42] == '=') {
+        if (gw_tlsid_pin_parse(config_setting_get_string(it), d->tls.pins[d->tls.npins]) != 0) {
             gw_cfg_error(e, it,
                          "tls.pin_sha256 entries are \"sha256//\" and the base64 of a SHA-256 "
                          "(44 characters; rfmgw --pin-sha256 FILE prints one)");
             continue;
         }
-        memcpy(d->tls.pins[d->tls.npins++], raw, 32);
+        d->tls.npins++;
     }
 }
 
@@ -692,9 +695,11 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
             gw_cfg_error(e, as, "user must not contain ':'");
     } else if (strcmp(d->auth.method, "certificate") == 0 && nwrfc) {
         /* the PSE holds the identity: checked by gw__config_check_nwrfc */
+    } else if (strcmp(d->auth.method, "certificate") == 0 && d->auth.pkcs12) {
+        check_pkcs12(c, d, as, e);
     } else if (strcmp(d->auth.method, "certificate") == 0) {
         if (d->auth.cert == NULL || d->auth.key == NULL)
-            gw_cfg_error(e, as, "auth method certificate needs 'cert' and 'key'");
+            gw_cfg_error(e, as, "auth method certificate needs 'cert' and 'key', or 'pkcs12'");
         if (d->auth.password || d->auth.password_file || d->auth.user)
             gw_cfg_error(e, as, "auth method certificate takes no user or password");
         struct stat st;
@@ -723,6 +728,34 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
     if (!nwrfc && d->tls.verify && d->tls.ca_file == NULL)
         gw_cfg_error(e, s, "destination '%s': tls.ca_file is required while tls.verify is true",
                      d->name ? d->name : "?");
+}
+
+/* auth.pkcs12: readable, the password right, a certificate with its key inside. */
+static void check_pkcs12(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *as,
+                         gw_cfg_errors_t *e)
+{
+    const config_setting_t *ps = config_setting_get_member(as, "pkcs12");
+    if (d->auth.cert || d->auth.key)
+        gw_cfg_error(e, ps, "auth.pkcs12 replaces 'cert' and 'key': give one or the other");
+    if (d->auth.password || d->auth.password_file || d->auth.user)
+        gw_cfg_error(e, as, "auth method certificate takes no user or password");
+    if (d->auth.pkcs12_password && d->auth.pkcs12_password_file)
+        gw_cfg_error(e, as, "give at most one of 'pkcs12_password' and 'pkcs12_password_file'");
+    else if (d->auth.pkcs12_password_file)
+        d->auth.pkcs12_secret =
+            gw_cfg_secret_file(&c->arena, d->auth.pkcs12_password_file,
+                               config_setting_get_member(as, "pkcs12_password_file"), e);
+    else if (d->auth.pkcs12_password)
+        d->auth.pkcs12_secret = gw_cfg_secret(&c->arena, d->auth.pkcs12_password,
+                                              config_setting_get_member(as, "pkcs12_password"), e);
+    gw_tlsid_t id;
+    char why[300];
+    if (gw_tlsid_pkcs12(d->auth.pkcs12, d->auth.pkcs12_secret, &id, why, sizeof(why)) != 0) {
+        gw_cfg_error(e, ps, "auth.pkcs12: %s", why);
+        return;
+    }
+    gw_tlsid_free(&id);
+    gw_cfg_check_private(d->auth.pkcs12, "PKCS#12 file");
 }
 
 static const char *const dest_subgroups[] = {"auth", "tls", "pool", "nwrfc", NULL};

@@ -101,7 +101,11 @@ typedef struct {
         char *password_file; /* file holding the password (first line) */
         char *cert;
         char *key;
-        char *secret; /* the password actually used: from password or password_file */
+        char *secret;               /* the password actually used: from password or password_file */
+        char *pkcs12;               /* client identity as PKCS#12 (instead of cert + key) */
+        char *pkcs12_password;      /* inline (or ${ENV}) */
+        char *pkcs12_password_file; /* file holding it (first line) */
+        char *pkcs12_secret;        /* the PKCS#12 password actually used; NULL = none */
     } auth;
     struct {
         char *ca_file;

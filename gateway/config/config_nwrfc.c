@@ -81,6 +81,10 @@ void gw__config_check_nwrfc(gw_dest_conf_t *d, const config_setting_t *s, gw_cfg
                          : as,
                      "destination '%s': auth.cert/auth.key cannot be used with backend nwrfc; %s",
                      name, sdk);
+    if (d->auth.pkcs12)
+        gw_cfg_error(e, config_setting_get_member(as, "pkcs12"),
+                     "destination '%s': auth.pkcs12 cannot be used with backend nwrfc; %s", name,
+                     sdk);
     if (d->tls.ca_file)
         gw_cfg_error(e, config_setting_get_member(ts, "ca_file"),
                      "destination '%s': tls.ca_file cannot be used with backend nwrfc; %s", name,

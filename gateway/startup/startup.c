@@ -13,6 +13,7 @@
 #include "base/base.h"
 #include "explorer/explorer.h"
 #include "log/log.h"
+#include "tlsid/tlsid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -171,10 +172,22 @@ static void tls_probe(int fd, const gw_dest_conf_t *d, int timeout_ms, int64_t d
         }
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     }
-    if (d->auth.method && strcmp(d->auth.method, "certificate") == 0 && d->auth.cert &&
-        d->auth.key &&
-        (SSL_CTX_use_certificate_chain_file(ctx, d->auth.cert) != 1 ||
-         SSL_CTX_use_PrivateKey_file(ctx, d->auth.key, SSL_FILETYPE_PEM) != 1)) {
+    if (d->auth.method && strcmp(d->auth.method, "certificate") == 0 && d->auth.pkcs12) {
+        gw_tlsid_t id;
+        char why[300];
+        int bad = gw_tlsid_pkcs12(d->auth.pkcs12, d->auth.pkcs12_secret, &id, why, sizeof(why)) ||
+                  gw_tlsid_use(&id, ctx);
+        gw_tlsid_free(&id);
+        if (bad) {
+            set(out->what, sizeof(out->what), "cannot use the PKCS#12 identity %s", d->auth.pkcs12);
+            set(out->hint, sizeof(out->hint),
+                "check destinations[].auth.pkcs12 and its password (rfmgw --check-config)");
+            goto cleanup;
+        }
+    } else if (d->auth.method && strcmp(d->auth.method, "certificate") == 0 && d->auth.cert &&
+               d->auth.key &&
+               (SSL_CTX_use_certificate_chain_file(ctx, d->auth.cert) != 1 ||
+                SSL_CTX_use_PrivateKey_file(ctx, d->auth.key, SSL_FILETYPE_PEM) != 1)) {
         set(out->what, sizeof(out->what), "cannot load the client certificate %s or its key",
             d->auth.cert);
         set(out->hint, sizeof(out->hint),
@@ -268,13 +281,27 @@ static int is_cert_logon(const gw_dest_conf_t *d)
     return d->auth.method && strcmp(d->auth.method, "certificate") == 0;
 }
 
+/* The client certificate's expiry: auth.cert, or the certificate inside auth.pkcs12. */
+static int64_t client_expiry(const gw_dest_conf_t *d)
+{
+    if (d->auth.pkcs12 == NULL)
+        return gw_startup_cert_expiry(d->auth.cert);
+    gw_tlsid_t id;
+    char why[300];
+    if (gw_tlsid_pkcs12(d->auth.pkcs12, d->auth.pkcs12_secret, &id, why, sizeof(why)) != 0)
+        return 0;
+    int64_t t = gw_tlsid_not_after(&id);
+    gw_tlsid_free(&id);
+    return t;
+}
+
 void gw_startup_cert_metrics(const gw_config_t *cfg, gw_metrics_t *m)
 {
     for (size_t i = 0; i < cfg->ndests; i++) {
         const gw_dest_conf_t *d = &cfg->dests[i];
         gw_metrics_cert(m, d->name, "ca", gw_startup_cert_expiry(d->tls.ca_file));
         if (is_cert_logon(d))
-            gw_metrics_cert(m, d->name, "client", gw_startup_cert_expiry(d->auth.cert));
+            gw_metrics_cert(m, d->name, "client", client_expiry(d));
     }
 }
 
@@ -366,8 +393,10 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
         say_expiry(d->name, "CA certificate (tls.ca_file)", d->tls.ca_file,
                    gw_startup_cert_expiry(d->tls.ca_file));
         if (is_cert_logon(d))
-            say_expiry(d->name, "client certificate (auth.cert)", d->auth.cert,
-                       gw_startup_cert_expiry(d->auth.cert));
+            say_expiry(d->name,
+                       d->auth.pkcs12 ? "client certificate (auth.pkcs12)"
+                                      : "client certificate (auth.cert)",
+                       d->auth.pkcs12 ? d->auth.pkcs12 : d->auth.cert, client_expiry(d));
     }
 
     say(GW_LOG_INFO, "  ✓ ", "routes: %zu loaded", routes->n);

@@ -11,6 +11,7 @@
 #include "transport/transport.h"
 #include "error/error.h"
 #include "log/log.h"
+#include "tlsid/tlsid.h"
 
 #include <libwebsockets.h>
 #include <openssl/crypto.h>
@@ -79,6 +80,7 @@ struct gw_transport {
     int destroying;
     struct lws_vhost *loop_vh; /* no TLS; task wake-ups and watched descriptors */
     gw_timer_t tasks_tm;       /* runs tasks posted on the loop itself (no wake-up needed) */
+    const gw_tlsid_t *adding;  /* the identity of the endpoint being added (its chain) */
 };
 
 struct gw_watch {
@@ -151,20 +153,6 @@ static void run_tasks(gw_transport_t *t)
         task->fn(task);
         task = next;
     }
-}
-
-/* Whether the SHA-256 of the certificate's SubjectPublicKeyInfo is one of the endpoint's pins. */
-static int pin_matches(const gw_endpoint_t *ep, X509 *cert)
-{
-    unsigned char *der = NULL;
-    int len = cert ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der) : -1;
-    unsigned char md[32];
-    int ok = len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) == 1;
-    OPENSSL_free(der);
-    for (size_t i = 0; ok && i < ep->npins; i++)
-        if (CRYPTO_memcmp(md, ep->pins[i], sizeof(md)) == 0)
-            return 1;
-    return 0;
 }
 
 static int append_headers(gw_tconn_t *c, struct lws *wsi, unsigned char **p, unsigned char *end)
@@ -267,9 +255,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             run_tasks(t);
         return 0;
     }
-    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: {
         SSL_CTX_set_info_callback(user, tls_info);
+        /* a PKCS#12 identity: libwebsockets loaded its certificate and key; add the chain */
+        gw_transport_t *t = lws_context_user(lws_get_context(wsi));
+        if (t && t->adding && t->adding->chain)
+            for (int i = 0; i < sk_X509_num(t->adding->chain); i++)
+                if (SSL_CTX_add1_chain_cert(user, sk_X509_value(t->adding->chain, i)) != 1)
+                    return 1;
         return 0;
+    }
     case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
         if (c) {
             X509_STORE_CTX *xs = user;
@@ -284,7 +279,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                      X509_verify_cert_error_string(e));
         }
         if (c && c->ep->npins && X509_STORE_CTX_get_error_depth(user) == 0 &&
-            !pin_matches(c->ep, X509_STORE_CTX_get_current_cert(user))) {
+            !gw_tlsid_pin_matches(X509_STORE_CTX_get_current_cert(user),
+                                  (const uint8_t(*)[32])c->ep->pins, c->ep->npins)) {
             if (!c->tls_error[0])
                 snprintf(c->tls_error, sizeof(c->tls_error),
                          "the server's public key does not match tls.pin_sha256");
@@ -433,6 +429,30 @@ static char *dupz(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+static void wipe_buf(gw_buf_t *b)
+{
+    if (b->data)
+        OPENSSL_cleanse(b->data, b->cap);
+    gw_buf_free(b);
+}
+
+/* The identity's certificate (key = 0) or private key (key = 1) as PEM text in `out`. */
+static int pem_of(const gw_tlsid_t *id, int key, gw_buf_t *out)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    int ok = bio && (key ? PEM_write_bio_PrivateKey(bio, id->key, NULL, NULL, 0, NULL, NULL)
+                         : PEM_write_bio_X509(bio, id->cert));
+    char *p = NULL;
+    long n = ok ? BIO_get_mem_data(bio, &p) : 0;
+    ok = ok && n > 0 && gw_buf_reserve(out, (size_t)n + 1) == 0 &&
+         gw_buf_append(out, p, (size_t)n) == 0 && gw_buf_append(out, "", 1) == 0;
+    if (p && n > 0)
+        OPENSSL_cleanse(p, (size_t)n);
+    BIO_free(bio);
+    ERR_clear_error();
+    return ok ? 0 : GW_ENOMEM;
+}
+
 gw_endpoint_t *gw_transport_endpoint_add(gw_transport_t *t, const gw_endpoint_conf_t *conf)
 {
     gw_endpoint_t *ep = calloc(1, sizeof(*ep));
@@ -448,7 +468,31 @@ gw_endpoint_t *gw_transport_endpoint_add(gw_transport_t *t, const gw_endpoint_co
     info.client_ssl_cert_filepath = conf->cert;
     info.client_ssl_private_key_filepath = conf->key;
     info.ssl_client_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    /*
+     * A PKCS#12 identity goes in as PEM in memory: libwebsockets fingerprints the client
+     * context's settings (the certificate included) to share contexts between vhosts, so
+     * two identities never share one.
+     */
+    gw_buf_t cert_pem = {0}, key_pem = {0};
+    if (conf->identity &&
+        (pem_of(conf->identity, 0, &cert_pem) != 0 || pem_of(conf->identity, 1, &key_pem) != 0)) {
+        GW_LOGE("transport", "endpoint %s: cannot use the PKCS#12 identity", conf->name);
+        wipe_buf(&key_pem);
+        gw_buf_free(&cert_pem);
+        free(ep);
+        return NULL;
+    }
+    if (conf->identity) {
+        info.client_ssl_cert_mem = cert_pem.data;
+        info.client_ssl_cert_mem_len = (unsigned)cert_pem.len;
+        info.client_ssl_key_mem = key_pem.data;
+        info.client_ssl_key_mem_len = (unsigned)key_pem.len;
+    }
+    t->adding = conf->identity;
     ep->vh = lws_create_vhost(t->ctx, &info);
+    t->adding = NULL;
+    wipe_buf(&key_pem);
+    gw_buf_free(&cert_pem);
     if (ep->vh == NULL) {
         GW_LOGE("transport",
                 "endpoint %s: cannot create the TLS client context (check ca_file, cert, key)",
@@ -739,36 +783,4 @@ void gw_transport_unwatch(gw_watch_t *w)
     lws_set_opaque_user_data(w->wsi, NULL);
     lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC); /* closes the copy */
     free(w);
-}
-
-int gw_transport_pin_of_file(const char *path, char *out, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL || size < 54) {
-        if (f)
-            fclose(f);
-        return GW_EINVAL;
-    }
-    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
-    EVP_PKEY *key = NULL;
-    if (cert == NULL) {
-        rewind(f);
-        key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-    }
-    fclose(f);
-    unsigned char *der = NULL;
-    int len = cert  ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)
-              : key ? i2d_PUBKEY(key, &der)
-                    : -1;
-    unsigned char md[32];
-    int ok = len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) == 1;
-    OPENSSL_free(der);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    ERR_clear_error();
-    if (!ok)
-        return GW_EINVAL;
-    memcpy(out, "sha256//", 8);
-    EVP_EncodeBlock((unsigned char *)out + 8, md, sizeof(md));
-    return 0;
 }

@@ -41,7 +41,8 @@ typedef struct {
     int verify;                /* 0 = accept any certificate (insecure) */
     const uint8_t (*pins)[32]; /* SHA-256 of accepted server public keys (SPKI, DER); none = any */
     size_t npins;
-    const char *cert; /* client certificate (mutual TLS), or NULL */
+    const struct gw_tlsid *identity; /* client identity from PKCS#12 (tlsid), or NULL */
+    const char *cert;                /* client certificate (mutual TLS), or NULL */
     const char *key;
     size_t nheaders;
     const gw_header_t *headers; /* may contain secrets: never logged */
@@ -75,14 +76,6 @@ typedef struct gw_timer {
     gw_transport_t *t;
     int armed;
 } gw_timer_t;
-
-/**
- * The pin of a certificate's (or a public key's) PEM file, for tls.pin_sha256:
- * "sha256//" + base64(SHA-256(DER SubjectPublicKeyInfo)), into `out` (at
- * least 54 bytes). The first certificate of a chain counts. Returns 0 or
- * GW_EINVAL (no certificate or key in the file).
- */
-int gw_transport_pin_of_file(const char *path, char *out, size_t size);
 
 /** Creates the lws context (no listener). Returns NULL on failure (logged). */
 gw_transport_t *gw_transport_create(void);
