@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # A client identity from a PKCS#12 file (auth.pkcs12 + its password from a file or ${ENV}):
 # the certificate logon works as with PEM files (the file also carries the CA certificate, which
-# goes out as the chain); a wrong
-# password, a file that is not PKCS#12 and a certificate that abapsim does not map fail with a
-# clear reason; the password never shows in logs.
+# goes out as the chain); a wrong password, a file that is not PKCS#12 and a certificate from a
+# CA abapsim does not trust fail with a clear reason; the password never shows in logs.
 source "$(dirname "$0")/lib.sh"
 make_pki
 write_sim_conf
