@@ -13,6 +13,7 @@
 #include "pool/pool.h"
 #include "route/route.h"
 #include "startup/startup.h"
+#include "admin/admin.h"
 #include "tlsid/tlsid.h"
 #include "transport/transport.h"
 #include "verify/verify.h"
@@ -132,6 +133,33 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
             "after a restart",
             file, nt->n, nt->n == 1 ? "" : "s");
     gw_config_free(nc);
+}
+
+/* The admin listener's operations (docs/operations.md). */
+typedef struct {
+    const gw_config_t *cfg;
+    gw_pool_t **pools;
+    gw_http_t *http;
+} admin_ctx_t;
+
+static size_t clear_metadata(const gw_config_t *cfg, gw_pool_t **pools)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->ndests; i++)
+        n += gw_pool_desc_clear(pools[i]);
+    return n;
+}
+
+static size_t admin_clear(void *ud)
+{
+    admin_ctx_t *a = ud;
+    return clear_metadata(a->cfg, a->pools);
+}
+
+static int admin_metrics(void *ud, gw_buf_t *out)
+{
+    admin_ctx_t *a = ud;
+    return gw_http_metrics_text(a->http, out);
 }
 
 static void nap_ms(long ms)
@@ -394,6 +422,7 @@ int main(int argc, char **argv)
         GW_LOGW("main", "cannot turn off core dumps: %s", strerror(errno));
 
     int status = 1, port = 0, verifying = 0;
+    gw_admin_t *admin = NULL;
     pthread_t verifier;
     verify_arg_t va;
     gw_http_t *http = NULL;
@@ -424,6 +453,17 @@ int main(int argc, char **argv)
                     cfg->dests[i].client);
     }
     gw_startup_cert_metrics(cfg, gw_http_metrics(http));
+    admin_ctx_t actx = {cfg, pools, http};
+    if (cfg->admin.enabled) {
+        gw_admin_ops_t ops = {admin_clear, cfg->admin.metrics ? admin_metrics : NULL, &actx};
+        int aport = 0;
+        if ((admin = gw_admin_start(cfg->admin.address, cfg->admin.port, &ops, &aport)) == NULL)
+            goto cleanup;
+        GW_LOGI("main", "admin listener on http://%s%s%s:%d (POST /admin/metadata/clear%s)",
+                strchr(cfg->admin.address, ':') ? "[" : "", cfg->admin.address,
+                strchr(cfg->admin.address, ':') ? "]" : "", aport,
+                cfg->admin.metrics ? ", GET /metrics" : "");
+    }
     va = (verify_arg_t){cfg, routes, pools};
     verifying = cfg->startup.verify_timeout_ms > 0 && routes->n > 0 &&
                 pthread_create(&verifier, NULL, verify_main, &va) == 0;
@@ -438,9 +478,7 @@ int main(int argc, char **argv)
             reload(config_file, cfg, pools, http);
             continue;
         }
-        size_t n = 0;
-        for (size_t i = 0; i < cfg->ndests; i++)
-            n += gw_pool_desc_clear(pools[i]);
+        size_t n = clear_metadata(cfg, pools);
         GW_LOGI("main", "SIGUSR1: metadata cache cleared (%zu function description%s dropped)", n,
                 n == 1 ? "" : "s");
     }
@@ -448,6 +486,7 @@ int main(int argc, char **argv)
     status = 0;
 
 cleanup:
+    gw_admin_stop(admin);
     if (http) {
         gw_http_quiesce(http);
         /* Let requests in flight finish, up to listen.drain_timeout_ms. */

@@ -762,7 +762,7 @@ static const char *const dest_subgroups[] = {"auth", "tls", "pool", "nwrfc", NUL
 static const char *const top_known[] = {"listen",       "log",          "startup",     "docs",
                                         "limits",       "types",        "status",      "mappings",
                                         "destinations", "rfc_endpoint", "idempotency", "callers",
-                                        "cors",         "rate_limit",   NULL};
+                                        "cors",         "rate_limit",   "admin",       NULL};
 
 static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
 {

@@ -312,6 +312,13 @@ typedef struct {
     gw_dest_conf_t *dests;
     size_t ndests;
     gw_callers_conf_t callers; /* config_security.c */
+    struct {
+        int enabled;
+        char *address;
+        int port;         /* 0 = any free port (logged) */
+        int metrics;      /* serve /metrics here instead of on the public listener */
+        int allow_remote; /* a non-loopback address, explicitly */
+    } admin;              /* the admin listener (config_security.c) */
     gw_cors_conf_t cors;
     gw_ratelimit_conf_t rate_limit;
 } gw_config_t;

@@ -166,6 +166,21 @@ static const gw_cfg_decl_t rate_decls[] = {
      "Most caller buckets kept in memory; the least recently used is dropped first."},
 };
 
+static const gw_cfg_decl_t admin_decls[] = {
+    {"enabled", GW_CFG_BOOL, C(admin.enabled), "false", 0, 0, 0,
+     "Start the admin listener: plain HTTP, no caller authentication, for operators on the "
+     "same host."},
+    {"address", GW_CFG_STR, C(admin.address), "127.0.0.1", 0, 0, 0,
+     "Its address: loopback (127.0.0.0/8 or ::1) unless `allow_remote` is set."},
+    {"port", GW_CFG_INT, C(admin.port), "9091", 0, 65535, 0,
+     "Its port; 0 = any free port (the log line `admin listener on …` says which)."},
+    {"metrics", GW_CFG_BOOL, C(admin.metrics), "false", 0, 0, 0,
+     "Serve `GET /metrics` here only: the public listener then answers 404 for it."},
+    {"allow_remote", GW_CFG_BOOL, C(admin.allow_remote), "false", 0, 0, 0,
+     "Allow an address that is not loopback. Anyone who reaches it can clear caches and read "
+     "metrics; prefer loopback and a sidecar or SSH tunnel."},
+};
+
 #define GROUP(p, arr, d)                                                                           \
     {                                                                                              \
         p, arr, GW_ARRAY_SIZE(arr), d                                                              \
@@ -184,7 +199,13 @@ static const gw_cfg_group_t g_cors = GROUP("cors", cors_decls, "CORS for browser
 static const gw_cfg_group_t g_rate =
     GROUP("rate_limit", rate_decls, "Token buckets per caller and per route.");
 
-static const gw_cfg_group_t *const sec_groups[] = {&g_callers, &g_method, &g_cors, &g_rate};
+static const gw_cfg_group_t g_admin =
+    GROUP("admin", admin_decls,
+          "A second listener for operators (docs/operations.md): `POST /admin/metadata/clear` "
+          "(what SIGUSR1 does) and, with `metrics = true`, `GET /metrics`. Off by default.");
+
+static const gw_cfg_group_t *const sec_groups[] = {&g_callers, &g_method, &g_cors, &g_rate,
+                                                   &g_admin};
 
 void gw__config_print_security_reference(FILE *f)
 {
@@ -313,6 +334,19 @@ static void check_method(gw_config_t *c, gw_caller_method_t *m, const config_set
 void gw__config_load_security(gw_config_t *c, const config_t *cfg, gw_cfg_errors_t *e)
 {
     gw_arena_t *a = &c->arena;
+    const config_setting_t *ad = config_lookup(cfg, "admin");
+    gw_cfg_load_group(a, ad, &g_admin, c, c->dir, NULL, e);
+    if (c->admin.enabled && !loopback(c->admin.address) && !c->admin.allow_remote)
+        gw_cfg_error(e, config_setting_get_member(ad, "address"),
+                     "admin.address %s is not loopback: the admin listener has no caller "
+                     "authentication; set admin.allow_remote = true only behind a firewall",
+                     c->admin.address);
+    else if (c->admin.enabled && !loopback(c->admin.address))
+        GW_LOGW("config", "the admin listener is on %s, not loopback (admin.allow_remote)",
+                c->admin.address);
+    if (c->admin.metrics && !c->admin.enabled)
+        gw_cfg_error(e, config_setting_get_member(ad, "metrics"),
+                     "admin.metrics needs admin.enabled = true");
     const config_setting_t *ls = config_lookup(cfg, "listen");
     struct stat st;
     if ((c->listen.tls_cert != NULL) != (c->listen.tls_key != NULL))

@@ -1614,13 +1614,10 @@ static enum MHD_Result on_docs(req_t *r, const char *method, const char *sub)
 /* ---- /metrics ---- */
 
 /* Prometheus text format: requests and phases (metrics module), pools, build. */
-static enum MHD_Result on_metrics(req_t *r)
+int gw_http_metrics_text(gw_http_t *h, gw_buf_t *out)
 {
-    const gw_http_deps_t *deps = &r->h->deps;
-    gw_buf_t out;
-    gw_buf_init(&out, 0);
-    r->endpoint = "GET /metrics";
-    gw_metrics_write(r->h->metrics, &out);
+    const gw_http_deps_t *deps = &h->deps;
+    gw_metrics_write(h->metrics, out);
     static const struct {
         const char *name, *help;
     } g[] = {
@@ -1632,11 +1629,11 @@ static enum MHD_Result on_metrics(req_t *r)
         {"rfmgw_pool_breaker_open", "1 while the circuit breaker fails requests fast."},
         {"rfmgw_pool_logon_failed", "1 after a logon failure, until a reload."},
     };
-    gw_pool_status_t *st = gw_arena_calloc(&r->arena, deps->cfg->ndests + 1, sizeof(*st));
+    gw_pool_status_t *st = calloc(deps->cfg->ndests + 1, sizeof(*st));
     for (size_t i = 0; st && i < deps->cfg->ndests; i++)
         gw_pool_status(deps->pools[i], &st[i]);
     for (size_t k = 0; st && k < GW_ARRAY_SIZE(g); k++) {
-        gw_buf_printf(&out, "# HELP %s %s\n# TYPE %s gauge\n", g[k].name, g[k].help, g[k].name);
+        gw_buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", g[k].name, g[k].help, g[k].name);
         for (size_t i = 0; i < deps->cfg->ndests; i++) {
             int v[] = {st[i].sessions,
                        st[i].in_use,
@@ -1645,21 +1642,35 @@ static enum MHD_Result on_metrics(req_t *r)
                        st[i].failures,
                        strcmp(st[i].state, "breaker_open") == 0,
                        strcmp(st[i].state, "logon_failed") == 0};
-            gw_buf_printf(&out, "%s{destination=\"%s\"} %d\n", g[k].name, deps->cfg->dests[i].name,
+            gw_buf_printf(out, "%s{destination=\"%s\"} %d\n", g[k].name, deps->cfg->dests[i].name,
                           v[k]);
         }
     }
-    gw_buf_printf(&out, "# HELP rfmgw_pool_connect_failures_total Failed connects (TCP, TLS, "
-                        "upgrade; not logons) since the start.\n"
-                        "# TYPE rfmgw_pool_connect_failures_total counter\n");
+    gw_buf_printf(out, "# HELP rfmgw_pool_connect_failures_total Failed connects (TCP, TLS, "
+                       "upgrade; not logons) since the start.\n"
+                       "# TYPE rfmgw_pool_connect_failures_total counter\n");
     for (size_t i = 0; st && i < deps->cfg->ndests; i++)
-        gw_buf_printf(&out, "rfmgw_pool_connect_failures_total{destination=\"%s\"} %llu\n",
+        gw_buf_printf(out, "rfmgw_pool_connect_failures_total{destination=\"%s\"} %llu\n",
                       deps->cfg->dests[i].name, (unsigned long long)st[i].failures_total);
-    gw_buf_printf(&out,
+    gw_buf_printf(out,
                   "# HELP rfmgw_build_info rfmgw's version.\n# TYPE rfmgw_build_info gauge\n"
                   "rfmgw_build_info{version=\"%s\",protocol=\"%s\"} 1\n",
                   RFMGW_VERSION, GW_WIRE_SUBPROTOCOL);
-    if (out.failed) {
+    int failed = st == NULL || out->failed;
+    free(st);
+    return failed ? GW_ENOMEM : 0;
+}
+
+static enum MHD_Result on_metrics(req_t *r)
+{
+    r->endpoint = "GET /metrics";
+    if (r->h->deps.cfg->admin.metrics)
+        return problem_status(r, GW_ENOROUTE, MHD_HTTP_NOT_FOUND,
+                              "/metrics is served on the admin listener (admin.metrics)", NULL,
+                              NULL, NULL);
+    gw_buf_t out;
+    gw_buf_init(&out, 0);
+    if (gw_http_metrics_text(r->h, &out) != 0) {
         gw_buf_free(&out);
         return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
     }

@@ -27,6 +27,12 @@ typedef struct {
     gw_transport_t *transport; /* the loop; with listen.threads = 0 it also runs the HTTP side */
 } gw_http_deps_t;
 
+/**
+ * Appends the Prometheus text of /metrics (requests, phases, pools, build)
+ * to `out`; any thread. Returns 0 or GW_ENOMEM.
+ */
+int gw_http_metrics_text(gw_http_t *h, gw_buf_t *out);
+
 /** Starts listening. Returns NULL on failure (logged). `*port` receives the bound port. */
 gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port);
 /** The front's metrics registry (GET /metrics), for what main observes: reloads, certificates. */
