@@ -2141,37 +2141,9 @@ static void mhd_service(void *ud)
 }
 
 /* Runs fn(h) on the loop thread and waits for it. */
-typedef struct {
-    gw_task_t task; /* first: the task is the object */
-    gw_http_t *h;
-    void (*fn)(gw_http_t *h);
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
-} on_loop_t;
-
-static void on_loop_run(gw_task_t *task)
+static void on_loop(gw_http_t *h, void (*fn)(void *h))
 {
-    on_loop_t *o = (on_loop_t *)task;
-    o->fn(o->h);
-    pthread_mutex_lock(&o->mu);
-    o->done = 1;
-    pthread_cond_signal(&o->cv);
-    pthread_mutex_unlock(&o->mu);
-}
-
-static void on_loop(gw_http_t *h, void (*fn)(gw_http_t *h))
-{
-    on_loop_t o = {.task = {.fn = on_loop_run}, .h = h, .fn = fn};
-    pthread_mutex_init(&o.mu, NULL);
-    pthread_cond_init(&o.cv, NULL);
-    gw_transport_post(h->deps.transport, &o.task);
-    pthread_mutex_lock(&o.mu);
-    while (!o.done)
-        pthread_cond_wait(&o.cv, &o.mu);
-    pthread_mutex_unlock(&o.mu);
-    pthread_cond_destroy(&o.cv);
-    pthread_mutex_destroy(&o.mu);
+    gw_transport_run(h->deps.transport, fn, h);
 }
 
 static void kick_run(gw_task_t *task)
@@ -2207,24 +2179,27 @@ static void kick(void *ud)
     }
 }
 
-static void loop_attach(gw_http_t *h)
+static void loop_attach(void *ud)
 {
+    gw_http_t *h = ud;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
     h->watch = info ? gw_transport_watch(h->deps.transport, info->epoll_fd, mhd_service, h) : NULL;
     if (h->watch)
         mhd_service(h); /* whatever is already pending, and the first timeout */
 }
 
-static void loop_detach(gw_http_t *h)
+static void loop_detach(void *ud)
 {
+    gw_http_t *h = ud;
     gw_transport_unwatch(h->watch);
     h->watch = NULL;
     gw_timer_stop(&h->mhd_tm);
     gw_timer_stop(&h->kick_tm);
 }
 
-static void loop_quiesce(gw_http_t *h)
+static void loop_quiesce(void *ud)
 {
+    gw_http_t *h = ud;
     MHD_socket s = MHD_quiesce_daemon(h->d);
     (void)s; /* libmicrohttpd keeps the socket and closes it on stop */
 }

@@ -593,6 +593,39 @@ void gw_transport_post(gw_transport_t *t, gw_task_t *task)
         lws_cancel_service(t->ctx);
 }
 
+typedef struct {
+    gw_task_t task; /* first: the task is the object */
+    void (*fn)(void *arg);
+    void *arg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+} run_t;
+
+static void run_task(gw_task_t *task)
+{
+    run_t *r = (run_t *)task;
+    r->fn(r->arg);
+    pthread_mutex_lock(&r->mu);
+    r->done = 1;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void gw_transport_run(gw_transport_t *t, void (*fn)(void *arg), void *arg)
+{
+    run_t r = {.task = {.fn = run_task}, .fn = fn, .arg = arg};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    gw_transport_post(t, &r.task);
+    pthread_mutex_lock(&r.mu);
+    while (!r.done)
+        pthread_cond_wait(&r.cv, &r.mu);
+    pthread_mutex_unlock(&r.mu);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+}
+
 void gw_transport_stop(gw_transport_t *t)
 {
     if (!t->started)

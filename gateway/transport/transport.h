@@ -94,6 +94,11 @@ int gw_transport_start(gw_transport_t *t);
 int gw_transport_on_loop(const gw_transport_t *t);
 /** Hands `task` to the loop; any thread. The task must stay valid until it ran. */
 void gw_transport_post(gw_transport_t *t, gw_task_t *task);
+/**
+ * Runs fn(arg) on the loop and waits until it returned; any thread but the
+ * loop, while the loop runs.
+ */
+void gw_transport_run(gw_transport_t *t, void (*fn)(void *arg), void *arg);
 /** Stops and joins the service thread; tasks still queued are not run. */
 void gw_transport_stop(gw_transport_t *t);
 /** Destroys the context and frees leftover connections without callbacks. */
