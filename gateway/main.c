@@ -84,6 +84,19 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
         ret = gw_route_table_load(nc, &nt, &errs);
     if (ret == 0) /* the callers' key, user and JWKS files, read again */
         ret = gw_auth_create(nc, &na, &errs);
+    /* every destination's certificates and keys read anew, before anything is applied */
+    gw_tls_update_t **tls = calloc(cfg->ndests + 1, sizeof(*tls));
+    for (size_t i = 0; ret == 0 && tls && i < cfg->ndests; i++) {
+        const gw_dest_conf_t *d = gw_config_dest(nc, cfg->dests[i].name);
+        char why[300];
+        int failed = 0;
+        if (d)
+            tls[i] = gw_pool_tls_prepare(pools[i], d, why, sizeof(why), &failed);
+        if (failed) {
+            gw_buf_printf(&errs.text, "%s: destination '%s': %s\n", file, d->name, why);
+            ret = GW_ECONFIG;
+        }
+    }
     for (size_t i = 0; ret == 0 && nt && i < nt->n; i++)
         if (gw_config_dest(cfg, nt->routes[i].destination) == NULL) {
             gw_buf_printf(&errs.text, "%s:%d: destination '%s' is new; a restart is needed\n",
@@ -94,6 +107,9 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
         gw_metrics_reload(gw_http_metrics(http), 0);
         GW_LOGE("main", "SIGHUP: the configuration has errors; keeping the running one:\n%.*s",
                 (int)errs.text.len, errs.text.data ? (const char *)errs.text.data : "");
+        for (size_t i = 0; tls && i < cfg->ndests; i++)
+            gw_transport_tls_discard(tls[i]);
+        free(tls);
         gw_route_table_free(nt);
         gw_auth_free(na);
         gw_config_free(nc);
@@ -102,9 +118,10 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
     }
     for (size_t i = 0; i < cfg->ndests; i++) {
         const gw_dest_conf_t *d = gw_config_dest(nc, cfg->dests[i].name);
-        gw_pool_reload(pools[i], d ? d->auth.secret : NULL);
+        gw_pool_reload(pools[i], d ? d->auth.secret : NULL, tls ? tls[i] : NULL);
         gw_pool_desc_clear(pools[i]);
     }
+    free(tls);
     /* the new routes against fresh metadata, where the backend can be reached */
     gw_verify_result_t vr = {0};
     errs.text.len = 0;

@@ -140,6 +140,15 @@ typedef struct {
     void (*close)(gw_bsession_t *s);
     /** Uses `secret` (the password; may be NULL) for sessions opened from now on. */
     int (*set_secret)(void *backend, const char *secret);
+    /**
+     * Optional, any thread: reads destination `d`'s TLS files anew (SIGHUP).
+     * Returns the update, or NULL with the reason in `why` (then `*failed` is
+     * set) — or NULL with `*failed` 0 when there is nothing to reload.
+     */
+    gw_tls_update_t *(*tls_prepare)(void *backend, const gw_dest_conf_t *d, char *why,
+                                    size_t whysize, int *failed);
+    /** Optional: sessions opened from now on use `u` (taken over). */
+    void (*tls_apply)(void *backend, gw_tls_update_t *u);
 } gw_backend_ops_t;
 
 /** Finds the backend named `name` ("native"); NULL when not built. */

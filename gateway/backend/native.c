@@ -127,6 +127,38 @@ static void *native_create(gw_transport_t *t, const gw_dest_conf_t *d)
     return n;
 }
 
+static gw_tls_update_t *native_tls_prepare(void *b, const gw_dest_conf_t *d, char *why,
+                                           size_t whysize, int *failed)
+{
+    (void)b;
+    int cert = strcmp(d->auth.method, "certificate") == 0;
+    gw_tlsid_t id = {0};
+    if (cert && d->auth.pkcs12 &&
+        gw_tlsid_pkcs12(d->auth.pkcs12, d->auth.pkcs12_secret, &id, why, whysize) != 0) {
+        *failed = 1;
+        return NULL;
+    }
+    gw_endpoint_conf_t ec = {
+        .name = d->name,
+        .ca_file = d->tls.ca_file,
+        .pins = (const uint8_t(*)[32])d->tls.pins,
+        .npins = d->tls.npins,
+        .identity = id.cert ? &id : NULL,
+        .cert = cert && !d->auth.pkcs12 ? d->auth.cert : NULL,
+        .key = cert && !d->auth.pkcs12 ? d->auth.key : NULL,
+    };
+    gw_tls_update_t *u = gw_transport_tls_prepare(&ec, why, whysize);
+    gw_tlsid_free(&id);
+    *failed = u == NULL;
+    return u;
+}
+
+static void native_tls_apply(void *b, gw_tls_update_t *u)
+{
+    native_t *n = b;
+    gw_transport_endpoint_retls(n->ep, u);
+}
+
 static void native_destroy(void *b)
 {
     free(b);
@@ -570,4 +602,6 @@ const gw_backend_ops_t gw_backend_native = {
     .start = native_start,
     .close = native_close,
     .set_secret = native_set_secret,
+    .tls_prepare = native_tls_prepare,
+    .tls_apply = native_tls_apply,
 };

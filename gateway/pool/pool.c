@@ -597,6 +597,7 @@ typedef struct {
     gw_task_t task;
     gw_pool_t *pool;
     char *secret;
+    gw_tls_update_t *tls;
 } reload_t;
 
 static void reload_task(gw_task_t *task)
@@ -605,6 +606,12 @@ static void reload_task(gw_task_t *task)
     gw_pool_t *p = rl->pool;
     if (rl->secret && p->ops->set_secret && p->ops->set_secret(p->backend, rl->secret) != 0)
         GW_LOGW("pool", "destination %s: cannot use the reloaded password", p->d->name);
+    if (rl->tls && p->ops->tls_apply) {
+        p->ops->tls_apply(p->backend, rl->tls); /* new sessions: the new certificates and keys */
+        GW_LOGI("pool", "destination %s: TLS certificates and keys reloaded", p->d->name);
+    } else {
+        gw_transport_tls_discard(rl->tls);
+    }
     if (p->logon_failed)
         GW_LOGI("pool", "destination %s: configuration reloaded; logon will be tried again",
                 p->d->name);
@@ -621,12 +628,22 @@ static void reload_task(gw_task_t *task)
     pump(p);
 }
 
-void gw_pool_reload(gw_pool_t *p, const char *secret)
+gw_tls_update_t *gw_pool_tls_prepare(gw_pool_t *p, const gw_dest_conf_t *d, char *why,
+                                     size_t whysize, int *failed)
+{
+    *failed = 0;
+    return p->ops->tls_prepare ? p->ops->tls_prepare(p->backend, d, why, whysize, failed) : NULL;
+}
+
+void gw_pool_reload(gw_pool_t *p, const char *secret, gw_tls_update_t *tls)
 {
     reload_t *rl = calloc(1, sizeof(*rl));
-    if (rl == NULL)
+    if (rl == NULL) {
+        gw_transport_tls_discard(tls);
         return;
+    }
     rl->pool = p;
+    rl->tls = tls;
     rl->secret = secret ? strdup(secret) : NULL;
     rl->task.fn = reload_task;
     gw_transport_post(p->t, &rl->task);

@@ -39,10 +39,20 @@ void gw_pool_submit(gw_pool_t *p, gw_job_t *job);
 void gw_pool_shutdown(gw_pool_t *p);
 /**
  * After a configuration reload (SIGHUP): takes the destination's current
- * password (NULL = unchanged) for new sessions and ends the `logon_failed`
- * state, so the next request tries one logon again. Any thread.
+ * password (NULL = unchanged) and TLS material (`tls`, taken over; NULL =
+ * unchanged) for new sessions — open ones keep theirs — and ends the
+ * `logon_failed` state, so the next request tries one logon again. Any
+ * thread.
  */
-void gw_pool_reload(gw_pool_t *p, const char *secret);
+void gw_pool_reload(gw_pool_t *p, const char *secret, gw_tls_update_t *tls);
+/**
+ * SIGHUP, any thread: reads the TLS files of destination `d` (the reloaded
+ * configuration) for gw_pool_reload. NULL with `*failed` 0 when the backend
+ * has nothing to reload; NULL with `*failed` 1 and the reason in `why` when
+ * a file cannot be used (the reload is then refused).
+ */
+gw_tls_update_t *gw_pool_tls_prepare(gw_pool_t *p, const gw_dest_conf_t *d, char *why,
+                                     size_t whysize, int *failed);
 
 /** Frees the pool (after gw_pool_shutdown and gw_transport_stop). */
 void gw_pool_destroy(gw_pool_t *p);

@@ -50,6 +50,43 @@ int gw_tlsid_pkcs12(const char *path, const char *password, gw_tlsid_t *out, cha
     return ret;
 }
 
+int gw_tlsid_pem(const char *cert_path, const char *key_path, gw_tlsid_t *out, char *why,
+                 size_t whysize)
+{
+    memset(out, 0, sizeof(*out));
+    FILE *f = fopen(cert_path, "r");
+    if (f == NULL) {
+        snprintf(why, whysize, "cannot read %s: %s", cert_path, strerror(errno));
+        return GW_EINVAL;
+    }
+    out->cert = PEM_read_X509(f, NULL, NULL, NULL);
+    X509 *x;
+    while (out->cert && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        if (out->chain == NULL)
+            out->chain = sk_X509_new_null();
+        if (out->chain == NULL || !sk_X509_push(out->chain, x))
+            X509_free(x);
+    }
+    fclose(f);
+    f = fopen(key_path, "r");
+    if (f) {
+        out->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+    }
+    ERR_clear_error();
+    if (out->cert == NULL)
+        snprintf(why, whysize, "%s holds no PEM certificate", cert_path);
+    else if (out->key == NULL)
+        snprintf(why, whysize, "cannot read a PEM private key from %s", key_path);
+    else if (X509_check_private_key(out->cert, out->key) != 1)
+        snprintf(why, whysize, "%s does not belong to the certificate in %s", key_path, cert_path);
+    else
+        return 0;
+    ERR_clear_error();
+    gw_tlsid_free(out);
+    return GW_EINVAL;
+}
+
 void gw_tlsid_free(gw_tlsid_t *id)
 {
     X509_free(id->cert);
@@ -60,6 +97,7 @@ void gw_tlsid_free(gw_tlsid_t *id)
 
 int gw_tlsid_use(const gw_tlsid_t *id, struct ssl_ctx_st *ctx)
 {
+    SSL_CTX_clear_chain_certs(ctx);
     int ok = SSL_CTX_use_certificate(ctx, id->cert) == 1 &&
              SSL_CTX_use_PrivateKey(ctx, id->key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
     for (int i = 0; ok && id->chain && i < sk_X509_num(id->chain); i++)

@@ -33,7 +33,14 @@ typedef struct gw_tlsid {
  */
 int gw_tlsid_pkcs12(const char *path, const char *password, gw_tlsid_t *out, char *why,
                     size_t whysize);
-/** Frees what gw_tlsid_pkcs12 read; the struct is zeroed. */
+/**
+ * Reads a PEM certificate chain file (the first certificate is the client's,
+ * the rest its chain) and its PEM private key into `out`. Returns 0 or
+ * GW_EINVAL with the reason in `why`.
+ */
+int gw_tlsid_pem(const char *cert_path, const char *key_path, gw_tlsid_t *out, char *why,
+                 size_t whysize);
+/** Frees what gw_tlsid_pkcs12 or gw_tlsid_pem read; the struct is zeroed. */
 void gw_tlsid_free(gw_tlsid_t *id);
 /** Makes `id` the client identity of `ctx` (an SSL_CTX). Returns 0 or GW_EINVAL. */
 int gw_tlsid_use(const gw_tlsid_t *id, struct ssl_ctx_st *ctx);

@@ -47,6 +47,7 @@ struct gw_endpoint {
     size_t max_message;
     uint8_t (*pins)[32];
     size_t npins;
+    SSL_CTX *ssl_ctx; /* its client TLS context (libwebsockets', possibly shared) */
     gw_endpoint_t *next;
 };
 
@@ -81,6 +82,7 @@ struct gw_transport {
     struct lws_vhost *loop_vh; /* no TLS; task wake-ups and watched descriptors */
     gw_timer_t tasks_tm;       /* runs tasks posted on the loop itself (no wake-up needed) */
     const gw_tlsid_t *adding;  /* the identity of the endpoint being added (its chain) */
+    gw_endpoint_t *adding_ep;  /* the endpoint being added (to learn its SSL_CTX) */
 };
 
 struct gw_watch {
@@ -259,6 +261,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         SSL_CTX_set_info_callback(user, tls_info);
         /* a PKCS#12 identity: libwebsockets loaded its certificate and key; add the chain */
         gw_transport_t *t = lws_context_user(lws_get_context(wsi));
+        if (t && t->adding_ep)
+            t->adding_ep->ssl_ctx = user;
         if (t && t->adding && t->adding->chain)
             for (int i = 0; i < sk_X509_num(t->adding->chain); i++)
                 if (SSL_CTX_add1_chain_cert(user, sk_X509_value(t->adding->chain, i)) != 1)
@@ -489,8 +493,10 @@ gw_endpoint_t *gw_transport_endpoint_add(gw_transport_t *t, const gw_endpoint_co
         info.client_ssl_key_mem_len = (unsigned)key_pem.len;
     }
     t->adding = conf->identity;
+    t->adding_ep = ep;
     ep->vh = lws_create_vhost(t->ctx, &info);
     t->adding = NULL;
+    t->adding_ep = NULL;
     wipe_buf(&key_pem);
     gw_buf_free(&cert_pem);
     if (ep->vh == NULL) {
@@ -816,4 +822,81 @@ void gw_transport_unwatch(gw_watch_t *w)
     lws_set_opaque_user_data(w->wsi, NULL);
     lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC); /* closes the copy */
     free(w);
+}
+
+struct gw_tls_update {
+    gw_tlsid_t id; /* no certificate: no client identity */
+    X509_STORE *store;
+    uint8_t (*pins)[32];
+    size_t npins;
+};
+
+gw_tls_update_t *gw_transport_tls_prepare(const gw_endpoint_conf_t *conf, char *why, size_t whysize)
+{
+    gw_tls_update_t *u = calloc(1, sizeof(*u));
+    if (u == NULL) {
+        snprintf(why, whysize, "out of memory");
+        return NULL;
+    }
+    int ok = 1;
+    if (conf->identity) { /* read by the caller (PKCS#12): share its objects */
+        u->id = *conf->identity;
+        ok = X509_up_ref(u->id.cert) && EVP_PKEY_up_ref(u->id.key);
+        u->id.chain = conf->identity->chain ? X509_chain_up_ref(conf->identity->chain) : NULL;
+        if (!ok) {
+            memset(&u->id, 0, sizeof(u->id));
+            snprintf(why, whysize, "cannot use the PKCS#12 identity");
+        }
+    } else if (conf->cert && conf->key) {
+        ok = gw_tlsid_pem(conf->cert, conf->key, &u->id, why, whysize) == 0;
+    }
+    if (ok && conf->ca_file) {
+        u->store = X509_STORE_new();
+        ok = u->store && X509_STORE_load_file(u->store, conf->ca_file) == 1;
+        if (!ok)
+            snprintf(why, whysize, "cannot load CA certificates from %s", conf->ca_file);
+    }
+    if (ok && conf->npins) {
+        u->pins = calloc(conf->npins, sizeof(*u->pins));
+        ok = u->pins != NULL;
+        if (ok) {
+            memcpy(u->pins, conf->pins, conf->npins * sizeof(*u->pins));
+            u->npins = conf->npins;
+        }
+    }
+    ERR_clear_error();
+    if (!ok) {
+        gw_transport_tls_discard(u);
+        return NULL;
+    }
+    return u;
+}
+
+void gw_transport_tls_discard(gw_tls_update_t *u)
+{
+    if (u == NULL)
+        return;
+    gw_tlsid_free(&u->id);
+    X509_STORE_free(u->store);
+    free(u->pins);
+    free(u);
+}
+
+void gw_transport_endpoint_retls(gw_endpoint_t *ep, gw_tls_update_t *u)
+{
+    /*
+     * In place, on the loop: an SSL object copies the context's certificate and key when it is
+     * made and uses the store only during its handshake, so open connections are unaffected.
+     */
+    if (ep->ssl_ctx && u->id.cert && gw_tlsid_use(&u->id, ep->ssl_ctx) != 0)
+        GW_LOGW("transport", "endpoint %s: cannot use the reloaded client identity", ep->name);
+    if (ep->ssl_ctx && u->store) {
+        SSL_CTX_set_cert_store(ep->ssl_ctx, u->store); /* takes it over, frees the old one */
+        u->store = NULL;
+    }
+    free(ep->pins);
+    ep->pins = u->pins;
+    ep->npins = u->npins;
+    u->pins = NULL;
+    gw_transport_tls_discard(u);
 }

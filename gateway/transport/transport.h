@@ -121,6 +121,23 @@ int gw_transport_send(gw_tconn_t *c, const void *p, size_t len);
  */
 void gw_transport_close(gw_tconn_t *c, int err, const char *reason);
 
+/**
+ * New TLS material for an endpoint (SIGHUP): client identity, trusted CAs
+ * and pins, read from the files of `conf` (ca_file; cert + key or
+ * identity; pins). Any thread. NULL with the reason in `why` when a file
+ * cannot be used.
+ */
+typedef struct gw_tls_update gw_tls_update_t;
+gw_tls_update_t *gw_transport_tls_prepare(const gw_endpoint_conf_t *conf, char *why,
+                                          size_t whysize);
+/** Frees an update that was not applied. NULL is fine. */
+void gw_transport_tls_discard(gw_tls_update_t *u);
+/**
+ * Loop only: connections made from now on use `u` (taken over); those
+ * already open keep what they were made with.
+ */
+void gw_transport_endpoint_retls(gw_endpoint_t *ep, gw_tls_update_t *u);
+
 typedef struct gw_watch gw_watch_t;
 /**
  * Loop only: calls `fn(ud)` on the loop whenever descriptor `fd` is
