@@ -23,8 +23,12 @@ static void *worker_main(void *arg)
 {
     gw_workers_t *ws = arg;
     /* per-thread nice: Linux applies setpriority() to a thread id */
-    if (ws->nice > 0 && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ws->nice) != 0)
-        GW_LOGD("work", "cannot lower the priority of a work thread");
+    if (ws->nice > 0) { /* relative to the thread that started us (work.h) */
+        id_t tid = (id_t)syscall(SYS_gettid);
+        int want = getpriority(PRIO_PROCESS, tid) + ws->nice;
+        if (setpriority(PRIO_PROCESS, tid, want > 19 ? 19 : want) != 0)
+            GW_LOGD("work", "cannot lower the priority of a work thread");
+    }
     pthread_mutex_lock(&ws->mu);
     for (;;) {
         while (ws->head == NULL && !ws->stopping)
