@@ -16,15 +16,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Opens a file to read, or says why not. */
+static FILE *open_or_say(const char *path, const char *mode, char *why, size_t whysize)
+{
+    FILE *f = fopen(path, mode);
+    if (f == NULL)
+        snprintf(why, whysize, "cannot read %s: %s", path, strerror(errno));
+    return f;
+}
+
 int gw_tlsid_pkcs12(const char *path, const char *password, gw_tlsid_t *out, char *why,
                     size_t whysize)
 {
     memset(out, 0, sizeof(*out));
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(why, whysize, "cannot read %s: %s", path, strerror(errno));
+    FILE *f = open_or_say(path, "rb", why, whysize);
+    if (f == NULL)
         return GW_EINVAL;
-    }
     PKCS12 *p12 = d2i_PKCS12_fp(f, NULL);
     fclose(f);
     int ret = GW_EINVAL;
@@ -54,11 +61,9 @@ int gw_tlsid_pem(const char *cert_path, const char *key_path, gw_tlsid_t *out, c
                  size_t whysize)
 {
     memset(out, 0, sizeof(*out));
-    FILE *f = fopen(cert_path, "r");
-    if (f == NULL) {
-        snprintf(why, whysize, "cannot read %s: %s", cert_path, strerror(errno));
+    FILE *f = open_or_say(cert_path, "r", why, whysize);
+    if (f == NULL)
         return GW_EINVAL;
-    }
     out->cert = PEM_read_X509(f, NULL, NULL, NULL);
     X509 *x;
     while (out->cert && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
