@@ -23,6 +23,7 @@
 static void *worker_main(void *arg)
 {
     sim_pool_t *p = arg;
+    pthread_setname_np(pthread_self(), p->nice > 0 ? "abapsim-bulk" : "abapsim-worker");
     /* Linux applies setpriority() to one thread when given its thread id */
     if (p->nice > 0) {
         id_t tid = (id_t)syscall(SYS_gettid);

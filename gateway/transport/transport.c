@@ -555,6 +555,7 @@ static void *service_main(void *arg)
 {
     gw_transport_t *t = arg;
     current_loop = t;
+    pthread_setname_np(pthread_self(), "rfmgw-loop"); /* for ps -L, top -H, perf */
     while (!t->stop)
         if (lws_service(t->ctx, 0) < 0)
             break;

@@ -22,6 +22,7 @@ struct gw_workers {
 static void *worker_main(void *arg)
 {
     gw_workers_t *ws = arg;
+    pthread_setname_np(pthread_self(), "rfmgw-convert");
     /* per-thread nice: Linux applies setpriority() to a thread id */
     if (ws->nice > 0) { /* relative to the thread that started us (work.h) */
         id_t tid = (id_t)syscall(SYS_gettid);
