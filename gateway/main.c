@@ -118,7 +118,7 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
     }
     for (size_t i = 0; i < cfg->ndests; i++) {
         const gw_dest_conf_t *d = gw_config_dest(nc, cfg->dests[i].name);
-        gw_pool_reload(pools[i], d ? d->auth.secret : NULL, tls ? tls[i] : NULL);
+        gw_pool_reload(pools[i], d, tls ? tls[i] : NULL);
         gw_pool_desc_clear(pools[i]);
     }
     free(tls);

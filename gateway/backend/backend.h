@@ -65,6 +65,15 @@ struct gw_job {
     uint32_t nwant;   /* CALL: number of names in `want`; ignored when `want` is NULL */
     gw_slice_t *want; /* CALL: the parameters to return; NULL = all of them */
     int no_reset;     /* CALL: keep the session's state (a later step of a unit of work) */
+    /*
+     * Who logs on (docs/security.md, backend identities): NULL = the
+     * destination's own auth; a name of destinations[].identities; or
+     * "passthrough" with the caller's Basic credentials in pt_user and
+     * pt_secret (kept by the submitter until `done`).
+     */
+    const char *identity;
+    const char *pt_user;
+    const char *pt_secret;
     /**
      * Optional: called on the loop thread after each finished call of this
      * job (job->err and the result fields tell how it went). It may set up
@@ -101,6 +110,7 @@ struct gw_job {
     int64_t dispatched_us; /* sent on a session */
     int64_t finished_us;   /* answered */
     /* pool internals */
+    uint8_t pt_key[32]; /* keyed hash of pt_user and pt_secret */
     gw_task_t task;
     gw_timer_t timer;
     gw_job_t *qnext;
@@ -125,6 +135,17 @@ typedef struct {
                     const gw_rfc_error_t *rfc);
 } gw_bsession_cbs_t;
 
+/**
+ * A logon other than the destination's own (a configured password
+ * identity, or a caller's credentials passed through): the communication
+ * user and its password. The backend copies what it needs in open().
+ */
+typedef struct {
+    const char *user;
+    const char *secret;
+    int alias_user; /* `user` is an alias (SM59's Alias User) */
+} gw_bcred_t;
+
 /** A backend implementation. */
 typedef struct {
     const char *name;
@@ -132,8 +153,14 @@ typedef struct {
     void *(*create)(gw_transport_t *t, const gw_dest_conf_t *d);
     /** Frees the instance; all sessions are closed by then. */
     void (*destroy)(void *backend);
-    /** Opens a session; NULL only on out-of-memory. Callbacks follow later. */
-    gw_bsession_t *(*open)(void *backend, const gw_bsession_cbs_t *cbs, void *ud);
+    /**
+     * Opens a session, logged on as `cred` (NULL: the destination's own
+     * auth). NULL only on out-of-memory, or when the backend cannot log on
+     * with other credentials (the configuration refuses that beforehand).
+     * Callbacks follow later.
+     */
+    gw_bsession_t *(*open)(void *backend, const gw_bcred_t *cred, const gw_bsession_cbs_t *cbs,
+                           void *ud);
     /** Starts `job` on a ready, idle session. Returns 0, or an error (no on_done then). */
     int (*start)(gw_bsession_t *s, gw_job_t *job);
     /** Closes the session now; no callback follows. A running job stays with the caller. */

@@ -518,19 +518,32 @@ static void on_close(gw_tconn_t *c, void *ud, int err, const char *reason)
 
 static const gw_tconn_cbs_t tconn_cbs = {on_open, on_message, on_close};
 
-static gw_bsession_t *native_open(void *b, const gw_bsession_cbs_t *cbs, void *ud)
+static gw_bsession_t *native_open(void *b, const gw_bcred_t *cred, const gw_bsession_cbs_t *cbs,
+                                  void *ud)
 {
     native_t *n = b;
+    char auth[1024] = "";
+    gw_header_t hdrs[2];
+    size_t nh = 0;
+    if (cred) { /* this session's own logon: replaces the endpoint's */
+        if (basic_auth(auth, sizeof(auth), cred->user, cred->secret) != 0)
+            return NULL;
+        hdrs[nh++] = (gw_header_t){"authorization:", auth};
+        hdrs[nh++] = (gw_header_t){GW_WIRE_HDR_ALIAS ":", cred->alias_user ? "1" : ""};
+    }
     gw_bsession_t *s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    if (s == NULL) {
+        explicit_bzero(auth, sizeof(auth));
         return NULL;
+    }
     s->n = n;
     s->cbs = *cbs;
     s->ud = ud;
     s->state = S_CONNECTING;
     gw_buf_init(&s->out, n->limits.max_message);
     gw_timer_start(n->t, &s->connect_tm, n->d->connect_timeout_ms, connect_timeout);
-    s->c = gw_transport_connect(n->ep, &tconn_cbs, s);
+    s->c = gw_transport_connect_with(n->ep, &tconn_cbs, s, hdrs, nh);
+    explicit_bzero(auth, sizeof(auth));
     if (s->c == NULL) {
         session_free(s);
         return NULL;

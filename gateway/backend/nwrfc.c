@@ -1409,9 +1409,12 @@ static void nwrfc_destroy(void *b)
     free(n);
 }
 
-static gw_bsession_t *nwrfc_open(void *b, const gw_bsession_cbs_t *cbs, void *ud)
+static gw_bsession_t *nwrfc_open(void *b, const gw_bcred_t *cred, const gw_bsession_cbs_t *cbs,
+                                 void *ud)
 {
     nwrfc_t *n = b;
+    if (cred) /* backend identities are native-only: the configuration refuses them here */
+        return NULL;
     gw_bsession_t *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;

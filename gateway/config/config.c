@@ -356,6 +356,8 @@ static const gw_cfg_decl_t tls_decls[] = {
 };
 static void check_pkcs12(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *as,
                          gw_cfg_errors_t *e);
+static void check_auth(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *as,
+                       gw_cfg_errors_t *e);
 /* tls.pin_sha256 is a list, read by load_pins() */
 static const char *const tls_also[] = {"pin_sha256", NULL};
 
@@ -423,6 +425,36 @@ static const gw_cfg_decl_t pool_decls[] = {
      "`/readyz` reuses a probe result this long, so probes do not hammer the backend."},
     {"ready_timeout_ms", GW_CFG_INT, D(pool.ready_timeout_ms), "2000", 100, 600000, 0,
      "Time budget of the RFC_PING behind `/readyz`."},
+    {"total_max", GW_CFG_INT, D(pool.total_max), "0", 0, 65536, 0,
+     "Cap on the sessions of all the destination's backend identities together (its own, "
+     "`identities`, pass-through callers); 0 = only the per-identity caps. At the cap, an "
+     "identity that needs a session closes the longest-idle one of another identity, or "
+     "waits."},
+};
+
+static const gw_cfg_decl_t passthrough_decls[] = {
+    {"enabled", GW_CFG_BOOL, D(passthrough.enabled), "false", 0, 0, 0,
+     "Routes with `identity = \"passthrough\"` log on with the caller's HTTP Basic user and "
+     "password (per-user SAP authorization). Refused on a plain-HTTP listener that is not "
+     "loopback."},
+    {"pool_max", GW_CFG_INT, D(passthrough.pool_max), "2", 1, 1024, 0,
+     "Sessions per caller (one pool per user and password)."},
+    {"max_identities", GW_CFG_INT, D(passthrough.max_identities), "100", 1, 100000, 0,
+     "Caller pools kept at most; beyond it the least recently used idle one is closed, and "
+     "with none idle the request is answered 503."},
+    {"idle_timeout_ms", GW_CFG_INT, D(passthrough.idle_timeout_ms), "60000", 1000, 86400000, 0,
+     "A caller pool without requests this long is closed with its sessions."},
+    {"failure_ttl_ms", GW_CFG_INT, D(passthrough.failure_ttl_ms), "30000", 0, 3600000, 0,
+     "After the backend refused a caller's logon, the same user and password are answered 401 "
+     "from memory this long instead of trying again (retries lock SAP users)."},
+};
+
+#define I(field) offsetof(gw_ident_conf_t, field)
+static const gw_cfg_decl_t ident_decls[] = {
+    {"name", GW_CFG_STR, I(name), NULL, 0, 0, 1,
+     "Name that routes (`identity`) refer to; not `passthrough`."},
+    {"pool_max", GW_CFG_INT, I(pool_max), "0", 0, 1024, 0,
+     "Cap on this identity's sessions; 0 = the destination's `pool.max`."},
 };
 
 #define T(field) offsetof(gw_types_conf_t, field)
@@ -492,6 +524,17 @@ static const gw_cfg_group_t g_tls = GROUP(
     "the nwrfc backend.");
 static const gw_cfg_group_t g_pool =
     GROUP("destinations[].pool", pool_decls, "Connections to the destination.");
+static const gw_cfg_group_t g_passthrough =
+    GROUP("destinations[].passthrough", passthrough_decls,
+          "Logon with the caller's own credentials (docs/security.md, backend identities). Not "
+          "with the nwrfc backend.");
+static const gw_cfg_group_t g_ident = GROUP(
+    "destinations[].identities[]", ident_decls,
+    "Further backend identities of the destination, each with its own pool: `identities = ( { "
+    "name = \"sales\"; auth = { … }; callers = [ \"apps:shop\" ]; scopes = [ \"sales\" ]; } );`. "
+    "`auth` takes the settings of `destinations[].auth`; `callers` (caller identities, "
+    "`method:subject`) and `scopes` select the identity for routes without their own "
+    "`identity` (first match in order). Not with the nwrfc backend.");
 
 static const gw_cfg_group_t g_types =
     GROUP("types", types_decls,
@@ -564,8 +607,8 @@ static const gw_cfg_group_t g_idem =
           "(docs/mappings.md).");
 
 static const gw_cfg_group_t *const all_groups[] = {
-    &g_listen, &g_log,  &g_startup, &g_docs, &g_limits, &g_types, &g_status,
-    &g_rfc,    &g_idem, &g_dest,    &g_auth, &g_tls,    &g_pool,  &gw__cfg_nwrfc};
+    &g_listen, &g_log,  &g_startup, &g_docs, &g_limits, &g_types,       &g_status, &g_rfc,
+    &g_idem,   &g_dest, &g_auth,    &g_tls,  &g_pool,   &g_passthrough, &g_ident,  &gw__cfg_nwrfc};
 
 int gw_config_rfc_allowed(const gw_config_t *c, const char *function)
 {
@@ -637,6 +680,51 @@ void gw_config_print_reference(FILE *f)
     gw__config_print_security_reference(f);
 }
 
+/* The logon of `d` (its `auth` group `as`): one complete method, secrets read. */
+static void check_auth(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *as,
+                       gw_cfg_errors_t *e)
+{
+    int nwrfc = d->backend && strcmp(d->backend, "nwrfc") == 0;
+    if (strcmp(d->auth.method, "password") == 0) {
+        if (d->auth.user == NULL || !d->auth.user[0])
+            gw_cfg_error(e, as, "auth method password needs 'user'");
+        if ((d->auth.password != NULL) == (d->auth.password_file != NULL))
+            gw_cfg_error(e, as,
+                         "auth method password needs exactly one of 'password' and "
+                         "'password_file'");
+        else if (d->auth.password_file)
+            d->auth.secret = gw_cfg_secret_file(&c->arena, d->auth.password_file,
+                                                config_setting_get_member(as, "password_file"), e);
+        else
+            d->auth.secret = gw_cfg_secret(&c->arena, d->auth.password,
+                                           config_setting_get_member(as, "password"), e);
+        if (d->auth.user && strchr(d->auth.user, ':'))
+            gw_cfg_error(e, as, "user must not contain ':'");
+    } else if (strcmp(d->auth.method, "certificate") == 0 && nwrfc) {
+        /* the PSE holds the identity: checked by gw__config_check_nwrfc */
+    } else if (strcmp(d->auth.method, "certificate") == 0 && d->auth.pkcs12) {
+        check_pkcs12(c, d, as, e);
+    } else if (strcmp(d->auth.method, "certificate") == 0) {
+        if (d->auth.cert == NULL || d->auth.key == NULL)
+            gw_cfg_error(e, as, "auth method certificate needs 'cert' and 'key', or 'pkcs12'");
+        if (d->auth.password || d->auth.password_file || d->auth.user)
+            gw_cfg_error(e, as, "auth method certificate takes no user or password");
+        struct stat st;
+        if (d->auth.cert && stat(d->auth.cert, &st) != 0)
+            gw_cfg_error(e, config_setting_get_member(as, "cert"), "cannot read cert %s: %s",
+                         d->auth.cert, strerror(errno));
+        if (d->auth.key && stat(d->auth.key, &st) != 0)
+            gw_cfg_error(e, config_setting_get_member(as, "key"), "cannot read key %s: %s",
+                         d->auth.key, strerror(errno));
+        else if (d->auth.key)
+            gw_cfg_check_private(d->auth.key, "private key");
+    } else {
+        gw_cfg_error(e, config_setting_get_member(as, "method"),
+                     "auth method must be \"password\" or \"certificate\", not '%s'",
+                     d->auth.method);
+    }
+}
+
 static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *s,
                        gw_cfg_errors_t *e)
 {
@@ -678,44 +766,7 @@ static void check_dest(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t
         gw_cfg_error(e, s, "destination '%s' has no auth group", d->name ? d->name : "?");
         return;
     }
-    if (strcmp(d->auth.method, "password") == 0) {
-        if (d->auth.user == NULL || !d->auth.user[0])
-            gw_cfg_error(e, as, "auth method password needs 'user'");
-        if ((d->auth.password != NULL) == (d->auth.password_file != NULL))
-            gw_cfg_error(e, as,
-                         "auth method password needs exactly one of 'password' and "
-                         "'password_file'");
-        else if (d->auth.password_file)
-            d->auth.secret = gw_cfg_secret_file(&c->arena, d->auth.password_file,
-                                                config_setting_get_member(as, "password_file"), e);
-        else
-            d->auth.secret = gw_cfg_secret(&c->arena, d->auth.password,
-                                           config_setting_get_member(as, "password"), e);
-        if (d->auth.user && strchr(d->auth.user, ':'))
-            gw_cfg_error(e, as, "user must not contain ':'");
-    } else if (strcmp(d->auth.method, "certificate") == 0 && nwrfc) {
-        /* the PSE holds the identity: checked by gw__config_check_nwrfc */
-    } else if (strcmp(d->auth.method, "certificate") == 0 && d->auth.pkcs12) {
-        check_pkcs12(c, d, as, e);
-    } else if (strcmp(d->auth.method, "certificate") == 0) {
-        if (d->auth.cert == NULL || d->auth.key == NULL)
-            gw_cfg_error(e, as, "auth method certificate needs 'cert' and 'key', or 'pkcs12'");
-        if (d->auth.password || d->auth.password_file || d->auth.user)
-            gw_cfg_error(e, as, "auth method certificate takes no user or password");
-        struct stat st;
-        if (d->auth.cert && stat(d->auth.cert, &st) != 0)
-            gw_cfg_error(e, config_setting_get_member(as, "cert"), "cannot read cert %s: %s",
-                         d->auth.cert, strerror(errno));
-        if (d->auth.key && stat(d->auth.key, &st) != 0)
-            gw_cfg_error(e, config_setting_get_member(as, "key"), "cannot read key %s: %s",
-                         d->auth.key, strerror(errno));
-        else if (d->auth.key)
-            gw_cfg_check_private(d->auth.key, "private key");
-    } else {
-        gw_cfg_error(e, config_setting_get_member(as, "method"),
-                     "auth method must be \"password\" or \"certificate\", not '%s'",
-                     d->auth.method);
-    }
+    check_auth(c, d, as, e);
     struct stat st;
     if (d->tls.ca_file && stat(d->tls.ca_file, &st) != 0)
         gw_cfg_error(e, config_setting_get_member(config_setting_get_member(s, "tls"), "ca_file"),
@@ -758,11 +809,105 @@ static void check_pkcs12(gw_config_t *c, gw_dest_conf_t *d, const config_setting
     gw_cfg_check_private(d->auth.pkcs12, "PKCS#12 file");
 }
 
-static const char *const dest_subgroups[] = {"auth", "tls", "pool", "nwrfc", NULL};
+static const char *const dest_subgroups[] = {"auth",        "tls",        "pool", "nwrfc",
+                                             "passthrough", "identities", NULL};
 static const char *const top_known[] = {"listen",       "log",          "startup",     "docs",
                                         "limits",       "types",        "status",      "mappings",
                                         "destinations", "rfc_endpoint", "idempotency", "callers",
                                         "cors",         "rate_limit",   "admin",       NULL};
+
+char **gw_cfg_strings(gw_arena_t *a, const config_setting_t *s, const char *what, size_t *n,
+                      gw_cfg_errors_t *e)
+{
+    *n = 0;
+    if (s == NULL)
+        return NULL;
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
+        gw_cfg_error(e, s, "%s must be a list of strings [ \"…\", … ]", what);
+        return NULL;
+    }
+    int len = config_setting_length(s);
+    char **v = gw_arena_calloc(a, (size_t)len + 1, sizeof(*v));
+    for (int i = 0; v && i < len; i++) {
+        const char *x = config_setting_get_string_elem(s, i);
+        if (x == NULL || x[0] == '\0')
+            gw_cfg_error(e, config_setting_get_elem(s, (unsigned)i),
+                         "%s entries must be non-empty strings", what);
+        else
+            v[(*n)++] = gw_arena_strndup(a, x, strlen(x));
+    }
+    return v;
+}
+
+static const char *const ident_also[] = {"auth", "callers", "scopes", NULL};
+
+/*
+ * destinations[].identities: each a copy of the destination with its own
+ * auth (same settings and checks as the destination's) and pool cap.
+ */
+static void load_identities(gw_config_t *c, gw_dest_conf_t *d, const config_setting_t *l,
+                            gw_cfg_errors_t *e)
+{
+    int nwrfc = d->backend && strcmp(d->backend, "nwrfc") == 0;
+    if (nwrfc && (l || d->passthrough.enabled))
+        gw_cfg_error(e, l,
+                     "destination '%s': identities and passthrough are not supported by "
+                     "the nwrfc backend (yet); use one destination per identity",
+                     d->name ? d->name : "?");
+    if (d->passthrough.enabled && c->listen.tls_cert == NULL &&
+        !gw_cfg_is_loopback(c->listen.address))
+        gw_cfg_error(e, l,
+                     "destination '%s': passthrough sends the callers' passwords on to the "
+                     "backend, so it needs HTTPS (listen.tls_cert) on a listener that is not "
+                     "loopback (%s)",
+                     d->name ? d->name : "?", c->listen.address);
+    if (l == NULL || nwrfc)
+        return;
+    if (config_setting_type(l) != CONFIG_TYPE_LIST) {
+        gw_cfg_error(e, l, "'identities' must be a list ( { ... }, ... )");
+        return;
+    }
+    int n = config_setting_length(l);
+    d->identities = gw_arena_calloc(&c->arena, (size_t)n + 1, sizeof(*d->identities));
+    for (int i = 0; d->identities && i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(l, (unsigned)i);
+        gw_ident_conf_t *id = &d->identities[d->nidentities];
+        if (gw_cfg_load_group(&c->arena, s, &g_ident, id, c->dir, ident_also, e))
+            continue;
+        for (size_t k = 0; k < d->nidentities; k++)
+            if (strcmp(d->identities[k].name, id->name) == 0)
+                gw_cfg_error(e, s, "destination '%s': duplicate identity '%s'", d->name, id->name);
+        if (strcmp(id->name, "passthrough") == 0 || strcmp(id->name, "default") == 0)
+            gw_cfg_error(e, config_setting_get_member(s, "name"), "identity name '%s' is reserved",
+                         id->name);
+        id->callers = gw_cfg_strings(&c->arena, config_setting_get_member(s, "callers"),
+                                     "identities[].callers", &id->ncallers, e);
+        id->scopes = gw_cfg_strings(&c->arena, config_setting_get_member(s, "scopes"),
+                                    "identities[].scopes", &id->nscopes, e);
+        id->dest = *d;
+        id->dest.identities = NULL;
+        id->dest.nidentities = 0;
+        memset(&id->dest.auth, 0, sizeof(id->dest.auth));
+        const config_setting_t *as = config_setting_get_member(s, "auth");
+        if (as == NULL) {
+            gw_cfg_error(e, s, "identity '%s' has no auth group", id->name);
+            continue;
+        }
+        gw_cfg_load_group(&c->arena, as, &g_auth, &id->dest, c->dir, NULL, e);
+        check_auth(c, &id->dest, as, e);
+        id->dest.pool.max = id->pool_max ? id->pool_max : d->pool.max;
+        id->dest.pool.min_idle = 0;
+        d->nidentities++;
+    }
+}
+
+const gw_ident_conf_t *gw_config_identity(const gw_dest_conf_t *d, const char *name)
+{
+    for (size_t i = 0; i < d->nidentities; i++)
+        if (strcmp(d->identities[i].name, name) == 0)
+            return &d->identities[i];
+    return NULL;
+}
 
 static void load_mappings(gw_config_t *c, const config_setting_t *m, gw_cfg_errors_t *e)
 {
@@ -865,7 +1010,7 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
         if (gw_cfg_load_group(&c->arena, s, &g_dest, d, c->dir, dest_subgroups, e))
             continue;
         const char *const *sub = dest_subgroups;
-        const gw_cfg_group_t *subg[] = {&g_auth, &g_tls, &g_pool, &gw__cfg_nwrfc};
+        const gw_cfg_group_t *subg[] = {&g_auth, &g_tls, &g_pool, &gw__cfg_nwrfc, &g_passthrough};
         for (size_t k = 0; k < GW_ARRAY_SIZE(subg); k++)
             gw_cfg_load_group(&c->arena, config_setting_get_member(s, sub[k]), subg[k], d, c->dir,
                               subg[k] == &g_tls ? tls_also : NULL, e);
@@ -874,6 +1019,7 @@ int gw_config_load(const char *path, gw_config_t **out, gw_cfg_errors_t *e)
             if (strcmp(c->dests[k].name, d->name) == 0)
                 gw_cfg_error(e, s, "duplicate destination name '%s'", d->name);
         check_dest(c, d, s, e);
+        load_identities(c, d, config_setting_get_member(s, "identities"), e);
         if (!d->tls.verify)
             GW_LOGW("config",
                     "destination '%s': TLS verification is OFF (tls.verify = false); "
@@ -907,9 +1053,15 @@ void gw_config_free(gw_config_t *c)
 {
     if (c == NULL)
         return;
-    for (size_t i = 0; i < c->ndests; i++)
+    for (size_t i = 0; i < c->ndests; i++) {
         if (c->dests[i].auth.secret)
             explicit_bzero(c->dests[i].auth.secret, strlen(c->dests[i].auth.secret));
+        for (size_t k = 0; k < c->dests[i].nidentities; k++) {
+            char *sec = c->dests[i].identities[k].dest.auth.secret;
+            if (sec)
+                explicit_bzero(sec, strlen(sec));
+        }
+    }
     for (size_t i = 0; i < c->callers.nmethods; i++)
         if (c->callers.methods[i].secret_value)
             explicit_bzero(c->callers.methods[i].secret_value,

@@ -81,8 +81,10 @@ void gw_cfg_print_reference(FILE *f, const gw_cfg_group_t *const *groups, size_t
 /** The directory part of `path` ("." when it has none), in `arena`. */
 char *gw_cfg_dirname(gw_arena_t *arena, const char *path);
 
+struct gw_ident_conf;
+
 /** A backend destination, shaped like an SM59 destination of type W. */
-typedef struct {
+typedef struct gw_dest_conf {
     char *name;
     char *backend;  /* "native" or "nwrfc" */
     char *host;     /* API host name (https:// stripped); Host header, SNI, cert name */
@@ -127,7 +129,18 @@ typedef struct {
         int breaker_cooldown_ms;
         int ready_cache_ms;
         int ready_timeout_ms;
+        int total_max; /* sessions of all the destination's identities together */
     } pool;
+    /* further backend identities (docs/security.md); each has its own pool */
+    struct gw_ident_conf *identities;
+    size_t nidentities;
+    struct {
+        int enabled;         /* routes may log on with the caller's Basic credentials */
+        int pool_max;        /* sessions per caller identity */
+        int max_identities;  /* caller pools kept; the least recently used idle one goes first */
+        int idle_timeout_ms; /* a caller pool without calls this long is closed */
+        int failure_ttl_ms;  /* a refused logon is answered from memory this long */
+    } passthrough;
     int max_message;
     int max_result;
     int metadata_ttl_s;
@@ -139,6 +152,24 @@ typedef struct {
         int threads;        /* worker threads for the SDK's blocking calls */
     } nwrfc;                /* backend "nwrfc" (the SAP NW RFC SDK) */
 } gw_dest_conf_t;
+
+/**
+ * A named backend identity of a destination (`destinations[].identities`):
+ * its logon, its own pool's cap, and the callers it is chosen for.
+ */
+typedef struct gw_ident_conf {
+    char *name;
+    int pool_max;   /* 0 = the destination's pool.max */
+    char **callers; /* caller identities ("method:subject") that select it */
+    size_t ncallers;
+    char **scopes; /* a caller holding one of these selects it */
+    size_t nscopes;
+    /* the destination as this identity sees it: its auth, pool.max = pool_max, min_idle 0 */
+    gw_dest_conf_t dest;
+} gw_ident_conf_t;
+
+/** The identity called `name` of destination `d`, or NULL. */
+const gw_ident_conf_t *gw_config_identity(const gw_dest_conf_t *d, const char *name);
 
 /** JSON mapping options (docs/types.md); the codec's options in configuration form. */
 typedef struct {
@@ -251,6 +282,14 @@ char *gw_cfg_secret(gw_arena_t *arena, const char *value, const config_setting_t
  */
 char *gw_cfg_secret_file(gw_arena_t *arena, const char *path, const config_setting_t *s,
                          gw_cfg_errors_t *e);
+/**
+ * A list of non-empty strings `s` (NULL: none) copied into `a`; `what`
+ * names it in errors. NULL with an error when it is not such a list.
+ */
+char **gw_cfg_strings(gw_arena_t *a, const config_setting_t *s, const char *what, size_t *n,
+                      gw_cfg_errors_t *e);
+/** 1 when the listener address `address` is a loopback one (127.x.y.z, ::1). */
+int gw_cfg_is_loopback(const char *address);
 /** Warns (log) when `path` is readable by other users than its owner and group. */
 void gw_cfg_check_private(const char *path, const char *what);
 

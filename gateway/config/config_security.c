@@ -220,31 +220,7 @@ const gw_caller_method_t *gw_config_caller_method(const gw_config_t *c, const ch
     return NULL;
 }
 
-/* A list of strings, copied; NULL with an error when it is not one. */
-static char **strings(gw_arena_t *a, const config_setting_t *s, const char *what, size_t *n,
-                      gw_cfg_errors_t *e)
-{
-    *n = 0;
-    if (s == NULL)
-        return NULL;
-    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
-        gw_cfg_error(e, s, "%s must be a list of strings [ \"…\", … ]", what);
-        return NULL;
-    }
-    int len = config_setting_length(s);
-    char **v = gw_arena_calloc(a, (size_t)len + 1, sizeof(*v));
-    for (int i = 0; v && i < len; i++) {
-        const char *x = config_setting_get_string_elem(s, i);
-        if (x == NULL || x[0] == '\0')
-            gw_cfg_error(e, config_setting_get_elem(s, (unsigned)i),
-                         "%s entries must be non-empty strings", what);
-        else
-            v[(*n)++] = gw_arena_strndup(a, x, strlen(x));
-    }
-    return v;
-}
-
-static int loopback(const char *address)
+int gw_cfg_is_loopback(const char *address)
 {
     return strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0;
 }
@@ -292,7 +268,7 @@ static void check_method(gw_config_t *c, gw_caller_method_t *m, const config_set
         gw_cfg_error(e, s, "callers method '%s' (%s) needs 'file'", m->name, type);
     if (m->file)
         gw_cfg_check_private(m->file, strcmp(type, "basic") == 0 ? "user file" : "key file");
-    if (strcmp(type, "none") == 0 && !loopback(c->listen.address) &&
+    if (strcmp(type, "none") == 0 && !gw_cfg_is_loopback(c->listen.address) &&
         !c->callers.allow_none_on_public_listener)
         gw_cfg_error(e, s,
                      "callers method '%s' is of type none (anonymous callers), but the listener "
@@ -336,12 +312,12 @@ void gw__config_load_security(gw_config_t *c, const config_t *cfg, gw_cfg_errors
     gw_arena_t *a = &c->arena;
     const config_setting_t *ad = config_lookup(cfg, "admin");
     gw_cfg_load_group(a, ad, &g_admin, c, c->dir, NULL, e);
-    if (c->admin.enabled && !loopback(c->admin.address) && !c->admin.allow_remote)
+    if (c->admin.enabled && !gw_cfg_is_loopback(c->admin.address) && !c->admin.allow_remote)
         gw_cfg_error(e, config_setting_get_member(ad, "address"),
                      "admin.address %s is not loopback: the admin listener has no caller "
                      "authentication; set admin.allow_remote = true only behind a firewall",
                      c->admin.address);
-    else if (c->admin.enabled && !loopback(c->admin.address))
+    else if (c->admin.enabled && !gw_cfg_is_loopback(c->admin.address))
         GW_LOGW("config", "the admin listener is on %s, not loopback (admin.allow_remote)",
                 c->admin.address);
     if (c->admin.metrics && !c->admin.enabled)
@@ -362,7 +338,7 @@ void gw__config_load_security(gw_config_t *c, const config_t *cfg, gw_cfg_errors
     gw_cfg_load_group(a, config_lookup(cfg, "cors"), &g_cors, c, c->dir,
                       (const char *const[]){"origins", NULL}, e);
     c->cors.origins =
-        strings(a, config_lookup(cfg, "cors.origins"), "cors.origins", &c->cors.norigins, e);
+        gw_cfg_strings(a, config_lookup(cfg, "cors.origins"), "cors.origins", &c->cors.norigins, e);
     for (size_t i = 0; i < c->cors.norigins; i++)
         if (strcmp(c->cors.origins[i], "*") == 0 && c->cors.credentials)
             gw_cfg_error(e, config_lookup(cfg, "cors.origins"),
@@ -405,12 +381,12 @@ void gw__config_load_security(gw_config_t *c, const config_t *cfg, gw_cfg_errors
         c->callers.nmethods++;
     }
     const config_setting_t *ds = config_setting_get_member(cs, "default");
-    c->callers.defaults = strings(a, ds, "callers.default", &c->callers.ndefaults, e);
+    c->callers.defaults = gw_cfg_strings(a, ds, "callers.default", &c->callers.ndefaults, e);
     if (ds == NULL || c->callers.ndefaults == 0)
         gw_cfg_error(e, ds ? ds : cs, "callers.default must list at least one method");
     for (size_t i = 0; i < c->callers.ndefaults; i++)
         if (!gw_config_caller_method(c, c->callers.defaults[i]))
             gw_cfg_error(e, ds, "callers.default: no method named '%s'", c->callers.defaults[i]);
-    c->callers.rfc_scopes = strings(a, config_setting_get_member(cs, "rfc_scopes"),
-                                    "callers.rfc_scopes", &c->callers.nrfc_scopes, e);
+    c->callers.rfc_scopes = gw_cfg_strings(a, config_setting_get_member(cs, "rfc_scopes"),
+                                           "callers.rfc_scopes", &c->callers.nrfc_scopes, e);
 }

@@ -16,6 +16,9 @@
 #include "error/error.h"
 #include "log/log.h"
 
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -54,6 +57,29 @@ struct gw_pool {
     const gw_dest_conf_t *d;
     const gw_backend_ops_t *ops;
     void *backend;
+    /*
+     * Backend identities (docs/security.md): the destination's pool is the
+     * root; every other identity of the destination has a pool of its own
+     * in the root's `kids` list, driven by the root's tick. Sessions of
+     * all of them count against the destination's pool.total_max.
+     */
+    gw_pool_t *root;
+    gw_pool_t *kids, *knext;
+    int nkids, npassthrough; /* root */
+    int group_sessions;      /* root: sessions of the root and all kids */
+    uint8_t hkey[32];        /* root: key of the pass-through hash */
+    void *plain_backend;    /* root: a backend without client certificate, for logons by password */
+    gw_dest_conf_t plain_d; /* its configuration */
+    gw_timer_t group_tm;    /* root: let waiting identities take freed room */
+    const char *ident;      /* kid: the identity's name, or "passthrough" */
+    int owns_backend;       /* kid: `backend` is its own (certificate identity) */
+    gw_bcred_t cred;        /* kid: logon by password (strings owned) */
+    int has_cred;
+    int passthrough;      /* kid: a caller's own credentials */
+    uint8_t key[32];      /* pass-through kid: keyed hash of user and password */
+    int64_t used_ms;      /* pass-through kid: last request */
+    int64_t failed_ms;    /* pass-through kid: when the backend refused the logon */
+    gw_dest_conf_t own_d; /* kid: the destination with this identity's caps */
     slot_t *slots;
     int nslots, nopening;
     gw_job_t *q_head, *q_tail;
@@ -81,9 +107,14 @@ struct gw_pool {
 };
 
 static void pump(gw_pool_t *p);
+static void group_changed(gw_pool_t *p);
 
 static void publish(gw_pool_t *p)
 {
+    if (p != p->root) { /* a kid: the destination's snapshot covers it */
+        publish(p->root);
+        return;
+    }
     int idle = 0, busy = 0;
     for (slot_t *sl = p->slots; sl; sl = sl->next) {
         idle += sl->state == PS_IDLE;
@@ -102,6 +133,9 @@ static void publish(gw_pool_t *p)
     st->waiting = p->qlen;
     st->failures = p->fails;
     st->failures_total = p->fails_total;
+    st->identities = p->nkids;
+    st->passthrough = p->npassthrough;
+    st->group_sessions = p->group_sessions;
     snprintf(st->last_error, sizeof(st->last_error), "%s", p->last_error);
     pthread_mutex_unlock(&p->lock);
 }
@@ -139,11 +173,13 @@ static void slot_remove(gw_pool_t *p, slot_t *sl)
     if (*pp)
         *pp = sl->next;
     p->nslots--;
+    p->root->group_sessions--;
     if (sl->state == PS_OPENING)
         p->nopening--;
     gw_timer_stop(&sl->ping.timer);
     gw_arena_free(&sl->ping_arena);
     free(sl);
+    group_changed(p);
 }
 
 static void fail_queue(gw_pool_t *p, int err, const char *fmt, ...)
@@ -164,10 +200,17 @@ static void fail_queue(gw_pool_t *p, int err, const char *fmt, ...)
     }
 }
 
+/* Is the destination at its pool.total_max? */
+static int group_full(const gw_pool_t *p)
+{
+    const gw_pool_t *r = p->root;
+    return r->d->pool.total_max > 0 && r->group_sessions >= r->d->pool.total_max;
+}
+
 /* May a new connection be attempted now? */
 static int can_connect(const gw_pool_t *p, int64_t now)
 {
-    if (p->shutting || p->logon_failed || p->nslots >= p->d->pool.max)
+    if (p->shutting || p->logon_failed || p->nslots >= p->d->pool.max || group_full(p))
         return 0;
     if (p->breaker == BR_OPEN)
         return 0;
@@ -239,6 +282,7 @@ static void on_done(gw_bsession_t *s, void *ud, gw_job_t *job)
     if (sl->dirty && sl->state == PS_IDLE)
         start_internal(p, sl, GW_JOB_RESET);
     pump(p);
+    group_changed(p);
 }
 
 static void on_dead(gw_bsession_t *s, void *ud, int err, const char *reason,
@@ -256,12 +300,19 @@ static void on_dead(gw_bsession_t *s, void *ud, int err, const char *reason,
         p->last_err = err;
         snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
     }
-    if (err == GW_ELOGON) {
+    if (err == GW_ELOGON && p->passthrough) {
+        p->logon_failed = 1;
+        p->failed_ms = now;
+        GW_LOGI("pool",
+                "destination %s: the backend refused the logon of caller user %s (%s); the "
+                "same credentials are refused from memory for failure_ttl_ms",
+                p->d->name, p->cred.user, reason);
+    } else if (err == GW_ELOGON) {
         p->logon_failed = 1;
         GW_LOGE("pool",
-                "destination %s: logon failed (%s); not retrying until the configuration is "
+                "destination %s%s%s: logon failed (%s); not retrying until the configuration is "
                 "reloaded, because retries would lock the communication user",
-                p->d->name, reason);
+                p->d->name, p->ident ? " identity " : "", p->ident ? p->ident : "", reason);
     } else if (was_opening && !p->shutting) {
         p->fails++;
         p->fails_total++;
@@ -310,8 +361,9 @@ static int open_one(gw_pool_t *p)
     sl->next = p->slots;
     p->slots = sl;
     p->nslots++;
+    p->root->group_sessions++;
     p->nopening++;
-    sl->s = p->ops->open(p->backend, &session_cbs, sl);
+    sl->s = p->ops->open(p->backend, p->has_cred ? &p->cred : NULL, &session_cbs, sl);
     if (sl->s == NULL) {
         slot_remove(p, sl);
         return GW_ENOMEM;
@@ -337,6 +389,52 @@ static int dispatch(gw_pool_t *p, slot_t *sl, gw_job_t *job)
     job->dispatched_us = gw_now_us();
     gw_timer_start(p->t, &job->timer, job->deadline_ms - gw_now_ms(), on_deadline);
     return 0;
+}
+
+/*
+ * The destination is at pool.total_max and `p` has jobs waiting: closes
+ * the longest-idle session of another identity of the destination.
+ * Returns 1 when one was closed.
+ */
+static int make_room(gw_pool_t *p)
+{
+    gw_pool_t *r = p->root, *owner = NULL;
+    slot_t *best = NULL;
+    for (gw_pool_t *q = r; q; q = q == r ? r->kids : q->knext) {
+        if (q == p)
+            continue;
+        for (slot_t *sl = q->slots; sl; sl = sl->next)
+            if (sl->state == PS_IDLE && !sl->dirty &&
+                (best == NULL || sl->last_ms < best->last_ms)) {
+                best = sl;
+                owner = q;
+            }
+    }
+    if (best == NULL)
+        return 0;
+    GW_LOGD("pool", "destination %s: at pool.total_max; closing an idle session of %s for %s",
+            r->d->name, owner->ident ? owner->ident : "the destination's own identity",
+            p->ident ? p->ident : "the destination's own identity");
+    p->ops->close(best->s);
+    slot_remove(owner, best);
+    publish(owner);
+    return 1;
+}
+
+static void group_kick(gw_timer_t *tm)
+{
+    gw_pool_t *r = (gw_pool_t *)((char *)tm - offsetof(gw_pool_t, group_tm));
+    for (gw_pool_t *q = r; q && !r->shutting; q = q == r ? r->kids : q->knext)
+        if (q->qlen > q->nopening)
+            pump(q);
+}
+
+/* A session became free or went away: identities waiting for room get a look (soon, not nested). */
+static void group_changed(gw_pool_t *p)
+{
+    gw_pool_t *r = p->root;
+    if (r->d->pool.total_max > 0 && r->kids && !r->shutting && !r->group_tm.armed)
+        gw_timer_start(r->t, &r->group_tm, 0, group_kick);
 }
 
 static void pump(gw_pool_t *p)
@@ -373,14 +471,21 @@ static void pump(gw_pool_t *p)
     while (p->qlen > p->nopening && can_connect(p, now))
         if (open_one(p) != 0)
             break;
+    /* At the destination's total cap: take the room of another identity's longest-idle session. */
+    while (p->qlen > p->nopening && group_full(p) && make_room(p) && can_connect(p, now))
+        if (open_one(p) != 0)
+            break;
     int idle = 0;
     for (slot_t *sl = p->slots; sl; sl = sl->next)
         idle += sl->state == PS_IDLE;
     while (idle + p->nopening < p->d->pool.min_idle && can_connect(p, now))
         if (open_one(p) != 0)
             break;
-    /* Nothing open, nothing opening, and no connect allowed now: fail fast, don't hang. */
-    if (p->q_head && p->nslots == 0 && !can_connect(p, now)) {
+    /* Nothing open, nothing opening, and no connect allowed now: fail fast, don't hang
+     * (unless only the destination's total cap is in the way: then wait for room). */
+    int waits_for_room = group_full(p) && !p->shutting && !p->logon_failed &&
+                         p->breaker != BR_OPEN && now >= p->retry_at_ms;
+    if (p->q_head && p->nslots == 0 && !waits_for_room && !can_connect(p, now)) {
         if (p->shutting)
             fail_queue(p, GW_ESHUTDOWN, "rfmgw is shutting down");
         else if (p->logon_failed)
@@ -453,13 +558,10 @@ static void start_internal(gw_pool_t *p, slot_t *sl, int kind)
     }
 }
 
-static void on_tick(gw_timer_t *tm)
+/* The maintenance of one identity's pool. */
+static void tick_one(gw_pool_t *p, int64_t now)
 {
-    gw_pool_t *p = (gw_pool_t *)((char *)tm - offsetof(gw_pool_t, tick));
-    int64_t now = gw_now_ms();
     const gw_dest_conf_t *d = p->d;
-    if (p->shutting)
-        return;
     if (p->breaker == BR_OPEN && now >= p->breaker_until_ms) {
         p->breaker = BR_HALF_OPEN;
         GW_LOGI("pool", "destination %s: circuit breaker half-open, probing", d->name);
@@ -485,6 +587,69 @@ static void on_tick(gw_timer_t *tm)
         sl = next;
     }
     pump(p);
+}
+
+/* Nothing queued and no session at work: the pool can go without hurting anyone. */
+static int kid_unused(const gw_pool_t *k)
+{
+    if (k->qlen)
+        return 0;
+    for (slot_t *sl = k->slots; sl; sl = sl->next)
+        if (sl->state != PS_IDLE)
+            return 0;
+    return 1;
+}
+
+/* Closes a kid's sessions (none at work), wipes its credentials and frees it. Loop only. */
+static void kid_free(gw_pool_t *k)
+{
+    gw_pool_t *r = k->root;
+    gw_pool_t **pp = &r->kids;
+    while (*pp && *pp != k)
+        pp = &(*pp)->knext;
+    if (*pp)
+        *pp = k->knext;
+    r->nkids--;
+    r->npassthrough -= k->passthrough;
+    while (k->slots) {
+        slot_t *sl = k->slots;
+        k->ops->close(sl->s);
+        slot_remove(k, sl);
+    }
+    if (k->owns_backend)
+        k->ops->destroy(k->backend);
+    char *u = (char *)(uintptr_t)k->cred.user, *sec = (char *)(uintptr_t)k->cred.secret;
+    if (sec)
+        explicit_bzero(sec, strlen(sec));
+    free(sec);
+    free(u);
+    OPENSSL_cleanse(k->key, sizeof(k->key));
+    pthread_mutex_destroy(&k->lock);
+    pthread_cond_destroy(&k->cond);
+    free(k);
+}
+
+static void on_tick(gw_timer_t *tm)
+{
+    gw_pool_t *p = (gw_pool_t *)((char *)tm - offsetof(gw_pool_t, tick));
+    int64_t now = gw_now_ms();
+    if (p->shutting)
+        return;
+    tick_one(p, now);
+    gw_pool_t *k = p->kids;
+    while (k) {
+        gw_pool_t *next = k->knext;
+        if (k->passthrough && kid_unused(k) &&
+            now - k->used_ms >= p->d->passthrough.idle_timeout_ms) {
+            GW_LOGD("pool", "destination %s: closing the idle pool of caller user %s", p->d->name,
+                    k->cred.user);
+            kid_free(k);
+        } else {
+            tick_one(k, now);
+        }
+        k = next;
+    }
+    publish(p);
     gw_timer_start(p->t, &p->tick, TICK_MS, on_tick);
 }
 
@@ -495,11 +660,137 @@ static void start_task(gw_task_t *task)
     pump(p);
 }
 
+static gw_pool_t *kid_new(gw_pool_t *r, const char *ident)
+{
+    gw_pool_t *k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return NULL;
+    k->t = r->t;
+    k->ops = r->ops;
+    k->root = r;
+    k->ident = ident;
+    k->rng = r->rng ^ (uint64_t)(uintptr_t)k;
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, NULL);
+    k->status.state = "ok";
+    k->knext = r->kids;
+    r->kids = k;
+    r->nkids++;
+    return k;
+}
+
+/* The kid's logon by password: copies of user and secret. Returns 0 or GW_ENOMEM. */
+static int kid_cred(gw_pool_t *k, const char *user, const char *secret, int alias)
+{
+    char *u = strdup(user ? user : ""), *sec = strdup(secret ? secret : "");
+    if (u == NULL || sec == NULL) {
+        free(u);
+        free(sec);
+        return GW_ENOMEM;
+    }
+    k->cred = (gw_bcred_t){u, sec, alias};
+    k->has_cred = 1;
+    return 0;
+}
+
+/* The backend that logs on by password per session (no client certificate of its own). */
+static void *password_backend(gw_pool_t *r)
+{
+    if (strcmp(r->d->auth.method, "password") == 0)
+        return r->backend;
+    if (r->plain_backend == NULL) {
+        r->plain_d = *r->d;
+        memset(&r->plain_d.auth, 0, sizeof(r->plain_d.auth));
+        r->plain_d.auth.method = "password";
+        r->plain_backend = r->ops->create(r->t, &r->plain_d);
+    }
+    return r->plain_backend;
+}
+
+/* A caller's pass-through pool, found by its key or made (loop). NULL with job->err set. */
+static gw_pool_t *passthrough_pool(gw_pool_t *r, gw_job_t *job, int64_t now)
+{
+    const gw_dest_conf_t *d = r->d;
+    for (gw_pool_t *k = r->kids; k; k = k->knext)
+        if (k->passthrough && CRYPTO_memcmp(k->key, job->pt_key, sizeof(k->key)) == 0)
+            return k;
+    if (!d->passthrough.enabled) {
+        gw_job_fail(job, GW_ECONFIG, "destination %s does not allow passthrough", d->name);
+        return NULL;
+    }
+    if (r->npassthrough >= d->passthrough.max_identities) {
+        gw_pool_t *lru = NULL;
+        for (gw_pool_t *k = r->kids; k; k = k->knext)
+            if (k->passthrough && kid_unused(k) && (lru == NULL || k->used_ms < lru->used_ms))
+                lru = k;
+        if (lru == NULL) {
+            gw_job_fail(job, GW_ECAPACITY, "all %d caller pools of destination %s are at work",
+                        d->passthrough.max_identities, d->name);
+            return NULL;
+        }
+        kid_free(lru);
+    }
+    void *b = password_backend(r);
+    gw_pool_t *k = b ? kid_new(r, "passthrough") : NULL;
+    if (k == NULL || kid_cred(k, job->pt_user, job->pt_secret, 0) != 0) {
+        if (k)
+            kid_free(k);
+        gw_job_fail(job, GW_ENOMEM, "out of memory for a caller pool");
+        return NULL;
+    }
+    k->passthrough = 1;
+    r->npassthrough++;
+    memcpy(k->key, job->pt_key, sizeof(k->key));
+    k->backend = b;
+    k->own_d = *d;
+    k->own_d.identities = NULL;
+    k->own_d.nidentities = 0;
+    k->own_d.pool.max = d->passthrough.pool_max;
+    k->own_d.pool.min_idle = 0;
+    if (k->own_d.pool.idle_timeout_ms > d->passthrough.idle_timeout_ms)
+        k->own_d.pool.idle_timeout_ms = d->passthrough.idle_timeout_ms;
+    k->d = &k->own_d;
+    k->used_ms = now;
+    return k;
+}
+
+/* The pool of the job's identity (loop). NULL with job->err set. */
+static gw_pool_t *identity_pool(gw_pool_t *r, gw_job_t *job, int64_t now)
+{
+    if (job->identity == NULL)
+        return r;
+    if (strcmp(job->identity, "passthrough") == 0) {
+        gw_pool_t *k = passthrough_pool(r, job, now);
+        if (k && k->logon_failed && now - k->failed_ms >= r->d->passthrough.failure_ttl_ms) {
+            k->logon_failed = 0; /* the refusal is old: the backend gets one more try */
+            k->last_error[0] = '\0';
+        }
+        if (k)
+            k->used_ms = now;
+        return k;
+    }
+    for (gw_pool_t *k = r->kids; k; k = k->knext)
+        if (!k->passthrough && strcmp(k->ident, job->identity) == 0)
+            return k;
+    gw_job_fail(job, GW_ECONFIG, "destination %s has no backend identity '%s'", r->d->name,
+                job->identity);
+    return NULL;
+}
+
 static void submit_task(gw_task_t *task)
 {
     gw_job_t *job = (gw_job_t *)((char *)task - offsetof(gw_job_t, task));
     gw_pool_t *p = job->pool;
     int64_t now = gw_now_ms();
+    if (!p->shutting && job->identity) {
+        gw_pool_t *k = identity_pool(p, job, now);
+        if (k == NULL) {
+            complete(p, job);
+            publish(p);
+            return;
+        }
+        job->pool = p = k;
+    }
     if (p->shutting) {
         gw_job_fail(job, GW_ESHUTDOWN, "rfmgw is shutting down");
     } else if (p->logon_failed) {
@@ -532,6 +823,23 @@ static void submit_task(gw_task_t *task)
 
 void gw_pool_submit(gw_pool_t *p, gw_job_t *job)
 {
+    if (job->identity && strcmp(job->identity, "passthrough") == 0) {
+        /* HMAC(user NUL password) under the pool's random key: never the password itself */
+        const char *u = job->pt_user ? job->pt_user : "",
+                   *pw = job->pt_secret ? job->pt_secret : "";
+        size_t ul = strlen(u), pl = strlen(pw);
+        unsigned char *msg = malloc(ul + 1 + pl + 1);
+        unsigned int len = 0;
+        memset(job->pt_key, 0, sizeof(job->pt_key));
+        if (msg) {
+            memcpy(msg, u, ul + 1);
+            memcpy(msg + ul + 1, pw, pl);
+            HMAC(EVP_sha256(), p->root->hkey, sizeof(p->root->hkey), msg, ul + 1 + pl, job->pt_key,
+                 &len);
+            OPENSSL_cleanse(msg, ul + 1 + pl);
+            free(msg);
+        }
+    }
     job->pool = p;
     job->session = NULL;
     job->err = 0;
@@ -543,11 +851,10 @@ void gw_pool_submit(gw_pool_t *p, gw_job_t *job)
     gw_transport_post(p->t, &job->task);
 }
 
-static void shutdown_task(gw_task_t *task)
+/* Fails every job of one identity's pool and closes its sessions (loop). */
+static void shut_one(gw_pool_t *p)
 {
-    gw_pool_t *p = (gw_pool_t *)((char *)task - offsetof(gw_pool_t, shutdown_task));
     p->shutting = 1;
-    gw_timer_stop(&p->tick);
     fail_queue(p, GW_ESHUTDOWN, "rfmgw is shutting down");
     while (p->slots) {
         slot_t *sl = p->slots;
@@ -559,6 +866,16 @@ static void shutdown_task(gw_task_t *task)
             complete(p, job);
         }
     }
+}
+
+static void shutdown_task(gw_task_t *task)
+{
+    gw_pool_t *p = (gw_pool_t *)((char *)task - offsetof(gw_pool_t, shutdown_task));
+    gw_timer_stop(&p->tick);
+    gw_timer_stop(&p->group_tm);
+    shut_one(p);
+    for (gw_pool_t *k = p->kids; k; k = k->knext)
+        shut_one(k);
     publish(p);
     pthread_mutex_lock(&p->lock);
     p->shutdown_done = 1;
@@ -580,14 +897,36 @@ gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d)
     p->d = d;
     p->ops = ops;
     p->rng = (uint64_t)gw_now_ms() ^ (uint64_t)(uintptr_t)p;
+    p->root = p;
     p->backend = ops->create(t, d);
-    if (p->backend == NULL) {
+    if (p->backend == NULL || RAND_bytes(p->hkey, sizeof(p->hkey)) != 1) {
+        if (p->backend)
+            ops->destroy(p->backend);
         free(p);
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->status.state = "ok";
+    for (size_t i = 0; i < d->nidentities; i++) {
+        const gw_ident_conf_t *ic = &d->identities[i];
+        int cert = strcmp(ic->dest.auth.method, "certificate") == 0;
+        void *b = cert ? ops->create(t, &ic->dest) : password_backend(p);
+        gw_pool_t *k = b ? kid_new(p, ic->name) : NULL;
+        if (k) {
+            k->d = &ic->dest;
+            k->backend = b;
+            k->owns_backend = cert;
+        } else if (cert && b) {
+            ops->destroy(b);
+        }
+        if (k == NULL || (!cert && kid_cred(k, ic->dest.auth.user, ic->dest.auth.secret,
+                                            ic->dest.auth.alias_user) != 0)) {
+            GW_LOGE("pool", "destination %s: cannot set up identity %s", d->name, ic->name);
+            gw_pool_destroy(p);
+            return NULL;
+        }
+    }
     p->start_task.fn = start_task;
     gw_transport_post(t, &p->start_task);
     return p;
@@ -598,7 +937,41 @@ typedef struct {
     gw_pool_t *pool;
     char *secret;
     gw_tls_update_t *tls;
+    size_t nids;
+    char **id_names, **id_secrets; /* the password identities' reloaded passwords */
 } reload_t;
+
+static void wipe_free(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+/* A configured password identity takes its reloaded password; every kid may log on again. */
+static void reload_kids(gw_pool_t *p, reload_t *rl)
+{
+    for (gw_pool_t *k = p->kids; k; k = k->knext) {
+        for (size_t i = 0; i < rl->nids && !k->passthrough; i++)
+            if (k->has_cred && rl->id_names[i] && strcmp(rl->id_names[i], k->ident) == 0 &&
+                rl->id_secrets[i]) {
+                wipe_free((char *)(uintptr_t)k->cred.secret);
+                k->cred.secret = rl->id_secrets[i];
+                rl->id_secrets[i] = NULL;
+            }
+        k->logon_failed = 0;
+        k->fails = 0;
+        k->breaker = BR_CLOSED;
+        k->retry_at_ms = 0;
+        k->last_error[0] = '\0';
+    }
+    for (size_t i = 0; i < rl->nids; i++) {
+        free(rl->id_names[i]);
+        wipe_free(rl->id_secrets[i]);
+    }
+    free(rl->id_names);
+    free(rl->id_secrets);
+}
 
 static void reload_task(gw_task_t *task)
 {
@@ -620,10 +993,8 @@ static void reload_task(gw_task_t *task)
     p->breaker = BR_CLOSED;
     p->retry_at_ms = 0;
     p->last_error[0] = '\0';
-    if (rl->secret) {
-        explicit_bzero(rl->secret, strlen(rl->secret));
-        free(rl->secret);
-    }
+    reload_kids(p, rl);
+    wipe_free(rl->secret);
     free(rl);
     pump(p);
 }
@@ -635,16 +1006,32 @@ gw_tls_update_t *gw_pool_tls_prepare(gw_pool_t *p, const gw_dest_conf_t *d, char
     return p->ops->tls_prepare ? p->ops->tls_prepare(p->backend, d, why, whysize, failed) : NULL;
 }
 
-void gw_pool_reload(gw_pool_t *p, const char *secret, gw_tls_update_t *tls)
+void gw_pool_reload(gw_pool_t *p, const gw_dest_conf_t *nd, gw_tls_update_t *tls)
 {
     reload_t *rl = calloc(1, sizeof(*rl));
-    if (rl == NULL) {
+    size_t n = nd ? nd->nidentities : 0;
+    if (rl)
+        rl->id_names = calloc(n + 1, sizeof(char *));
+    if (rl)
+        rl->id_secrets = calloc(n + 1, sizeof(char *));
+    if (rl == NULL || rl->id_names == NULL || rl->id_secrets == NULL) {
+        if (rl) {
+            free(rl->id_names);
+            free(rl->id_secrets);
+        }
+        free(rl);
         gw_transport_tls_discard(tls);
         return;
     }
+    for (size_t i = 0; i < n; i++) {
+        const gw_ident_conf_t *ic = &nd->identities[i];
+        rl->id_names[i] = strdup(ic->name);
+        rl->id_secrets[i] = ic->dest.auth.secret ? strdup(ic->dest.auth.secret) : NULL;
+        rl->nids++;
+    }
     rl->pool = p;
     rl->tls = tls;
-    rl->secret = secret ? strdup(secret) : NULL;
+    rl->secret = nd && nd->auth.secret ? strdup(nd->auth.secret) : NULL;
     rl->task.fn = reload_task;
     gw_transport_post(p->t, &rl->task);
 }
@@ -663,6 +1050,10 @@ void gw_pool_destroy(gw_pool_t *p)
 {
     if (p == NULL)
         return;
+    while (p->kids) /* after shutdown (or never started): no sessions, no timers */
+        kid_free(p->kids);
+    if (p->plain_backend)
+        p->ops->destroy(p->plain_backend);
     p->ops->destroy(p->backend);
     gw_pool_desc_clear(p);
     pthread_mutex_destroy(&p->lock);

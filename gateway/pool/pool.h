@@ -30,6 +30,11 @@ gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d);
 /**
  * Hands `job` to the pool; any thread. `job->done` runs exactly once, on the
  * loop thread, with the job's result (or a GW_E* error in job->err).
+ * `job->identity` picks the backend identity: each has a pool of its own
+ * (a caller's pass-through pool is made on first use, keyed by a keyed
+ * hash of user and password, and closed when idle or least recently used).
+ * A pass-through logon the backend refused fails with GW_ELOGON — the
+ * caller's, not the gateway's.
  */
 void gw_pool_submit(gw_pool_t *p, gw_job_t *job);
 /**
@@ -38,13 +43,14 @@ void gw_pool_submit(gw_pool_t *p, gw_job_t *job);
  */
 void gw_pool_shutdown(gw_pool_t *p);
 /**
- * After a configuration reload (SIGHUP): takes the destination's current
- * password (NULL = unchanged) and TLS material (`tls`, taken over; NULL =
- * unchanged) for new sessions — open ones keep theirs — and ends the
- * `logon_failed` state, so the next request tries one logon again. Any
- * thread.
+ * After a configuration reload (SIGHUP): takes the passwords of `nd` (the
+ * destination in the reloaded configuration — its own and its password
+ * identities'; NULL = unchanged) and TLS material (`tls`, taken over; NULL
+ * = unchanged) for new sessions — open ones keep theirs — and ends the
+ * `logon_failed` state of every identity, so the next request tries one
+ * logon again. Any thread.
  */
-void gw_pool_reload(gw_pool_t *p, const char *secret, gw_tls_update_t *tls);
+void gw_pool_reload(gw_pool_t *p, const gw_dest_conf_t *nd, gw_tls_update_t *tls);
 /**
  * SIGHUP, any thread: reads the TLS files of destination `d` (the reloaded
  * configuration) for gw_pool_reload. NULL with `*failed` 0 when the backend
@@ -70,6 +76,9 @@ typedef struct {
     int waiting;
     int failures;            /* consecutive failed connects */
     uint64_t failures_total; /* failed connects (not logons) since the start */
+    int identities;          /* pools of other backend identities (configured + pass-through) */
+    int passthrough;         /* of which pass-through callers */
+    int group_sessions;      /* sessions of all the destination's identities */
     char last_error[256];
     /* the last /readyz probe */
     int probe_known;

@@ -63,8 +63,10 @@ struct gw_tconn {
     int err;  /* first recorded reason */
     char reason[256];
     char tls_error[160];
-    int closing;     /* gw_transport_close asked; kill on next writable */
-    int established; /* the WebSocket upgrade completed */
+    int closing;       /* gw_transport_close asked; kill on next writable */
+    int established;   /* the WebSocket upgrade completed */
+    gw_header_t *hdrs; /* this connection's own upgrade headers (secrets: wiped once sent) */
+    size_t nhdrs;
     gw_timer_t close_tm;
     gw_tconn_t *prev, *next; /* all live connections, for destroy */
 };
@@ -105,9 +107,24 @@ static void set_reason(gw_tconn_t *c, int err, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Wipes and frees the connection's own headers (they may hold a password). */
+static void conn_headers_free(gw_tconn_t *c)
+{
+    for (size_t i = 0; i < c->nhdrs; i++) {
+        char *v = (char *)(uintptr_t)c->hdrs[i].value;
+        explicit_bzero(v, strlen(v));
+        free(v);
+        free((char *)(uintptr_t)c->hdrs[i].name);
+    }
+    free(c->hdrs);
+    c->hdrs = NULL;
+    c->nhdrs = 0;
+}
+
 static void conn_free(gw_tconn_t *c)
 {
     gw_transport_t *t = c->t;
+    conn_headers_free(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -157,16 +174,41 @@ static void run_tasks(gw_transport_t *t)
     }
 }
 
+static const gw_header_t *own_header(const gw_tconn_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->nhdrs; i++)
+        if (strcmp(c->hdrs[i].name, name) == 0)
+            return &c->hdrs[i];
+    return NULL;
+}
+
+static int add_header(struct lws *wsi, const gw_header_t *h, unsigned char **p, unsigned char *end)
+{
+    if (h->value[0] == '\0') /* an empty value leaves the header out */
+        return 0;
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)h->name,
+                                       (const unsigned char *)h->value, (int)strlen(h->value), p,
+                                       end);
+}
+
+/* The endpoint's headers, each replaced by the connection's own of the same name, then the rest of
+ * those. */
 static int append_headers(gw_tconn_t *c, struct lws *wsi, unsigned char **p, unsigned char *end)
 {
-    for (size_t i = 0; i < c->ep->nheaders; i++) {
-        const gw_header_t *h = &c->ep->headers[i];
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)h->name,
-                                        (const unsigned char *)h->value, (int)strlen(h->value), p,
-                                        end))
-            return -1;
+    int ret = 0;
+    for (size_t i = 0; i < c->ep->nheaders && ret == 0; i++) {
+        const gw_header_t *own = own_header(c, c->ep->headers[i].name);
+        ret = add_header(wsi, own ? own : &c->ep->headers[i], p, end);
     }
-    return 0;
+    for (size_t i = 0; i < c->nhdrs && ret == 0; i++) {
+        int known = 0;
+        for (size_t k = 0; k < c->ep->nheaders && !known; k++)
+            known = strcmp(c->ep->headers[k].name, c->hdrs[i].name) == 0;
+        if (!known)
+            ret = add_header(wsi, &c->hdrs[i], p, end);
+    }
+    conn_headers_free(c); /* sent (or failed): no longer needed */
+    return ret ? -1 : 0;
 }
 
 static int on_receive(gw_tconn_t *c, struct lws *wsi, const void *in, size_t len)
@@ -684,10 +726,32 @@ void gw_transport_destroy(gw_transport_t *t)
 
 gw_tconn_t *gw_transport_connect(gw_endpoint_t *ep, const gw_tconn_cbs_t *cbs, void *ud)
 {
+    return gw_transport_connect_with(ep, cbs, ud, NULL, 0);
+}
+
+gw_tconn_t *gw_transport_connect_with(gw_endpoint_t *ep, const gw_tconn_cbs_t *cbs, void *ud,
+                                      const gw_header_t *hdrs, size_t nhdrs)
+{
     gw_transport_t *t = ep->t;
     gw_tconn_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
+    c->hdrs = nhdrs ? calloc(nhdrs, sizeof(*c->hdrs)) : NULL;
+    for (size_t i = 0; c->hdrs && i < nhdrs; i++) {
+        char *name = strdup(hdrs[i].name), *value = strdup(hdrs[i].value);
+        if (name == NULL || value == NULL) {
+            free(name);
+            free(value);
+            conn_headers_free(c);
+            free(c);
+            return NULL;
+        }
+        c->hdrs[c->nhdrs++] = (gw_header_t){name, value};
+    }
+    if (nhdrs && c->hdrs == NULL) {
+        free(c);
+        return NULL;
+    }
     c->t = t;
     c->ep = ep;
     c->cbs = *cbs;

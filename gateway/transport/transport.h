@@ -107,6 +107,14 @@ void gw_transport_destroy(gw_transport_t *t);
 /** Loop only: starts connecting. Returns NULL only on out-of-memory (then no callback). */
 gw_tconn_t *gw_transport_connect(gw_endpoint_t *ep, const gw_tconn_cbs_t *cbs, void *ud);
 /**
+ * Loop only: like gw_transport_connect, with upgrade headers of this
+ * connection's own (copied): each replaces the endpoint's header of the
+ * same name, an empty value leaves it out, the others are added. They may
+ * hold secrets: wiped and freed once the upgrade request is written.
+ */
+gw_tconn_t *gw_transport_connect_with(gw_endpoint_t *ep, const gw_tconn_cbs_t *cbs, void *ud,
+                                      const gw_header_t *hdrs, size_t nhdrs);
+/**
  * Loop only: stops (pause = 1) or resumes (0) reading from the connection.
  * While paused nothing is read from the socket, so TCP flow control slows
  * the peer down; messages libwebsockets already read may still arrive.
