@@ -39,7 +39,7 @@
 #define MAX_CRED  4096
 #define CACHE_WAY 4
 
-enum { T_NONE, T_APIKEY, T_BASIC, T_JWT };
+enum { T_NONE, T_APIKEY, T_BASIC, T_JWT, T_PASSTHROUGH };
 
 typedef struct {
     char *name;
@@ -252,10 +252,11 @@ int gw_auth_create(const gw_config_t *cfg, gw_auth_t **out, gw_cfg_errors_t *e)
         m->name = gw_arena_strndup(&a->arena, c->name, strlen(c->name));
         m->header = gw_arena_strndup(&a->arena, c->header, strlen(c->header));
         m->realm = gw_arena_strndup(&a->arena, c->realm, strlen(c->realm));
-        m->type = strcmp(c->type, "api_key") == 0 ? T_APIKEY
-                  : strcmp(c->type, "basic") == 0 ? T_BASIC
-                  : strcmp(c->type, "jwt") == 0   ? T_JWT
-                                                  : T_NONE;
+        m->type = strcmp(c->type, "api_key") == 0       ? T_APIKEY
+                  : strcmp(c->type, "basic") == 0       ? T_BASIC
+                  : strcmp(c->type, "jwt") == 0         ? T_JWT
+                  : strcmp(c->type, "passthrough") == 0 ? T_PASSTHROUGH
+                                                        : T_NONE;
         if (m->type == T_APIKEY || m->type == T_BASIC)
             load_entries(a, m, c->file, e);
         if (m->type == T_BASIC && c->cache_ttl_s > 0) {
@@ -371,6 +372,28 @@ static void cache_tag(const gw_auth_t *a, const method_t *m, const char *user, s
         EVP_MAC_final(ctx, tag, &out, 32);
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);
+}
+
+/*
+ * The user and password of a Basic credential, copied into `arena` for a
+ * backend logon by pass-through (the request wipes the password when it
+ * ends). GW_EUNAUTH when the credential is not user:password.
+ */
+static int basic_pair(gw_arena_t *arena, const char *cred, const char **user, const char **pw)
+{
+    char buf[MAX_CRED];
+    size_t n = 0;
+    int ret = GW_EUNAUTH;
+    if (b64std_decode(cred, strlen(cred), buf, sizeof(buf) - 1, &n) == 0) {
+        char *colon = memchr(buf, ':', n);
+        if (colon && colon != buf && !memchr(buf, '\0', n)) {
+            *user = gw_arena_strndup(arena, buf, (size_t)(colon - buf));
+            *pw = gw_arena_strndup(arena, colon + 1, n - (size_t)(colon - buf) - 1);
+            ret = *user && *pw ? 0 : GW_ENOMEM;
+        }
+    }
+    explicit_bzero(buf, sizeof(buf));
+    return ret;
 }
 
 static int check_basic(const gw_auth_t *a, method_t *m, const char *cred, const entry_t **who)
@@ -550,6 +573,19 @@ int gw_auth_authenticate(gw_auth_t *a, gw_arena_t *arena, char *const *methods, 
             ret = check_basic(a, m, basic, &who);
             if (ret)
                 snprintf(jwhy, sizeof(jwhy), "wrong user or password");
+        } else if (m->type == T_PASSTHROUGH) {
+            if (basic == NULL)
+                continue;
+            kind = "Basic";
+            ret = basic_pair(arena, basic, &c.basic_user, &c.basic_password);
+            if (ret == GW_ENOMEM)
+                return ret;
+            if (ret == 0)
+                c.id = gw_arena_printf(arena, "%s:%s", m->name, c.basic_user);
+            if (ret == 0 && c.id == NULL)
+                return GW_ENOMEM;
+            if (ret)
+                snprintf(jwhy, sizeof(jwhy), "Basic credentials are not user:password");
         } else if (m->type == T_JWT) {
             if (bearer == NULL)
                 continue;
@@ -581,6 +617,9 @@ int gw_auth_authenticate(gw_auth_t *a, gw_arena_t *arena, char *const *methods, 
             c.nscopes = who->nscopes;
             if (c.id == NULL)
                 return GW_ENOMEM;
+            /* a verified pair may also be passed on (routes with identity passthrough) */
+            if (m->type == T_BASIC && basic_pair(arena, basic, &c.basic_user, &c.basic_password))
+                return GW_ENOMEM;
         }
         got = c;
         have = 1;
@@ -609,7 +648,7 @@ int gw_auth_authenticate(gw_auth_t *a, gw_arena_t *arena, char *const *methods, 
         if (m == NULL || m->type == T_NONE)
             continue;
         int w = 0;
-        if (m->type == T_BASIC)
+        if (m->type == T_BASIC || m->type == T_PASSTHROUGH)
             w = snprintf(challenge + off, challenge_len - off,
                          "%sBasic realm=\"%s\", charset=\"UTF-8\"", off ? ", " : "", m->realm);
         else if (m->type == T_JWT)

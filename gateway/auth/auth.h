@@ -134,6 +134,10 @@ typedef struct {
     const char *const *scopes;
     size_t nscopes;
     int anonymous;
+    /* Basic credentials (methods basic and passthrough), for identity passthrough; the
+     * password lives in the request's arena and is wiped when the request ends */
+    const char *basic_user;
+    const char *basic_password;
 } gw_caller_t;
 
 typedef struct gw_auth gw_auth_t;

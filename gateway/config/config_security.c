@@ -94,7 +94,9 @@ static const gw_cfg_decl_t method_decls[] = {
     {"name", GW_CFG_STR, M(name), NULL, 0, 0, 1,
      "Name that `default` and the routes' `auth` lists refer to; part of the caller identity."},
     {"type", GW_CFG_STR, M(type), NULL, 0, 0, 1,
-     "`api_key`, `basic`, `jwt` or `none` (anonymous; must be explicit)."},
+     "`api_key`, `basic`, `jwt`, `passthrough` (HTTP Basic checked by the backend, not here: "
+     "only on routes with `identity = \"passthrough\"`) or `none` (anonymous; must be "
+     "explicit)."},
     {"file", GW_CFG_PATH, M(file), NULL, 0, 0, 0,
      "`api_key`: lines `name:sha256$<hash>[:scope,scope]`; `basic`: lines "
      "`user:pbkdf2-sha256$…[:scope,scope]` (`rfmgw --hash-api-key`, `--hash-password`)."},
@@ -236,6 +238,7 @@ static int applies(const char *type, const char *setting)
         {"jwt", " realm algorithm key_file jwks_file secret secret_file issuer audience leeway_s "
                 "require_exp max_token scope_claim subject_claim "},
         {"none", " "},
+        {"passthrough", " realm "},
     };
     char needle[64];
     snprintf(needle, sizeof(needle), " %s ", setting);
@@ -252,9 +255,10 @@ static void check_method(gw_config_t *c, gw_caller_method_t *m, const config_set
 {
     const char *type = m->type;
     if (strcmp(type, "api_key") && strcmp(type, "basic") && strcmp(type, "jwt") &&
-        strcmp(type, "none")) {
+        strcmp(type, "none") && strcmp(type, "passthrough")) {
         gw_cfg_error(e, config_setting_get_member(s, "type"),
-                     "callers method '%s': type must be api_key, basic, jwt or none, not '%s'",
+                     "callers method '%s': type must be api_key, basic, jwt, passthrough or none, "
+                     "not '%s'",
                      m->name, type);
         return;
     }

@@ -491,6 +491,36 @@ static int stream_part(gw_job_t *job, gw_part_t *part, int last);
 static int stream_poll(gw_job_t *job);
 static void stream_done(gw_job_t *job);
 
+/*
+ * Principal mapping (docs/security.md): the backend identity a call of
+ * `rt` by this caller logs on as — the route's `identity`; else the first
+ * of the destination's identities whose `callers` name the caller or whose
+ * `scopes` the caller holds; else NULL, the destination's own `auth`.
+ */
+static const char *call_identity(const req_t *r, const gw_route_t *rt)
+{
+    if (rt->identity)
+        return rt->identity;
+    const gw_dest_conf_t *d = gw_config_dest(r->h->deps.cfg, rt->destination);
+    const gw_caller_t *c = &r->caller;
+    for (size_t i = 0; d && c->id && !c->anonymous && i < d->nidentities; i++) {
+        const gw_ident_conf_t *ic = &d->identities[i];
+        for (size_t k = 0; k < ic->ncallers; k++)
+            if (strcmp(ic->callers[k], c->id) == 0)
+                return ic->name;
+        for (size_t k = 0; k < ic->nscopes; k++)
+            for (size_t j = 0; j < c->nscopes; j++)
+                if (strcmp(ic->scopes[k], c->scopes[j]) == 0)
+                    return ic->name;
+    }
+    return NULL;
+}
+
+static int is_passthrough(const char *identity)
+{
+    return identity && strcmp(identity, "passthrough") == 0;
+}
+
 static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
 {
     if (atomic_load(&r->h->stopping)) {
@@ -507,6 +537,11 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
     r->job.done = job_done;
     r->job.user = r;
     r->job.trace = gw_slice(r->traceparent);
+    if (kind == GW_JOB_CALL) { /* descriptions come with the destination's own identity */
+        r->job.identity = call_identity(r, r->batch ? r->steps[0].route : r->route);
+        r->job.pt_user = r->caller.basic_user;
+        r->job.pt_secret = r->caller.basic_password;
+    }
     if (kind == GW_JOB_CALL && r->batch) {
         r->called = 1;
         r->job.want = r->bwant;
@@ -545,6 +580,18 @@ static enum MHD_Result job_problem(req_t *r)
      * FU_NOT_FOUND is the caller's mistake on the generic endpoint, ours on a mapped route;
      * the rest as configured (`status`, globally and per route).
      */
+    if (r->job.err == GW_ELOGON && is_passthrough(r->job.identity)) {
+        /* the caller's own credentials were refused: the caller's problem, not ours */
+        const gw_caller_method_t *m =
+            r->caller.method ? gw_config_caller_method(r->h->deps.cfg, r->caller.method) : NULL;
+        char challenge[200], d[sizeof(r->job.detail) + 64];
+        snprintf(challenge, sizeof(challenge), "Basic realm=\"%s\", charset=\"UTF-8\"",
+                 m && m->realm ? m->realm : "rfmgw");
+        snprintf(d, sizeof(d), "the backend refused the logon with your credentials: %s",
+                 r->job.detail);
+        json_decref(extra);
+        return problem(r, GW_EUNAUTH, d, NULL, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+    }
     int status = r->generic && r->job.err == GW_EFUNCNOTFOUND
                      ? 404
                      : gw_config_status_for(&r->route->status, r->job.err);
@@ -1374,6 +1421,19 @@ static enum MHD_Result batch_start(req_t *r)
             continue;
         return problem(r, GW_EFORBIDDEN, why, NULL, NULL, NULL);
     }
+    /* one session: every step must log on as the same backend identity */
+    const char *id0 = call_identity(r, r->steps[0].route);
+    for (size_t i = 1; i < n; i++) {
+        const char *id = call_identity(r, r->steps[i].route);
+        if ((id == NULL) != (id0 == NULL) || (id && strcmp(id, id0) != 0)) {
+            char why[200];
+            snprintf(why, sizeof(why),
+                     "step %zu logs on to the backend as another identity than step 0 (one "
+                     "session, one unit of work)",
+                     i);
+            return problem(r, GW_EPARAM, why, NULL, NULL, NULL);
+        }
+    }
     /* Copy the headers the steps bind: later steps are prepared on the loop thread. */
     size_t nh = 0;
     for (size_t i = 0; i < n; i++)
@@ -1628,6 +1688,11 @@ int gw_http_metrics_text(gw_http_t *h, gw_buf_t *out)
         {"rfmgw_pool_connect_failures", "Consecutive failed connects (0 after a success)."},
         {"rfmgw_pool_breaker_open", "1 while the circuit breaker fails requests fast."},
         {"rfmgw_pool_logon_failed", "1 after a logon failure, until a reload."},
+        {"rfmgw_pool_identities", "Pools of further backend identities (configured and "
+                                  "pass-through callers)."},
+        {"rfmgw_pool_passthrough_identities", "Pools of pass-through callers."},
+        {"rfmgw_pool_sessions_all_identities", "Backend sessions of all identities together "
+                                               "(against pool.total_max)."},
     };
     gw_pool_status_t *st = calloc(deps->cfg->ndests + 1, sizeof(*st));
     for (size_t i = 0; st && i < deps->cfg->ndests; i++)
@@ -1641,7 +1706,10 @@ int gw_http_metrics_text(gw_http_t *h, gw_buf_t *out)
                        st[i].waiting,
                        st[i].failures,
                        strcmp(st[i].state, "breaker_open") == 0,
-                       strcmp(st[i].state, "logon_failed") == 0};
+                       strcmp(st[i].state, "logon_failed") == 0,
+                       st[i].identities,
+                       st[i].passthrough,
+                       st[i].group_sessions};
             gw_buf_printf(out, "%s{destination=\"%s\"} %d\n", g[k].name, deps->cfg->dests[i].name,
                           v[k]);
         }
@@ -2058,6 +2126,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* Frees a request: after libmicrohttpd is done with it and no call runs for it. */
 static void req_free(req_t *r)
 {
+    if (r->caller.basic_password) /* a caller's password, kept for pass-through */
+        explicit_bzero((char *)(uintptr_t)r->caller.basic_password,
+                       strlen(r->caller.basic_password));
     if (r->stream_answered) /* the stream and its call are over: duration and size are known */
         count_request(r, MHD_HTTP_OK, (size_t)gw_stream_bytes(r->stream));
     gw_stream_release(r->stream);

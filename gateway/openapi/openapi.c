@@ -239,7 +239,7 @@ static json_t *security_schemes(const gw_callers_conf_t *cc)
         if (strcmp(m->type, "api_key") == 0)
             sch = json_pack("{s:s, s:s, s:s}", "type", "apiKey", "in", "header", "name",
                             m->header ? m->header : "X-API-Key");
-        else if (strcmp(m->type, "basic") == 0)
+        else if (strcmp(m->type, "basic") == 0 || strcmp(m->type, "passthrough") == 0)
             sch = json_pack("{s:s, s:s}", "type", "http", "scheme", "basic");
         else if (strcmp(m->type, "jwt") == 0)
             sch = json_pack("{s:s, s:s, s:s}", "type", "http", "scheme", "bearer", "bearerFormat",

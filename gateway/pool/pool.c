@@ -728,6 +728,10 @@ static gw_pool_t *passthrough_pool(gw_pool_t *r, gw_job_t *job, int64_t now)
                         d->passthrough.max_identities, d->name);
             return NULL;
         }
+        GW_LOGD("pool",
+                "destination %s: passthrough.max_identities (%d) reached; closing the least "
+                "recently used caller pool (user %s)",
+                d->name, d->passthrough.max_identities, lru->cred.user);
         kid_free(lru);
     }
     void *b = password_backend(r);

@@ -24,6 +24,10 @@ static const gw_cfg_decl_t route_decls[] = {
      "Parameter (e.g. TEST_RUN) that `?testrun=true` sets to 'X'."},
     {"bapi_error_status", GW_CFG_INT, R(bapi_error_status), "422", 400, 599, 0,
      "HTTP status when the function's RETURN holds a message of type E or A."},
+    {"identity", GW_CFG_STR, R(identity), NULL, 0, 0, 0,
+     "Backend identity the call logs on as: a name of the destination's `identities`, or "
+     "`passthrough` (the caller's HTTP Basic user and password). Unset: the first identity "
+     "whose `callers` or `scopes` match the caller, else the destination's own `auth`."},
 };
 
 #define B(field) offsetof(gw_bind_t, field)
@@ -190,32 +194,6 @@ static int valid_json_name(const char *p)
     return 1;
 }
 
-/* A list of strings (array or list), copied into the arena. */
-static char **load_strings(gw_arena_t *a, const config_setting_t *s, const char *what, size_t *n,
-                           gw_cfg_errors_t *e)
-{
-    *n = 0;
-    if (s == NULL)
-        return NULL;
-    int type = config_setting_type(s);
-    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-        gw_cfg_error(e, s, "'%s' must be a list of strings [ \"…\", … ]", what);
-        return NULL;
-    }
-    int len = config_setting_length(s);
-    char **v = gw_arena_calloc(a, (size_t)len + 1, sizeof(*v));
-    for (int i = 0; v && i < len; i++) {
-        const config_setting_t *x = config_setting_get_elem(s, (unsigned)i);
-        if (config_setting_type(x) != CONFIG_TYPE_STRING) {
-            gw_cfg_error(e, x, "'%s' entries must be strings", what);
-            continue;
-        }
-        const char *str = config_setting_get_string(x);
-        v[(*n)++] = gw_arena_strndup(a, str, strlen(str));
-    }
-    return v;
-}
-
 static int capture_exists(const gw_route_t *r, const char *name)
 {
     for (size_t i = 0; i < r->nsegs; i++) {
@@ -315,11 +293,11 @@ static void load_result(gw_arena_t *a, gw_route_t *r, const config_setting_t *rs
                      "only a read-only route can stream (its answer is not recorded for "
                      "Idempotency-Key and it cannot commit)");
     const config_setting_t *inc = config_setting_get_member(rs, "include");
-    r->include = load_strings(a, inc, "include", &r->ninclude, e);
+    r->include = gw_cfg_strings(a, inc, "include", &r->ninclude, e);
     if (inc && r->ninclude == 0)
         r->include = NULL;
     r->flatten =
-        load_strings(a, config_setting_get_member(rs, "flatten"), "flatten", &r->nflatten, e);
+        gw_cfg_strings(a, config_setting_get_member(rs, "flatten"), "flatten", &r->nflatten, e);
     for (size_t i = 0; i < r->ninclude; i++)
         if (!valid_name_path(r->include[i], 0))
             gw_cfg_error(e, inc, "'%s' is not a parameter name", r->include[i]);
@@ -346,6 +324,57 @@ static void load_result(gw_arena_t *a, gw_route_t *r, const config_setting_t *rs
             gw_cfg_error(e, x, "rename 'to' may hold letters, digits, '_' and '-' only");
         r->nrename++;
     }
+}
+
+/* The caller methods a route accepts: its own `auth`, else callers.default. */
+static char *const *route_methods(const gw_config_t *cfg, const gw_route_t *r, size_t *n)
+{
+    *n = r->auth ? r->nauth : cfg->callers.ndefaults;
+    return r->auth ? r->auth : cfg->callers.defaults;
+}
+
+/*
+ * `identity`: known to the destination. Pass-through needs the caller's
+ * Basic credentials, so every method the route accepts must take them
+ * (type basic or passthrough); a method of type passthrough checks nothing
+ * itself, so it is only allowed where the backend checks the credentials.
+ */
+static void check_identity(const gw_config_t *cfg, const gw_route_t *r, const config_setting_t *s,
+                           gw_cfg_errors_t *e)
+{
+    const gw_dest_conf_t *d = gw_config_dest(cfg, r->destination);
+    const config_setting_t *is = config_setting_get_member(s, "identity");
+    int pt = r->identity && strcmp(r->identity, "passthrough") == 0;
+    if (d && pt && !d->passthrough.enabled)
+        gw_cfg_error(e, is,
+                     "identity passthrough: destination '%s' has passthrough.enabled = false",
+                     d->name);
+    else if (d && r->identity && !pt && gw_config_identity(d, r->identity) == NULL)
+        gw_cfg_error(e, is, "identity '%s': destination '%s' has no such identity", r->identity,
+                     d->name);
+    size_t n;
+    char *const *m = route_methods(cfg, r, &n);
+    for (size_t i = 0; i < n; i++) {
+        const gw_caller_method_t *cm = gw_config_caller_method(cfg, m[i]);
+        if (cm == NULL)
+            continue;
+        int basic = strcmp(cm->type, "basic") == 0, ptm = strcmp(cm->type, "passthrough") == 0;
+        if (pt && !basic && !ptm)
+            gw_cfg_error(e, is ? is : s,
+                         "identity passthrough needs the caller's Basic credentials: callers "
+                         "method '%s' (%s) does not carry them; accept only methods of type "
+                         "basic or passthrough here",
+                         cm->name, cm->type);
+        else if (!pt && ptm)
+            gw_cfg_error(e, s,
+                         "callers method '%s' is of type passthrough (it checks nothing itself): "
+                         "only routes with identity = \"passthrough\" may accept it",
+                         cm->name);
+    }
+    if (pt && n == 0)
+        gw_cfg_error(e, is,
+                     "identity passthrough needs a callers method of type basic or "
+                     "passthrough on the route (auth) or in callers.default");
 }
 
 static void load_extras(const gw_config_t *cfg, gw_route_table_t *t, gw_route_t *r,
@@ -376,7 +405,7 @@ static void load_extras(const gw_config_t *cfg, gw_route_table_t *t, gw_route_t 
     load_binds(&t->arena, r, config_setting_get_member(s, "bind"), e);
     load_result(&t->arena, r, config_setting_get_member(s, "result"), e);
     const config_setting_t *au = config_setting_get_member(s, "auth");
-    r->auth = load_strings(&t->arena, au, "auth", &r->nauth, e);
+    r->auth = gw_cfg_strings(&t->arena, au, "auth", &r->nauth, e);
     if (au && r->nauth == 0)
         gw_cfg_error(e, au, "auth must name at least one callers method");
     for (size_t i = 0; i < r->nauth; i++)
@@ -385,7 +414,8 @@ static void load_extras(const gw_config_t *cfg, gw_route_table_t *t, gw_route_t 
     if (r->nauth == 0)
         r->auth = NULL;
     r->scopes =
-        load_strings(&t->arena, config_setting_get_member(s, "scopes"), "scopes", &r->nscopes, e);
+        gw_cfg_strings(&t->arena, config_setting_get_member(s, "scopes"), "scopes", &r->nscopes, e);
+    check_identity(cfg, r, s, e);
 }
 
 static void load_file(const gw_config_t *cfg, gw_route_table_t *t, const char *file,

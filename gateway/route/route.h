@@ -83,7 +83,8 @@ typedef struct {
     char **flatten; /* structure parameters whose fields move up one level */
     int drop_empty; /* leave out empty values ("", null, [], {}) */
     /* who may call (docs/security.md) */
-    char **auth; /* callers methods accepted; NULL = callers.default */
+    char *identity; /* backend identity: a name, "passthrough", or NULL (mapping or default) */
+    char **auth;    /* callers methods accepted; NULL = callers.default */
     size_t nauth;
     char **scopes; /* scopes the caller must hold, all of them */
     size_t nscopes;

@@ -131,7 +131,7 @@ static void test_bad_files_name_their_line(void **state)
     /* callers (docs/security.md) */
     expect_error("callers = { methods = (\n { name = \"k\"; type = \"apikey\"; } ); default = [ "
                  "\"k\" ]; };\n",
-                 "gw.conf:2", "type must be api_key, basic, jwt or none");
+                 "gw.conf:2", "type must be api_key, basic, jwt, passthrough or none");
     expect_error("callers = { methods = (\n { name = \"k\"; type = \"api_key\"; } ); default = "
                  "[ \"k\" ]; };\n",
                  "gw.conf:2", "needs 'file'");
