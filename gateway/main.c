@@ -85,7 +85,7 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
     if (ret == 0) /* the callers' key, user and JWKS files, read again */
         ret = gw_auth_create(nc, &na, &errs);
     /* every destination's certificates and keys read anew, before anything is applied */
-    gw_tls_update_t **tls = calloc(cfg->ndests + 1, sizeof(*tls));
+    gw_pool_tls_t **tls = calloc(cfg->ndests + 1, sizeof(*tls));
     for (size_t i = 0; ret == 0 && tls && i < cfg->ndests; i++) {
         const gw_dest_conf_t *d = gw_config_dest(nc, cfg->dests[i].name);
         char why[300];
@@ -108,7 +108,7 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
         GW_LOGE("main", "SIGHUP: the configuration has errors; keeping the running one:\n%.*s",
                 (int)errs.text.len, errs.text.data ? (const char *)errs.text.data : "");
         for (size_t i = 0; tls && i < cfg->ndests; i++)
-            gw_transport_tls_discard(tls[i]);
+            gw_pool_tls_discard(tls[i]);
         free(tls);
         gw_route_table_free(nt);
         gw_auth_free(na);

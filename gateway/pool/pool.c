@@ -936,11 +936,19 @@ gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d)
     return p;
 }
 
+struct gw_pool_tls {
+    gw_tls_update_t *own;   /* the destination's backend (and its password identities') */
+    gw_tls_update_t *plain; /* the password backend beside a certificate destination */
+    size_t n;
+    char **names; /* certificate identities */
+    gw_tls_update_t **ups;
+};
+
 typedef struct {
     gw_task_t task;
     gw_pool_t *pool;
     char *secret;
-    gw_tls_update_t *tls;
+    gw_pool_tls_t *tls;
     size_t nids;
     char **id_names, **id_secrets; /* the password identities' reloaded passwords */
 } reload_t;
@@ -983,12 +991,24 @@ static void reload_task(gw_task_t *task)
     gw_pool_t *p = rl->pool;
     if (rl->secret && p->ops->set_secret && p->ops->set_secret(p->backend, rl->secret) != 0)
         GW_LOGW("pool", "destination %s: cannot use the reloaded password", p->d->name);
-    if (rl->tls && p->ops->tls_apply) {
-        p->ops->tls_apply(p->backend, rl->tls); /* new sessions: the new certificates and keys */
+    gw_pool_tls_t *u = rl->tls;
+    if (u && p->ops->tls_apply) { /* new sessions: the new certificates and keys */
+        if (u->own)
+            p->ops->tls_apply(p->backend, u->own);
+        if (u->plain && p->plain_backend)
+            p->ops->tls_apply(p->plain_backend, u->plain);
+        else
+            gw_transport_tls_discard(u->plain);
+        u->own = u->plain = NULL;
+        for (size_t i = 0; i < u->n; i++)
+            for (gw_pool_t *k = p->kids; k && u->ups[i]; k = k->knext)
+                if (k->owns_backend && strcmp(k->ident, u->names[i]) == 0) {
+                    p->ops->tls_apply(k->backend, u->ups[i]);
+                    u->ups[i] = NULL;
+                }
         GW_LOGI("pool", "destination %s: TLS certificates and keys reloaded", p->d->name);
-    } else {
-        gw_transport_tls_discard(rl->tls);
     }
+    gw_pool_tls_discard(u);
     if (p->logon_failed)
         GW_LOGI("pool", "destination %s: configuration reloaded; logon will be tried again",
                 p->d->name);
@@ -1003,14 +1023,63 @@ static void reload_task(gw_task_t *task)
     pump(p);
 }
 
-gw_tls_update_t *gw_pool_tls_prepare(gw_pool_t *p, const gw_dest_conf_t *d, char *why,
-                                     size_t whysize, int *failed)
+void gw_pool_tls_discard(gw_pool_tls_t *u)
 {
-    *failed = 0;
-    return p->ops->tls_prepare ? p->ops->tls_prepare(p->backend, d, why, whysize, failed) : NULL;
+    if (u == NULL)
+        return;
+    gw_transport_tls_discard(u->own);
+    gw_transport_tls_discard(u->plain);
+    for (size_t i = 0; i < u->n; i++) {
+        gw_transport_tls_discard(u->ups[i]);
+        free(u->names[i]);
+    }
+    free(u->names);
+    free(u->ups);
+    free(u);
 }
 
-void gw_pool_reload(gw_pool_t *p, const gw_dest_conf_t *nd, gw_tls_update_t *tls)
+gw_pool_tls_t *gw_pool_tls_prepare(gw_pool_t *p, const gw_dest_conf_t *d, char *why, size_t whysize,
+                                   int *failed)
+{
+    *failed = 0;
+    if (p->ops->tls_prepare == NULL)
+        return NULL;
+    gw_pool_tls_t *u = calloc(1, sizeof(*u));
+    if (u)
+        u->names = calloc(d->nidentities + 1, sizeof(*u->names));
+    if (u)
+        u->ups = calloc(d->nidentities + 1, sizeof(*u->ups));
+    if (u == NULL || u->names == NULL || u->ups == NULL) {
+        snprintf(why, whysize, "out of memory");
+        *failed = 1;
+        gw_pool_tls_discard(u);
+        return NULL;
+    }
+    u->own = p->ops->tls_prepare(p->backend, d, why, whysize, failed);
+    if (!*failed && strcmp(d->auth.method, "password") != 0) {
+        gw_dest_conf_t plain = *d; /* what password_backend() makes of it */
+        memset(&plain.auth, 0, sizeof(plain.auth));
+        plain.auth.method = "password";
+        u->plain = p->ops->tls_prepare(p->backend, &plain, why, whysize, failed);
+    }
+    for (size_t i = 0; !*failed && i < d->nidentities; i++) {
+        const gw_ident_conf_t *ic = &d->identities[i];
+        if (strcmp(ic->dest.auth.method, "certificate") != 0)
+            continue;
+        char w[300];
+        u->ups[u->n] = p->ops->tls_prepare(p->backend, &ic->dest, w, sizeof(w), failed);
+        u->names[u->n++] = strdup(ic->name);
+        if (*failed)
+            snprintf(why, whysize, "identity %s: %s", ic->name, w);
+    }
+    if (*failed) {
+        gw_pool_tls_discard(u);
+        return NULL;
+    }
+    return u;
+}
+
+void gw_pool_reload(gw_pool_t *p, const gw_dest_conf_t *nd, gw_pool_tls_t *tls)
 {
     reload_t *rl = calloc(1, sizeof(*rl));
     size_t n = nd ? nd->nidentities : 0;
@@ -1024,7 +1093,7 @@ void gw_pool_reload(gw_pool_t *p, const gw_dest_conf_t *nd, gw_tls_update_t *tls
             free(rl->id_secrets);
         }
         free(rl);
-        gw_transport_tls_discard(tls);
+        gw_pool_tls_discard(tls);
         return;
     }
     for (size_t i = 0; i < n; i++) {

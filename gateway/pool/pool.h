@@ -24,6 +24,8 @@
 #include "transport/transport.h"
 
 typedef struct gw_pool gw_pool_t;
+/** The TLS material of a destination and its identities, read for a reload. */
+typedef struct gw_pool_tls gw_pool_tls_t;
 
 /** Creates the pool of destination `d` (which must outlive it). NULL on failure (logged). */
 gw_pool_t *gw_pool_create(gw_transport_t *t, const gw_dest_conf_t *d);
@@ -50,15 +52,18 @@ void gw_pool_shutdown(gw_pool_t *p);
  * `logon_failed` state of every identity, so the next request tries one
  * logon again. Any thread.
  */
-void gw_pool_reload(gw_pool_t *p, const gw_dest_conf_t *nd, gw_tls_update_t *tls);
+void gw_pool_reload(gw_pool_t *p, const gw_dest_conf_t *nd, gw_pool_tls_t *tls);
 /**
  * SIGHUP, any thread: reads the TLS files of destination `d` (the reloaded
- * configuration) for gw_pool_reload. NULL with `*failed` 0 when the backend
- * has nothing to reload; NULL with `*failed` 1 and the reason in `why` when
- * a file cannot be used (the reload is then refused).
+ * configuration) — its own and its certificate identities' — for
+ * gw_pool_reload. NULL with `*failed` 0 when the backend has nothing to
+ * reload; NULL with `*failed` 1 and the reason in `why` when a file cannot
+ * be used (the reload is then refused).
  */
-gw_tls_update_t *gw_pool_tls_prepare(gw_pool_t *p, const gw_dest_conf_t *d, char *why,
-                                     size_t whysize, int *failed);
+gw_pool_tls_t *gw_pool_tls_prepare(gw_pool_t *p, const gw_dest_conf_t *d, char *why, size_t whysize,
+                                   int *failed);
+/** Frees what gw_pool_tls_prepare read, unused (a refused reload). NULL is fine. */
+void gw_pool_tls_discard(gw_pool_tls_t *u);
 
 /** Frees the pool (after gw_pool_shutdown and gw_transport_stop). */
 void gw_pool_destroy(gw_pool_t *p);

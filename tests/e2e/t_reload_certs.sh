@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SIGHUP reloads the backend TLS material — client certificate and key (PEM or PKCS#12), CA
-# file, pins — for new sessions, without dropping a call in flight; a certificate file that
-# cannot be used refuses the whole reload and keeps the running material.
+# file, pins, a certificate identity's files — for new sessions, without dropping a call in
+# flight; a certificate file that cannot be used refuses the whole reload and keeps the running
+# material.
 source "$(dirname "$0")/lib.sh"
 make_pki
 write_sim_conf
@@ -14,8 +15,11 @@ wait_file "$WORK/admin.port" "$SIM_PID" abapsim
 SIM_PORT=$(cat "$WORK/sim.port")
 ADMIN="http://127.0.0.1:$(cat "$WORK/admin.port")"
 cp "$WORK/pki/client.pem" "$WORK/id.pem"; cp "$WORK/pki/client.key" "$WORK/id.key"; chmod 600 "$WORK/id.key"
+cp "$WORK/pki/client.pem" "$WORK/robot.pem"; cp "$WORK/pki/client.key" "$WORK/robot.key"; chmod 600 "$WORK/robot.key"
 write_gw_conf "$SIM_PORT" 'auth = { method = "certificate"; cert = "id.pem"; key = "id.key"; };' "" \
-  'pool = { max = 2; };'
+  'pool = { max = 2; };
+  identities = ( { name = "robot"; auth = { method = "certificate"; cert = "robot.pem"; key = "robot.key"; }; } );'
+add_routes '{ method = "POST"; path = "/api/v1/as-robot"; destination = "sim"; function = "STFC_CONNECTION"; identity = "robot"; }'
 start_gw
 reloaded() { grep -c 'TLS certificates and keys reloaded' "$WORK/rfmgw.log" || true; }
 sighup_wait() { # count-before: SIGHUP, then wait for the next reload line
@@ -69,4 +73,22 @@ grep -A2 'SIGHUP: the configuration has errors' "$WORK/rfmgw.log" | grep -q 'bad
 curl -s -o /dev/null -X POST "$ADMIN/close-all"
 req POST /api/v1/connection-test '{"REQUTEXT":"kept"}'
 expect_status 200 "the running (PKCS#12) identity is kept"
+
+# 6. a certificate identity's files reload too, apart from the destination's own
+sed -i 's|auth = { method = "certificate"; cert = "bad.pem"; key = "id.key"; };|auth = { method = "certificate"; pkcs12 = "id.p12"; pkcs12_password = "reload-p12"; };|' "$WORK/gw.conf"
+req POST /api/v1/as-robot '{"REQUTEXT":"robot"}'
+expect_status 200 "the certificate identity robot before its files change"
+cp "$WORK/pki/other-client.pem" "$WORK/robot.pem"; cp "$WORK/pki/other-client.key" "$WORK/robot.key"
+n=$(reloaded)
+sighup_wait "$n" && ok "SIGHUP after the identity's files changed" || fail "no reload: $(tail -3 "$WORK/rfmgw.log")"
+curl -s -o /dev/null -X POST "$ADMIN/close-all"
+req POST /api/v1/as-robot '{"REQUTEXT":"robot-foreign"}'
+expect_status 502 "new sessions of identity robot use its reloaded (foreign) certificate"
+req POST /api/v1/connection-test '{"REQUTEXT":"own"}'
+expect_status 200 "the destination's own identity is not affected"
+cp "$WORK/pki/client.pem" "$WORK/robot.pem"; cp "$WORK/pki/client.key" "$WORK/robot.key"
+n=$(reloaded)
+sighup_wait "$n" && ok "SIGHUP after the identity's files were restored" || fail "no reload"
+req POST /api/v1/as-robot '{"REQUTEXT":"robot-again"}'
+expect_status 200 "identity robot logs on again with its restored certificate"
 finish
