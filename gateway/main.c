@@ -97,12 +97,23 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
             ret = GW_ECONFIG;
         }
     }
-    for (size_t i = 0; ret == 0 && nt && i < nt->n; i++)
-        if (gw_config_dest(cfg, nt->routes[i].destination) == NULL) {
+    for (size_t i = 0; ret == 0 && nt && i < nt->n; i++) {
+        const gw_route_t *rt = &nt->routes[i];
+        const gw_dest_conf_t *od = gw_config_dest(cfg, rt->destination);
+        const char *id = rt->identity;
+        if (od == NULL) {
             gw_buf_printf(&errs.text, "%s:%d: destination '%s' is new; a restart is needed\n",
-                          nt->routes[i].file, nt->routes[i].line, nt->routes[i].destination);
+                          rt->file, rt->line, rt->destination);
+            ret = GW_ECONFIG;
+        } else if (id && (strcmp(id, "passthrough") == 0 ? !od->passthrough.enabled
+                                                         : gw_config_identity(od, id) == NULL)) {
+            gw_buf_printf(&errs.text,
+                          "%s:%d: identity '%s' of destination '%s' is new; a restart "
+                          "is needed\n",
+                          rt->file, rt->line, id, rt->destination);
             ret = GW_ECONFIG;
         }
+    }
     if (ret != 0) {
         gw_metrics_reload(gw_http_metrics(http), 0);
         GW_LOGE("main", "SIGHUP: the configuration has errors; keeping the running one:\n%.*s",

@@ -158,6 +158,21 @@ fi
 call /api/v1/connection-test -H "X-API-Key: $KEY_SHOP"
 expect_user SALES "configured identities still work after the evictions"
 
+# a reload cannot add identities (their pools are made at start): refused, the running ones kept
+cp "$WORK/gw.conf" "$WORK/gw.conf.run"; cp "$WORK/routes.conf" "$WORK/routes.conf.run"
+sed -i 's|identities = (|identities = ( { name = "newone"; auth = { method = "password"; user = "SALES"; password_file = "sales.pw"; }; },|' "$WORK/gw.conf"
+add_routes '{ method = "POST"; path = "/api/v1/as-new"; destination = "sim"; function = "STFC_CONNECTION"; identity = "newone"; }'
+kill -HUP "$GW_PID"
+for _ in $(seq 1 50); do grep -q "identity 'newone' of destination 'sim' is new; a restart is needed" "$WORK/rfmgw.log" && break; sleep 0.1; done
+if grep -q "routes.conf:[0-9]*: identity 'newone' of destination 'sim' is new; a restart is needed" "$WORK/rfmgw.log"; then
+  ok "SIGHUP with a new identity is refused, naming file:line"
+else
+  fail "a new identity on SIGHUP was not refused"
+fi
+call /api/v1/as-sales -H "X-API-Key: $KEY_PLAIN"
+expect_user SALES "the running routes and identities are kept"
+cp "$WORK/gw.conf.run" "$WORK/gw.conf"; cp "$WORK/routes.conf.run" "$WORK/routes.conf"
+
 # ---- no password in logs or answers
 for pw in "$ALICE_PW" "$BOB_PW" "$CAROL_PW" "$SALES_PW"; do
   if grep -qF "$pw" "$WORK/rfmgw.log" "$WORK/abapsim.log"; then fail "a password appears in a log"; fi
