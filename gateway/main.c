@@ -8,6 +8,7 @@
 #include "auth/auth.h"
 #include "config/config.h"
 #include "error/error.h"
+#include "fronttls/fronttls.h"
 #include "http/http.h"
 #include "log/log.h"
 #include "pool/pool.h"
@@ -97,6 +98,17 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
             ret = GW_ECONFIG;
         }
     }
+    /* the HTTPS listener's certificate and key, when it has them (a listener change needs a
+     * restart) */
+    gw_fronttls_pair_t *front = NULL;
+    if (ret == 0 && cfg->listen.tls_cert && nc->listen.tls_cert) {
+        char why[300];
+        front = gw_fronttls_load(nc->listen.tls_cert, nc->listen.tls_key, why, sizeof(why));
+        if (front == NULL) {
+            gw_buf_printf(&errs.text, "%s: %s\n", file, why);
+            ret = GW_ECONFIG;
+        }
+    }
     for (size_t i = 0; ret == 0 && nt && i < nt->n; i++) {
         const gw_route_t *rt = &nt->routes[i];
         const gw_dest_conf_t *od = gw_config_dest(cfg, rt->destination);
@@ -120,6 +132,7 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
                 (int)errs.text.len, errs.text.data ? (const char *)errs.text.data : "");
         for (size_t i = 0; tls && i < cfg->ndests; i++)
             gw_pool_tls_discard(tls[i]);
+        gw_fronttls_discard(front);
         free(tls);
         gw_route_table_free(nt);
         gw_auth_free(na);
@@ -133,6 +146,10 @@ static void reload(const char *file, const gw_config_t *cfg, gw_pool_t **pools, 
         gw_pool_desc_clear(pools[i]);
     }
     free(tls);
+    if (front) { /* new HTTPS handshakes get the new pair; connections made keep theirs */
+        gw_fronttls_install(front);
+        GW_LOGI("main", "SIGHUP: HTTPS certificate and key reloaded from %s", nc->listen.tls_cert);
+    }
     /* the new routes against fresh metadata, where the backend can be reached */
     gw_verify_result_t vr = {0};
     errs.text.len = 0;

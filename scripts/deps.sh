@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already installed.
 # Usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
-pkgs=(cmake gcc make pkg-config libmicrohttpd-dev libwebsockets-dev libssl-dev libjansson-dev
+pkgs=(cmake gcc make pkg-config libmicrohttpd-dev libgnutls28-dev libwebsockets-dev libssl-dev libjansson-dev
       libconfig-dev libcmocka-dev openssl curl ca-certificates jq python3-yaml "$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "http/http.h"
+#include "fronttls/fronttls.h"
 #include "auth/auth.h"
 #include "cors/cors.h"
 #include "ratelimit/ratelimit.h"
@@ -50,9 +51,9 @@ struct gw_http {
     gw_ratelimit_t *rl_route;    /* per route */
     gw_metrics_t *metrics;
     gw_route_table_t *routes;
-    gw_auth_t *auth;          /* guarded by routes_lock: swapped on reload */
-    gw_workers_t *workers;    /* JSON conversion of large results; NULL = on the HTTP thread */
-    char *tls_cert, *tls_key; /* HTTPS: the PEM files' contents, kept while the daemon runs */
+    gw_auth_t *auth;       /* guarded by routes_lock: swapped on reload */
+    int tls;               /* HTTPS: the pair is fronttls's (SIGHUP may replace it) */
+    gw_workers_t *workers; /* JSON conversion of large results; NULL = on the HTTP thread */
     /* listen.threads = 0: libmicrohttpd has no thread; the transport loop runs it */
     gw_watch_t *watch;       /* its epoll descriptor, watched by the loop */
     gw_timer_t mhd_tm;       /* its next connection timeout */
@@ -2166,30 +2167,6 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     GW_LOGD("mhd", "%s", line);
 }
 
-/* A PEM file's contents, NUL-terminated (malloc'd), or NULL. */
-static char *read_pem(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = f ? malloc(1 << 20) : NULL;
-    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-    if (f)
-        fclose(f);
-    if (buf == NULL || n == 0) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
-static void free_pem(char *p)
-{
-    if (p) {
-        explicit_bzero(p, strlen(p));
-        free(p);
-    }
-}
-
 /* ---- listen.threads = 0: HTTP on the transport loop ---- */
 
 static void mhd_service(void *ud);
@@ -2331,15 +2308,19 @@ gw_http_t *gw_http_start(const gw_http_deps_t *deps, int *port)
                                    {MHD_OPTION_END, 0, NULL},
                                    {MHD_OPTION_END, 0, NULL}};
     if (cfg->listen.tls_cert) {
-        h->tls_cert = read_pem(cfg->listen.tls_cert);
-        h->tls_key = read_pem(cfg->listen.tls_key);
-        if (h->tls_cert == NULL || h->tls_key == NULL)
-            GW_LOGE("http", "cannot read listen.tls_cert or listen.tls_key");
-        else
+        /* through the certificate callback, so that SIGHUP can replace the pair */
+        char why[300];
+        gw_fronttls_pair_t *pair =
+            gw_fronttls_load(cfg->listen.tls_cert, cfg->listen.tls_key, why, sizeof(why));
+        if (pair == NULL) {
+            GW_LOGE("http", "%s", why);
+        } else {
+            gw_fronttls_install(pair);
             flags |= MHD_USE_TLS;
-        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
-        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
-        tls[2] = (struct MHD_OptionItem){
+        }
+        h->tls = 1;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, gw_fronttls_callback()};
+        tls[1] = (struct MHD_OptionItem){
             MHD_OPTION_HTTPS_PRIORITIES, 0,
             (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
     }
@@ -2437,8 +2418,8 @@ void gw_http_stop(gw_http_t *h)
     gw_metrics_destroy(h->metrics);
     gw_route_table_free(h->routes);
     gw_auth_free(h->auth);
-    free_pem(h->tls_cert);
-    free_pem(h->tls_key);
+    if (h->tls)
+        gw_fronttls_clear();
     pthread_mutex_destroy(&h->routes_lock);
     free(h);
 }

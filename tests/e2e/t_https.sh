@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # HTTPS on the listener (listen.tls_cert/tls_key): a call over TLS with the certificate checked
-# against the demo CA; TLS 1.1 and plain HTTP are refused; one of tls_cert/tls_key alone is a
-# configuration error.
+# against the demo CA; TLS 1.1 and plain HTTP are refused; SIGHUP replaces the certificate and
+# key without a restart (a bad pair refuses the reload and the running one stays); one of
+# tls_cert/tls_key alone is a configuration error.
 source "$(dirname "$0")/lib.sh"
 make_pki
 write_sim_conf
 start_sim
 write_gw_conf "$SIM_PORT"
-sed -i 's/threads = \([0-9]*\); };/threads = \1; tls_cert = "pki\/server.pem"; tls_key = "pki\/server.key"; };/' "$WORK/gw.conf"
+cp "$WORK/pki/server.pem" "$WORK/front.pem"; cp "$WORK/pki/server.key" "$WORK/front.key"
+sed -i 's/threads = \([0-9]*\); };/threads = \1; tls_cert = "front.pem"; tls_key = "front.key"; };/' "$WORK/gw.conf"
 start_gw
 port=${GW##*:}
 grep -q "https://127.0.0.1:$port" "$WORK/rfmgw.log" && ok "the log says https" || fail "no https in the start-up line"
@@ -24,8 +26,27 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$WORK/pki/
 [ "$code" = 200 ] && ok "TLS 1.2 works" || fail "TLS 1.2: HTTP $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/healthz" || true)
 [ "$code" != 200 ] && ok "plain HTTP on the HTTPS port gets no answer ($code)" || fail "plain HTTP answered 200"
+# SIGHUP: a new certificate and key for new handshakes, no restart
+fingerprint() { timeout 10 openssl s_client -connect "127.0.0.1:$port" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null; }
+fp_old=$(fingerprint)
+fp_new=$(openssl x509 -in "$WORK/pki/other-server.pem" -noout -fingerprint -sha256)
+[ -n "$fp_old" ] && [ "$fp_old" != "$fp_new" ] && ok "the listener shows the first certificate" || fail "fingerprint before: '$fp_old'"
+cp "$WORK/pki/other-server.pem" "$WORK/front.pem"; cp "$WORK/pki/other-server.key" "$WORK/front.key"
+reloads() { grep -c 'SIGHUP: HTTPS certificate and key reloaded' "$WORK/rfmgw.log" || true; }
+n=$(reloads)
+kill -HUP "$GW_PID"
+for _ in $(seq 1 100); do [ "$(reloads)" -gt "$n" ] && break; sleep 0.05; done
+[ "$(fingerprint)" = "$fp_new" ] && ok "after SIGHUP new handshakes get the new certificate" || fail "after SIGHUP: '$(fingerprint)'"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$WORK/pki/other-ca.pem" "https://localhost:$port/healthz" || true)
+[ "$code" = 200 ] && ok "the new certificate serves requests (verified against its CA)" || fail "with the new certificate: HTTP $code"
+cp "$WORK/pki/server.key" "$WORK/front.key" # the key of another certificate
+kill -HUP "$GW_PID"
+for _ in $(seq 1 100); do grep -q 'SIGHUP: the configuration has errors' "$WORK/rfmgw.log" && break; sleep 0.05; done
+grep -A2 'SIGHUP: the configuration has errors' "$WORK/rfmgw.log" | grep -q 'front.key is not the key of listen.tls_cert' \
+  && ok "a key that does not fit the certificate refuses the reload, naming the files" || fail "mismatch: $(tail -4 "$WORK/rfmgw.log")"
+[ "$(fingerprint)" = "$fp_new" ] && ok "the running certificate stays after a refused reload" || fail "after the refused reload: '$(fingerprint)'"
 stop_gw
-sed -i 's/ tls_key = "pki\/server.key";//' "$WORK/gw.conf"
+sed -i 's/ tls_key = "front.key";//' "$WORK/gw.conf"
 out=$("$RFMGW_BIN" --check-config -c "$WORK/gw.conf" 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] && grep -q "HTTPS needs both tls_cert and tls_key" <<<"$out" && ok "tls_cert without tls_key is an error" || fail "rc $rc: $out"
 finish
