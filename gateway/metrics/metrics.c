@@ -39,7 +39,7 @@ struct gw_metrics {
     int64_t last_reload_ok_s; /* start, then the last applied reload */
     struct {
         char destination[64];
-        const char *kind;
+        char kind[80]; /* ca, client, client:IDENTITY, server, listener */
         int64_t not_after;
     } certs[GW_METRICS_MAX_CERTS];
     size_t ncerts;
@@ -134,7 +134,7 @@ void gw_metrics_cert(gw_metrics_t *m, const char *destination, const char *kind,
         i++;
     if (i == m->ncerts && i < GW_METRICS_MAX_CERTS && not_after) {
         snprintf(m->certs[i].destination, sizeof(m->certs[i].destination), "%s", destination);
-        m->certs[i].kind = kind;
+        snprintf(m->certs[i].kind, sizeof(m->certs[i].kind), "%s", kind);
         m->ncerts++;
     }
     if (i < m->ncerts)

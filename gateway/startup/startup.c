@@ -302,7 +302,16 @@ void gw_startup_cert_metrics(const gw_config_t *cfg, gw_metrics_t *m)
         gw_metrics_cert(m, d->name, "ca", gw_startup_cert_expiry(d->tls.ca_file));
         if (is_cert_logon(d))
             gw_metrics_cert(m, d->name, "client", client_expiry(d));
+        for (size_t k = 0; k < d->nidentities; k++) {
+            const gw_ident_conf_t *ic = &d->identities[k];
+            char kind[128];
+            snprintf(kind, sizeof(kind), "client:%s", ic->name);
+            if (is_cert_logon(&ic->dest))
+                gw_metrics_cert(m, d->name, kind, client_expiry(&ic->dest));
+        }
     }
+    if (cfg->listen.tls_cert)
+        gw_metrics_cert(m, "", "listener", gw_startup_cert_expiry(cfg->listen.tls_cert));
 }
 
 /* ---- the summary ---- */
@@ -397,7 +406,16 @@ int gw_startup_summary(const gw_config_t *cfg, const gw_route_table_t *routes, i
                        d->auth.pkcs12 ? "client certificate (auth.pkcs12)"
                                       : "client certificate (auth.cert)",
                        d->auth.pkcs12 ? d->auth.pkcs12 : d->auth.cert, client_expiry(d));
+        for (size_t k = 0; k < d->nidentities; k++) {
+            const gw_dest_conf_t *id = &d->identities[k].dest;
+            if (is_cert_logon(id))
+                say_expiry(d->name, "client certificate of an identity",
+                           id->auth.pkcs12 ? id->auth.pkcs12 : id->auth.cert, client_expiry(id));
+        }
     }
+    if (cfg->listen.tls_cert)
+        say_expiry("(listener)", "HTTPS certificate (listen.tls_cert)", cfg->listen.tls_cert,
+                   gw_startup_cert_expiry(cfg->listen.tls_cert));
 
     say(GW_LOG_INFO, "  ✓ ", "routes: %zu loaded", routes->n);
     for (size_t i = 0; i < routes->n && i < MAX_ROUTE_LINES; i++) {

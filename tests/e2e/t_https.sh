@@ -39,6 +39,9 @@ for _ in $(seq 1 100); do [ "$(reloads)" -gt "$n" ] && break; sleep 0.05; done
 [ "$(fingerprint)" = "$fp_new" ] && ok "after SIGHUP new handshakes get the new certificate" || fail "after SIGHUP: '$(fingerprint)'"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$WORK/pki/other-ca.pem" "https://localhost:$port/healthz" || true)
 [ "$code" = 200 ] && ok "the new certificate serves requests (verified against its CA)" || fail "with the new certificate: HTTP $code"
+exp=$(curl -s --max-time 10 --cacert "$WORK/pki/other-ca.pem" "https://localhost:$port/metrics" | sed -n 's/^rfmgw_certificate_expiry_timestamp_seconds{destination="",certificate="listener"} //p')
+want=$(date -d "$(openssl x509 -enddate -noout -in "$WORK/pki/other-server.pem" | cut -d= -f2)" +%s)
+[ "$exp" = "$want" ] && ok "the listener certificate's expiry metric follows the reload" || fail "listener expiry metric '$exp', want $want"
 cp "$WORK/pki/server.key" "$WORK/front.key" # the key of another certificate
 kill -HUP "$GW_PID"
 for _ in $(seq 1 100); do grep -q 'SIGHUP: the configuration has errors' "$WORK/rfmgw.log" && break; sleep 0.05; done

@@ -18,7 +18,8 @@ printf 'extendedKeyUsage=clientAuth\n' > "$WORK/client20.ext"
 openssl x509 -req -in "$WORK/client20.csr" -CA "$WORK/pki/ca.pem" -CAkey "$WORK/pki/ca.key" -CAcreateserial \
   -days 20 -sha256 -extfile "$WORK/client20.ext" -out "$WORK/client20.pem" 2>/dev/null
 for f in "$WORK"/soon.key "$WORK"/client20.key; do register_secret $(grep -v -- '-----' "$f"); done
-write_gw_conf "$SIM_PORT" 'auth = { method = "certificate"; cert = "client20.pem"; key = "client20.key"; };'
+write_gw_conf "$SIM_PORT" 'auth = { method = "certificate"; cert = "client20.pem"; key = "client20.key"; };' "" \
+  'identities = ( { name = "robot"; auth = { method = "certificate"; cert = "pki/client.pem"; key = "pki/client.key"; }; } );'
 sed -i 's/^destinations = ( {/destinations = ( { name = "soon"; host = "my100000-api.abapsim.test"; port = 1; address = "127.0.0.1";\n  auth = { user = "X"; password = "y"; }; tls = { ca_file = "soon.pem"; }; }, {/' "$WORK/gw.conf"
 add_routes '{ method = "POST"; path = "/api/v1/soon"; destination = "soon"; function = "STFC_CONNECTION"; }'
 t_start=$(date +%s)
@@ -27,7 +28,7 @@ metrics() { curl -s "$GW/metrics" > "$WORK/metrics"; }
 val() { awk -v k="$1" 'index($0, k " ") == 1 { print $2 }' "$WORK/metrics"; }
 enddate() { date -d "$(openssl x509 -enddate -noout -in "$1" | cut -d= -f2)" +%s; }
 metrics
-for c in "ca pki/ca.pem" "client client20.pem" "server pki/server.pem"; do
+for c in "ca pki/ca.pem" "client client20.pem" "server pki/server.pem" "client:robot pki/client.pem"; do
   set -- $c
   got=$(val "rfmgw_certificate_expiry_timestamp_seconds{destination=\"sim\",certificate=\"$1\"}")
   want=$(enddate "$WORK/$2")
