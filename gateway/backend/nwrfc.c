@@ -85,7 +85,12 @@ struct gw_bsession {
     uint32_t res_nparams;
     size_t res_bytes; /* about the size of the result's data, for max_result */
     gw_rfc_func_t *res_desc;
+    /* a logon of its own (gw_bcred_t): replaces the destination's user and password */
+    uint16_t *cred_user, *cred_pw;
+    int cred_alias;
 };
+
+static void cred_free(gw_bsession_t *s);
 
 struct nwrfc {
     gw_transport_t *t;
@@ -729,32 +734,53 @@ static void enter_call(gw_bsession_t *s, int in)
     pthread_mutex_unlock(&s->n->mu);
 }
 
+/* A connection parameter replaced by the session's own logon? */
+static int logon_param(const uint16_t *name)
+{
+    char nm[40];
+    gw_nwrfc_uc_copy(nm, sizeof(nm), name, 40);
+    return strcmp(nm, "USER") == 0 || strcmp(nm, "ALIAS_USER") == 0 || strcmp(nm, "PASSWD") == 0 ||
+           strcmp(nm, "TLS_CLIENT_CERTIFICATE_LOGON") == 0;
+}
+
 static void do_open(gw_bsession_t *s)
 {
     nwrfc_t *n = s->n;
-    RFC_CONNECTION_PARAMETER p[MAX_PARAMS];
+    RFC_CONNECTION_PARAMETER p[MAX_PARAMS + 2];
     uint16_t *copies[MAX_PARAMS];
-    unsigned np = 0;
+    unsigned np = 0, nc = 0;
+    int all = 1;
     RFC_ERROR_INFO ei;
     memset(&ei, 0, sizeof(ei));
     /* copy under the lock: set_secret may replace the password meanwhile */
     pthread_mutex_lock(&n->mu);
-    for (unsigned i = 0; i < n->nparams; i++) {
+    for (unsigned i = 0; i < n->nparams && all; i++) {
+        if (s->cred_user && logon_param(n->pnames[i]))
+            continue;
         size_t len = gw_nwrfc_uclen(n->pvalues[i], 4096);
-        copies[i] = malloc((len + 1) * sizeof(uint16_t));
-        if (copies[i] == NULL)
+        copies[nc] = malloc((len + 1) * sizeof(uint16_t));
+        if (copies[nc] == NULL) {
+            all = 0;
             break;
-        memcpy(copies[i], n->pvalues[i], (len + 1) * sizeof(uint16_t));
-        p[i].name = (SAP_UC *)n->pnames[i];
-        p[i].value = (SAP_UC *)copies[i];
-        np++;
+        }
+        memcpy(copies[nc], n->pvalues[i], (len + 1) * sizeof(uint16_t));
+        p[np].name = (SAP_UC *)n->pnames[i];
+        p[np++].value = (SAP_UC *)copies[nc++];
     }
-    int all = np == n->nparams;
     pthread_mutex_unlock(&n->mu);
+    static const uint16_t user_uc[] = {'U', 'S', 'E', 'R', 0};
+    static const uint16_t alias_uc[] = {'A', 'L', 'I', 'A', 'S', '_', 'U', 'S', 'E', 'R', 0};
+    static const uint16_t passwd_uc[] = {'P', 'A', 'S', 'S', 'W', 'D', 0};
+    if (s->cred_user) { /* the session's own logon (an identity, a caller's credentials) */
+        p[np].name = (SAP_UC *)(uintptr_t)(s->cred_alias ? alias_uc : user_uc);
+        p[np++].value = (SAP_UC *)s->cred_user;
+        p[np].name = (SAP_UC *)(uintptr_t)passwd_uc;
+        p[np++].value = (SAP_UC *)s->cred_pw;
+    }
     RFC_CONNECTION_HANDLE h = NULL;
     if (all)
         h = RfcOpenConnection(p, np, &ei);
-    for (unsigned i = 0; i < np; i++) {
+    for (unsigned i = 0; i < nc; i++) {
         explicit_bzero(copies[i], (gw_nwrfc_uclen(copies[i], 4096) + 1) * sizeof(uint16_t));
         free(copies[i]);
     }
@@ -1071,6 +1097,7 @@ static void *reaper_main(void *arg)
             RfcCloseConnection(s->h, &ei); /* after RfcCancel: RFC_INVALID_HANDLE, ignored */
         }
         gw_arena_free(&s->wa);
+        cred_free(s);
         free(s);
         pthread_mutex_lock(&n->mu);
     }
@@ -1409,15 +1436,42 @@ static void nwrfc_destroy(void *b)
     free(n);
 }
 
+/* A UTF-16 copy of `v`, or NULL. */
+static uint16_t *uc_dup(const char *v)
+{
+    long len = gw_nwrfc_utf16_len(gw_slice(v));
+    uint16_t *u = len >= 0 ? calloc((size_t)len + 1, sizeof(uint16_t)) : NULL;
+    if (u)
+        gw_nwrfc_to_utf16(gw_slice(v), u, (size_t)len + 1);
+    return u;
+}
+
+static void cred_free(gw_bsession_t *s)
+{
+    if (s->cred_pw)
+        explicit_bzero(s->cred_pw, gw_nwrfc_uclen(s->cred_pw, 4096) * sizeof(uint16_t));
+    free(s->cred_pw);
+    free(s->cred_user);
+    s->cred_pw = s->cred_user = NULL;
+}
+
 static gw_bsession_t *nwrfc_open(void *b, const gw_bcred_t *cred, const gw_bsession_cbs_t *cbs,
                                  void *ud)
 {
     nwrfc_t *n = b;
-    if (cred) /* backend identities are native-only: the configuration refuses them here */
-        return NULL;
     gw_bsession_t *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
+    if (cred) {
+        s->cred_user = uc_dup(cred->user);
+        s->cred_pw = uc_dup(cred->secret);
+        s->cred_alias = cred->alias_user;
+        if (s->cred_user == NULL || s->cred_pw == NULL) {
+            cred_free(s);
+            free(s);
+            return NULL;
+        }
+    }
     s->n = n;
     s->cbs = *cbs;
     s->ud = ud;

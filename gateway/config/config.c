@@ -526,15 +526,14 @@ static const gw_cfg_group_t g_pool =
     GROUP("destinations[].pool", pool_decls, "Connections to the destination.");
 static const gw_cfg_group_t g_passthrough =
     GROUP("destinations[].passthrough", passthrough_decls,
-          "Logon with the caller's own credentials (docs/security.md, backend identities). Not "
-          "with the nwrfc backend.");
+          "Logon with the caller's own credentials (docs/security.md, backend identities).");
 static const gw_cfg_group_t g_ident = GROUP(
     "destinations[].identities[]", ident_decls,
     "Further backend identities of the destination, each with its own pool: `identities = ( { "
     "name = \"sales\"; auth = { … }; callers = [ \"apps:shop\" ]; scopes = [ \"sales\" ]; } );`. "
     "`auth` takes the settings of `destinations[].auth`; `callers` (caller identities, "
     "`method:subject`) and `scopes` select the identity for routes without their own "
-    "`identity` (first match in order). Not with the nwrfc backend.");
+    "`identity` (first match in order). Certificate identities are native-only.");
 
 static const gw_cfg_group_t g_types =
     GROUP("types", types_decls,
@@ -849,11 +848,6 @@ static void load_identities(gw_config_t *c, gw_dest_conf_t *d, const config_sett
                             gw_cfg_errors_t *e)
 {
     int nwrfc = d->backend && strcmp(d->backend, "nwrfc") == 0;
-    if (nwrfc && (l || d->passthrough.enabled))
-        gw_cfg_error(e, l,
-                     "destination '%s': identities and passthrough are not supported by "
-                     "the nwrfc backend (yet); use one destination per identity",
-                     d->name ? d->name : "?");
     if (d->passthrough.enabled && c->listen.tls_cert == NULL &&
         !gw_cfg_is_loopback(c->listen.address))
         gw_cfg_error(e, l,
@@ -861,7 +855,7 @@ static void load_identities(gw_config_t *c, gw_dest_conf_t *d, const config_sett
                      "backend, so it needs HTTPS (listen.tls_cert) on a listener that is not "
                      "loopback (%s)",
                      d->name ? d->name : "?", c->listen.address);
-    if (l == NULL || nwrfc)
+    if (l == NULL)
         return;
     if (config_setting_type(l) != CONFIG_TYPE_LIST) {
         gw_cfg_error(e, l, "'identities' must be a list ( { ... }, ... )");
@@ -894,7 +888,14 @@ static void load_identities(gw_config_t *c, gw_dest_conf_t *d, const config_sett
             continue;
         }
         gw_cfg_load_group(&c->arena, as, &g_auth, &id->dest, c->dir, NULL, e);
-        check_auth(c, &id->dest, as, e);
+        if (nwrfc && strcmp(id->dest.auth.method, "certificate") == 0)
+            gw_cfg_error(e, config_setting_get_member(as, "method"),
+                         "identity '%s': certificate identities are not supported by the nwrfc "
+                         "backend (its PSE holds the one client identity of the destination); "
+                         "use a destination of its own",
+                         id->name);
+        else
+            check_auth(c, &id->dest, as, e);
         id->dest.pool.max = id->pool_max ? id->pool_max : d->pool.max;
         id->dest.pool.min_idle = 0;
         d->nidentities++;
