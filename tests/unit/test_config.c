@@ -238,6 +238,76 @@ static void test_bad_routes(void **state)
                              " function = \"/ABC/Z_F1\"; } );\n"));
 }
 
+#define DEST_IDS(extra)                                                                            \
+    "destinations = ( { name = \"d1\"; host = \"my100000-api.example.com\";\n"                     \
+    "  auth = { method = \"password\"; user = \"U\"; password_file = \"secret\"; };\n"             \
+    "  tls = { ca_file = \"ca.pem\"; }; pool = { max = 6; min_idle = 2; };\n" extra " } );\n"
+
+/* destinations[].identities and passthrough: each identity a copy of the destination with its own
+ * auth and caps; the same checks as the destination's auth; reserved names; plain HTTP refused */
+static void test_identities(void **state)
+{
+    (void)state;
+    gw_config_t *c = NULL;
+    const char *err =
+        load("callers = { methods = ( { name = \"open\"; type = \"none\"; } ); "
+             "default = [ \"open\" ]; };\n" DEST_IDS(
+                 "identities = (\n"
+                 "  { name = \"sales\"; auth = { user = \"S\"; password = \"p\"; };\n"
+                 "    callers = [ \"apps:shop\" ]; scopes = [ \"sales\", \"x\" ]; },\n"
+                 "  { name = \"two\"; pool_max = 2; auth = { user = \"T\"; "
+                 "password_file = \"secret\"; alias_user = true; }; } );\n"
+                 "passthrough = { enabled = true; max_identities = 7; };"),
+             &c);
+    if (err)
+        fail_msg("%s", err);
+    const gw_dest_conf_t *d = gw_config_dest(c, "d1");
+    assert_non_null(d);
+    assert_int_equal(d->nidentities, 2);
+    const gw_ident_conf_t *s = gw_config_identity(d, "sales");
+    assert_non_null(s);
+    assert_string_equal(s->dest.auth.user, "S");
+    assert_string_equal(s->dest.auth.secret, "p");
+    assert_int_equal(s->dest.pool.max, 6); /* pool_max 0: the destination's */
+    assert_int_equal(s->dest.pool.min_idle, 0);
+    assert_string_equal(s->dest.host, "my100000-api.example.com");
+    assert_int_equal(s->ncallers, 1);
+    assert_string_equal(s->callers[0], "apps:shop");
+    assert_int_equal(s->nscopes, 2);
+    const gw_ident_conf_t *t = gw_config_identity(d, "two");
+    assert_non_null(t);
+    assert_int_equal(t->dest.pool.max, 2);
+    assert_true(t->dest.auth.alias_user);
+    assert_string_equal(t->dest.auth.secret, "s3cret");
+    assert_null(gw_config_identity(d, "none"));
+    assert_int_equal(d->passthrough.enabled, 1);
+    assert_int_equal(d->passthrough.max_identities, 7);
+    assert_int_equal(d->passthrough.pool_max, 2);
+    assert_int_equal(d->pool.total_max, 0);
+    gw_config_free(c);
+
+    expect_error(DEST_IDS("identities = ( { name = \"a\"; auth = { user = \"S\"; }; } );"),
+                 "gw.conf:4", "exactly one of 'password' and 'password_file'");
+    expect_error(DEST_IDS("identities = ( { name = \"passthrough\"; auth = { user = \"S\"; "
+                          "password = \"p\"; }; } );"),
+                 "gw.conf:4", "identity name 'passthrough' is reserved");
+    expect_error(
+        DEST_IDS("identities = ( { name = \"a\"; auth = { user = \"S\"; password = \"p\"; }; },"
+                 " { name = \"a\"; auth = { user = \"S\"; password = \"p\"; }; } );"),
+        "gw.conf:4", "duplicate identity 'a'");
+    expect_error(DEST_IDS("identities = ( { name = \"a\"; } );"), "gw.conf:4",
+                 "identity 'a' has no auth group");
+    expect_error(
+        DEST_IDS("identities = ( { name = \"a\"; auth = { user = \"S\"; password = \"p\"; };"
+                 " nope = 1; } );"),
+        "gw.conf:4", "nope");
+    expect_error(
+        "listen = { address = \"0.0.0.0\"; };\n"
+        "callers = { methods = ( { name = \"k\"; type = \"api_key\"; file = \"secret\"; } );"
+        " default = [ \"k\" ]; };\n" DEST_IDS("passthrough = { enabled = true; };"),
+        "gw.conf", "needs HTTPS (listen.tls_cert)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_bad_files_name_their_line),
         cmocka_unit_test(test_missing_file_is_named),
         cmocka_unit_test(test_bad_routes),
+        cmocka_unit_test(test_identities),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
