@@ -13,6 +13,7 @@
 #include "log/log.h"
 #include "pool/pool.h"
 #include "route/route.h"
+#include "sched/sched.h"
 #include "startup/startup.h"
 #include "admin/admin.h"
 #include "tlsid/tlsid.h"
@@ -508,6 +509,16 @@ int main(int argc, char **argv)
                 strchr(cfg->admin.address, ':') ? "[" : "", cfg->admin.address,
                 strchr(cfg->admin.address, ':') ? "]" : "", aport,
                 cfg->admin.metrics ? ", GET /metrics" : "");
+    }
+    if (cfg->listen.sched_slice_us > 0) { /* every thread exists now */
+        int n = gw_sched_slice_all((unsigned)cfg->listen.sched_slice_us);
+        if (n < 0)
+            GW_LOGW("main",
+                    "listen.sched_slice_us: the kernel refused a custom slice (%s; Linux 6.12 or "
+                    "later needed); running with its default",
+                    strerror(errno));
+        else
+            GW_LOGI("main", "scheduler slice %d µs on %d threads", cfg->listen.sched_slice_us, n);
     }
     va = (verify_arg_t){cfg, routes, pools};
     verifying = cfg->startup.verify_timeout_ms > 0 && routes->n > 0 &&

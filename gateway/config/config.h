@@ -309,8 +309,9 @@ typedef struct {
         int connection_memory;
         int timeout_s;
         int drain_timeout_ms;
-        char *tls_cert; /* HTTPS: certificate chain (PEM); NULL = plain HTTP */
-        char *tls_key;  /* HTTPS: its private key (PEM) */
+        char *tls_cert;     /* HTTPS: certificate chain (PEM); NULL = plain HTTP */
+        char *tls_key;      /* HTTPS: its private key (PEM) */
+        int sched_slice_us; /* EEVDF slice for every thread; 0 = the kernel's default */
     } listen;
     struct {
         char *level;

@@ -17,6 +17,7 @@
 #   isolation  c=1 connection-test latency while another client keeps fetching 10,000-row
 #            RFC_READ_TABLE results (JSON, ~1.8 MB each) through the same rfmgw: with the JSON
 #            conversion on a work thread (listen.convert_threads = 1) and on the HTTP thread (0).
+#            A third instance adds listen.sched_slice_us = 100 (iso-convs, iso-bgs).
 #            For these rows rfmgw and the measuring client run on CPU 0, abapsim and the client
 #            fetching the large results on CPU 1 (taskset; without it the rows are not run); the
 #            same small call straight to abapsim from CPU 0 under the same load (iso-direct) is
@@ -79,10 +80,10 @@ routes = (
     bind = ( { to = "QUERY_TABLE"; const = "SBOOK"; }, { to = "ROWCOUNT"; const = "10000"; } ); }
 );
 EOC
-start_gw() { # name pool-max [convert-threads [http-threads]] → gw_pid_<name>, gw_port_<name>
+start_gw() { # name pool-max [convert-threads [http-threads [more listen settings]]] → gw_pid_<name>, gw_port_<name>
   cat > "$W/gw$1.conf" <<EOC
 listen = { address = "127.0.0.1"; port = 0; threads = ${4:-2}; connection_limit = $((idle + 50));
-           max_body = 16777216; convert_threads = ${3:-1}; };
+           max_body = 16777216; convert_threads = ${3:-1}; ${5:-} };
 log = { level = "warn"; };
 mappings = "routes.conf";
 callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
@@ -99,6 +100,7 @@ EOC
 for n in $conns; do start_gw "$n" "$n"; start_gw "loop$n" "$n" 1 0; done
 start_gw conv0 2 0
 start_gw conv1 2 1
+start_gw convs 2 1 2 "sched_slice_us = 100;" # the latency setting (docs/performance.md)
 gw_pid() { eval echo "\$gw_pid_$1"; }
 gw_port() { eval echo "\$gw_port_$1"; }
 
@@ -266,7 +268,7 @@ for round in $(seq 1 "$rounds"); do
   done
   if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     taskset -a -p -c 1 "$sim_pid" >/dev/null
-    for ct in 1 0; do # c=1 small calls while 10,000-row answers are converted
+    for ct in 1 s 0; do # c=1 small calls while 10,000-row answers are converted (s: short slices)
       taskset -a -p -c 0 "$(gw_pid "conv$ct")" >/dev/null
       taskset -c 1 wrk -t1 -c1 -d"$((2 * secs + 3))s" -s "$W/get.lua" "http://127.0.0.1:$(gw_port "conv$ct")/api/v1/sbook10k" >"$W/bg.out" 2>&1 &
       bgw=$!
@@ -337,9 +339,10 @@ for m in rfmgw rfmgw-loop; do
   printf 'c=1  %s added latency p50 %s µs (target <= 100: %s), p99 %s µs (target <= 1000: %s)\n' \
     "$([ $m = rfmgw ] && echo "threads=2" || echo "threads=0")" "$a50" "$(verdict "$a50" 100)" "$a99" "$(verdict "$a99" 1000)"
 done
-printf 'isolation: c=1 p99 while 10,000-row results convert: %s µs with convert_threads=1 (target <= 5000: %s), %s µs on the HTTP thread; direct to abapsim under the same load %s µs; p50 %s / %s / %s µs; 10,000-row results meanwhile %s/s and %s/s\n' \
-  "$(med iso-conv1 1 5)" "$(verdict "$(med iso-conv1 1 5)" 5000)" "$(med iso-conv0 1 5)" "$(med iso-direct 1 5)" "$(med iso-conv1 1 4)" "$(med iso-conv0 1 4)" "$(med iso-direct 1 4)" \
-  "$(awk -v v="$(med iso-bg1 1 3)" 'BEGIN { printf "%.1f", v }')" "$(awk -v v="$(med iso-bg0 1 3)" 'BEGIN { printf "%.1f", v }')"
+printf 'isolation: c=1 p99 while 10,000-row results convert: %s µs with convert_threads=1 (target <= 5000: %s), %s µs with listen.sched_slice_us = 100 as well (%s), %s µs on the HTTP thread; direct to abapsim under the same load %s µs; p50 %s / %s / %s / %s µs; 10,000-row results meanwhile %s/s, %s/s and %s/s\n' \
+  "$(med iso-conv1 1 5)" "$(verdict "$(med iso-conv1 1 5)" 5000)" "$(med iso-convs 1 5)" "$(verdict "$(med iso-convs 1 5)" 5000)" "$(med iso-conv0 1 5)" "$(med iso-direct 1 5)" \
+  "$(med iso-conv1 1 4)" "$(med iso-convs 1 4)" "$(med iso-conv0 1 4)" "$(med iso-direct 1 4)" \
+  "$(awk -v v="$(med iso-bg1 1 3)" 'BEGIN { printf "%.1f", v }')" "$(awk -v v="$(med iso-bgs 1 3)" 'BEGIN { printf "%.1f", v }')" "$(awk -v v="$(med iso-bg0 1 3)" 'BEGIN { printf "%.1f", v }')"
 printf 'http /healthz / nginx return 200 throughput %s; CPU per request %s\n' \
   "$(ratio "$(med healthz 64 3)" "$(med nginx-200 64 3)")" "$(ratio "$(med healthz 64 6)" "$(med nginx-200 64 6)")"
 for r in $rowsets; do
