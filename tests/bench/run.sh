@@ -192,7 +192,7 @@ ws() { # what N [wsclient options]: the direct client
   local what=$1 n=$2 out
   shift 2
   if out=$(${WS_CPU:+taskset -c $WS_CPU} "$bb/rfmgw_wsclient" --port "$sim_port" --ca "$W/pki/ca.pem" --user CC0000000001 \
-      --password-file "$W/secret" --reset-first --connections "$n" --seconds "$secs" "$@" 2>"$W/ws.err") &&
+      --password-file "$W/secret" --reset-first --connections "$n" --seconds "${RUN_SECS:-$secs}" "$@" 2>"$W/ws.err") &&
       [ "$(jq -r .calls <<<"$out")" -gt 0 ]; then
     echo "$what $n $(jq -r '[.calls_per_s, .p50_us, .p99_us, .cpu_us_per_call, .errors] | @tsv' <<<"$out")" >> "$results"
   else
@@ -202,7 +202,7 @@ ws() { # what N [wsclient options]: the direct client
 wrk_run() { # what N url lua pid-for-cpu(gw pid, or "ngx:<master>", or -)
   local what=$1 n=$2 url=$3 lua=$4 who=$5 c0=0 c1=0 out req err
   case $who in -) ;; ngx:*) c0=$(nginx_cpu "${who#ngx:}") ;; *) c0=$(cpu_ticks "$who") ;; esac
-  out=$(${WRK_CPU:+taskset -c $WRK_CPU} wrk -t1 -c"$n" -d"${secs}s" --timeout 30s -s "$lua" "$url" 2>&1 | tail -n 1) || true
+  out=$(${WRK_CPU:+taskset -c $WRK_CPU} wrk -t1 -c"$n" -d"${RUN_SECS:-$secs}s" --timeout 30s -s "$lua" "$url" 2>&1 | tail -n 1) || true
   case $who in -) ;; ngx:*) c1=$(nginx_cpu "${who#ngx:}") ;; *) c1=$(cpu_ticks "$who") ;; esac
   req=$(jq -r .requests <<<"$out" 2>/dev/null || echo 0)
   err=$(jq -r .errors <<<"$out" 2>/dev/null || echo 0)
@@ -263,8 +263,11 @@ for round in $(seq 1 "$rounds"); do
   wrk_run nginx-200 64 "http://127.0.0.1:$nginx_port_ngx200/" "$W/get.lua" "ngx:$nginx_pid_ngx200"
   wrk_run healthz 64 "http://127.0.0.1:$(gw_port "$n1")/healthz" "$W/get.lua" "$(gw_pid "$n1")"
   for r in $rowsets; do
-    ws "direct-rows$r" 1 --rows "$r"
-    wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "$n1")"
+    # at 10,000 rows a call takes ~0.2 s: run longer, or a handful of calls decide the median
+    rs=$secs
+    [ "$r" -ge 10000 ] && rs=$((secs * 3))
+    RUN_SECS=$rs ws "direct-rows$r" 1 --rows "$r"
+    RUN_SECS=$rs wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "$n1")"
   done
   if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     taskset -a -p -c 1 "$sim_pid" >/dev/null
