@@ -306,6 +306,15 @@ static void test_identities(void **state)
         "callers = { methods = ( { name = \"k\"; type = \"api_key\"; file = \"secret\"; } );"
         " default = [ \"k\" ]; };\n" DEST_IDS("passthrough = { enabled = true; };"),
         "gw.conf", "needs HTTPS (listen.tls_cert)");
+    /* the same on an HTTPS listener is fine */
+    const char *ok = load(
+        "listen = { address = \"0.0.0.0\"; tls_cert = \"ca.pem\"; tls_key = "
+        "\"secret\"; };\n"
+        "callers = { methods = ( { name = \"k\"; type = \"api_key\"; file = "
+        "\"secret\"; } ); default = [ \"k\" ]; };\n" DEST_IDS("passthrough = { enabled = true; };"),
+        NULL);
+    if (ok)
+        fail_msg("pass-through on an HTTPS listener refused: %s", ok);
 }
 
 int main(void)
