@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # abapsim: while one session reads through 1,000,000 SBOOK rows, STFC_CONNECTION on another
-# connection answers within 100 ms (slow work runs on worker threads).
+# connection answers long before the read ends (slow work runs on worker threads): the best of
+# the calls made meanwhile under 300 ms and under a quarter of the read's time. (Each call is a
+# curl process against an ASan build, often next to another test: 60–100 ms is usual here; a
+# call stuck behind the read would take seconds.)
 source "$(dirname "$0")/lib.sh"
 make_pki
 write_sim_conf 'data = { sbook_rows = 1000000; };'
@@ -31,6 +34,7 @@ wait "$pr"
 read -r st rms < "$WORK/read.status"
 [ "$st" = 200 ] && ok "the 1,000,000-row read finished in $rms ms" || fail "read: $st $(head -c 300 "$WORK/read.body")"
 jq -e '(.DATA | length) == 0' "$WORK/read.body" >/dev/null && ok "no row matched CARRID = 'XX'" || fail "unexpected rows"
-[ $n -gt 0 ] && [ $best -lt 100 ] && ok "STFC_CONNECTION answered in $best ms while the read ran ($n calls)" \
-  || fail "STFC_CONNECTION best $best ms over $n calls during the read"
+[ $n -gt 0 ] && [ $best -lt 300 ] && [ $((best * 4)) -lt "${rms:-0}" ] \
+  && ok "STFC_CONNECTION answered in $best ms while the $rms ms read ran ($n calls)" \
+  || fail "STFC_CONNECTION best $best ms over $n calls during the $rms ms read"
 finish
