@@ -1308,25 +1308,31 @@ static void enqueue(gw_bsession_t *s, int op)
     pthread_mutex_unlock(&n->mu);
 }
 
+/* A NUL-terminated UTF-16 copy of `v` into `*out`: 0, GW_EINVAL (not UTF-8) or GW_ENOMEM. */
+static int uc_dup(const char *v, uint16_t **out)
+{
+    long len = gw_nwrfc_utf16_len(gw_slice(v));
+    *out = NULL;
+    if (len < 0)
+        return GW_EINVAL;
+    if ((*out = calloc((size_t)len + 1, sizeof(uint16_t))) == NULL)
+        return GW_ENOMEM;
+    gw_nwrfc_to_utf16(gw_slice(v), *out, (size_t)len + 1);
+    return 0;
+}
+
 static int add_param(nwrfc_t *n, const char *name, const char *value)
 {
     if (value == NULL)
         return 0;
     if (n->nparams == MAX_PARAMS)
         return GW_EINVAL;
-    gw_slice_t nm = gw_slice(name), v = gw_slice(value);
-    long ln = gw_nwrfc_utf16_len(nm), lv = gw_nwrfc_utf16_len(v);
-    if (ln < 0 || lv < 0)
-        return GW_EINVAL;
-    uint16_t *pn = calloc((size_t)ln + 1, sizeof(uint16_t));
-    uint16_t *pv = calloc((size_t)lv + 1, sizeof(uint16_t));
-    if (pn == NULL || pv == NULL) {
+    uint16_t *pn, *pv;
+    int ret = uc_dup(name, &pn);
+    if (ret == 0 && (ret = uc_dup(value, &pv)) != 0)
         free(pn);
-        free(pv);
-        return GW_ENOMEM;
-    }
-    gw_nwrfc_to_utf16(nm, pn, (size_t)ln + 1);
-    gw_nwrfc_to_utf16(v, pv, (size_t)lv + 1);
+    if (ret != 0)
+        return ret;
     n->pnames[n->nparams] = pn;
     n->pvalues[n->nparams] = pv;
     n->nparams++;
@@ -1436,16 +1442,6 @@ static void nwrfc_destroy(void *b)
     free(n);
 }
 
-/* A UTF-16 copy of `v`, or NULL. */
-static uint16_t *uc_dup(const char *v)
-{
-    long len = gw_nwrfc_utf16_len(gw_slice(v));
-    uint16_t *u = len >= 0 ? calloc((size_t)len + 1, sizeof(uint16_t)) : NULL;
-    if (u)
-        gw_nwrfc_to_utf16(gw_slice(v), u, (size_t)len + 1);
-    return u;
-}
-
 static void cred_free(gw_bsession_t *s)
 {
     if (s->cred_pw)
@@ -1463,10 +1459,8 @@ static gw_bsession_t *nwrfc_open(void *b, const gw_bcred_t *cred, const gw_bsess
     if (s == NULL)
         return NULL;
     if (cred) {
-        s->cred_user = uc_dup(cred->user);
-        s->cred_pw = uc_dup(cred->secret);
         s->cred_alias = cred->alias_user;
-        if (s->cred_user == NULL || s->cred_pw == NULL) {
+        if (uc_dup(cred->user, &s->cred_user) != 0 || uc_dup(cred->secret, &s->cred_pw) != 0) {
             cred_free(s);
             free(s);
             return NULL;
@@ -1539,15 +1533,11 @@ static int nwrfc_set_secret(void *b, const char *secret)
     nwrfc_t *n = b;
     if (secret == NULL || strcmp(n->d->auth.method, "password") != 0)
         return 0;
-    gw_slice_t v = gw_slice(secret);
-    long lv = gw_nwrfc_utf16_len(v);
-    if (lv < 0)
-        return GW_EINVAL;
-    uint16_t *pv = calloc((size_t)lv + 1, sizeof(uint16_t));
-    if (pv == NULL)
-        return GW_ENOMEM;
-    gw_nwrfc_to_utf16(v, pv, (size_t)lv + 1);
-    int ret = GW_EINVAL;
+    uint16_t *pv;
+    int ret = uc_dup(secret, &pv);
+    if (ret != 0)
+        return ret;
+    ret = GW_EINVAL; /* until PASSWD is found */
     pthread_mutex_lock(&n->mu);
     for (unsigned i = 0; i < n->nparams; i++) {
         char nm[16];
