@@ -355,8 +355,8 @@ static int b64std_decode(const char *s, size_t len, char *out, size_t max, size_
     return 0;
 }
 
-static void cache_tag(const gw_auth_t *a, const method_t *m, const char *user, size_t ul,
-                      const char *pw, size_t pl, uint8_t tag[32])
+void gw_credential_tag(const uint8_t key[32], const char *scope, const char *user, size_t ul,
+                       const char *pw, size_t pl, uint8_t tag[32])
 {
     uint8_t z = 0;
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -365,8 +365,8 @@ static void cache_tag(const gw_auth_t *a, const method_t *m, const char *user, s
                       OSSL_PARAM_construct_end()};
     size_t out = 0;
     memset(tag, 0, 32);
-    if (ctx && EVP_MAC_init(ctx, a->cache_key, sizeof(a->cache_key), p) == 1 &&
-        EVP_MAC_update(ctx, (const uint8_t *)m->name, strlen(m->name) + 1) == 1 &&
+    if (ctx && EVP_MAC_init(ctx, key, 32, p) == 1 &&
+        EVP_MAC_update(ctx, (const uint8_t *)scope, strlen(scope) + 1) == 1 &&
         EVP_MAC_update(ctx, (const uint8_t *)user, ul) == 1 && EVP_MAC_update(ctx, &z, 1) == 1 &&
         EVP_MAC_update(ctx, (const uint8_t *)pw, pl) == 1)
         EVP_MAC_final(ctx, tag, &out, 32);
@@ -412,7 +412,7 @@ static int check_basic(const gw_auth_t *a, method_t *m, const char *cred, const 
     uint8_t tag[32];
     int64_t now = now_ms();
     if (m->ncache) {
-        cache_tag(a, m, buf, ul, pw, pl, tag);
+        gw_credential_tag(a->cache_key, m->name, buf, ul, pw, pl, tag);
         size_t base = ((size_t)tag[0] | (size_t)tag[1] << 8 | (size_t)tag[2] << 16) % m->ncache;
         pthread_mutex_lock(&m->lock);
         for (size_t i = 0; i < CACHE_WAY && *who == NULL; i++) {

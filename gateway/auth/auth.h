@@ -57,6 +57,14 @@ int gw_password_parse(const char *line, gw_pwhash_t *out);
  */
 int gw_password_verify(const gw_pwhash_t *h, const char *password, size_t len);
 
+/**
+ * HMAC-SHA256 under `key` of `scope` NUL `user` NUL `password`: what
+ * credentials are remembered and looked up by (the Basic cache, pass-through
+ * pools), so that no table holds a password. All zero when OpenSSL fails.
+ */
+void gw_credential_tag(const uint8_t key[32], const char *scope, const char *user, size_t ul,
+                       const char *pw, size_t pl, uint8_t tag[32]);
+
 /* ---- API keys ---- */
 
 /** Room for an API key hash line "sha256$<43 base64url>", NUL included. */

@@ -494,15 +494,14 @@ static void stream_done(gw_job_t *job);
 
 /*
  * Principal mapping (docs/security.md): the backend identity a call of
- * `rt` by this caller logs on as — the route's `identity`; else the first
+ * `rt` (to destination `d`) by this caller logs on as — the route's `identity`; else the first
  * of the destination's identities whose `callers` name the caller or whose
  * `scopes` the caller holds; else NULL, the destination's own `auth`.
  */
-static const char *call_identity(const req_t *r, const gw_route_t *rt)
+static const char *call_identity(const req_t *r, const gw_dest_conf_t *d, const gw_route_t *rt)
 {
     if (rt->identity)
         return rt->identity;
-    const gw_dest_conf_t *d = gw_config_dest(r->h->deps.cfg, rt->destination);
     const gw_caller_t *c = &r->caller;
     for (size_t i = 0; d && c->id && !c->anonymous && i < d->nidentities; i++) {
         const gw_ident_conf_t *ic = &d->identities[i];
@@ -539,7 +538,8 @@ static void submit(req_t *r, int kind, gw_rfc_field_t *params, uint32_t nparams)
     r->job.user = r;
     r->job.trace = gw_slice(r->traceparent);
     if (kind == GW_JOB_CALL) { /* descriptions come with the destination's own identity */
-        r->job.identity = call_identity(r, r->batch ? r->steps[0].route : r->route);
+        r->job.identity =
+            call_identity(r, gw_pool_conf(r->pool), r->batch ? r->steps[0].route : r->route);
         r->job.pt_user = r->caller.basic_user;
         r->job.pt_secret = r->caller.basic_password;
     }
@@ -1423,9 +1423,10 @@ static enum MHD_Result batch_start(req_t *r)
         return problem(r, GW_EFORBIDDEN, why, NULL, NULL, NULL);
     }
     /* one session: every step must log on as the same backend identity */
-    const char *id0 = call_identity(r, r->steps[0].route);
+    const gw_dest_conf_t *d = gw_config_dest(r->h->deps.cfg, r->steps[0].route->destination);
+    const char *id0 = call_identity(r, d, r->steps[0].route);
     for (size_t i = 1; i < n; i++) {
-        const char *id = call_identity(r, r->steps[i].route);
+        const char *id = call_identity(r, d, r->steps[i].route);
         if ((id == NULL) != (id0 == NULL) || (id && strcmp(id, id0) != 0)) {
             char why[200];
             snprintf(why, sizeof(why),

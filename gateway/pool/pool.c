@@ -13,11 +13,11 @@
  * /readyz and metrics; nothing else crosses threads.
  */
 #include "pool/pool.h"
+#include "auth/auth.h"
 #include "error/error.h"
 #include "log/log.h"
 
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -600,6 +600,13 @@ static int kid_unused(const gw_pool_t *k)
     return 1;
 }
 
+static void wipe_free(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
+}
+
 /* Closes a kid's sessions (none at work), wipes its credentials and frees it. Loop only. */
 static void kid_free(gw_pool_t *k)
 {
@@ -618,11 +625,8 @@ static void kid_free(gw_pool_t *k)
     }
     if (k->owns_backend)
         k->ops->destroy(k->backend);
-    char *u = (char *)(uintptr_t)k->cred.user, *sec = (char *)(uintptr_t)k->cred.secret;
-    if (sec)
-        explicit_bzero(sec, strlen(sec));
-    free(sec);
-    free(u);
+    wipe_free((char *)(uintptr_t)k->cred.secret);
+    free((char *)(uintptr_t)k->cred.user);
     OPENSSL_cleanse(k->key, sizeof(k->key));
     pthread_mutex_destroy(&k->lock);
     pthread_cond_destroy(&k->cond);
@@ -828,21 +832,10 @@ static void submit_task(gw_task_t *task)
 void gw_pool_submit(gw_pool_t *p, gw_job_t *job)
 {
     if (job->identity && strcmp(job->identity, "passthrough") == 0) {
-        /* HMAC(user NUL password) under the pool's random key: never the password itself */
+        /* the pool's key: a keyed hash of user and password, never the password itself */
         const char *u = job->pt_user ? job->pt_user : "",
                    *pw = job->pt_secret ? job->pt_secret : "";
-        size_t ul = strlen(u), pl = strlen(pw);
-        unsigned char *msg = malloc(ul + 1 + pl + 1);
-        unsigned int len = 0;
-        memset(job->pt_key, 0, sizeof(job->pt_key));
-        if (msg) {
-            memcpy(msg, u, ul + 1);
-            memcpy(msg + ul + 1, pw, pl);
-            HMAC(EVP_sha256(), p->root->hkey, sizeof(p->root->hkey), msg, ul + 1 + pl, job->pt_key,
-                 &len);
-            OPENSSL_cleanse(msg, ul + 1 + pl);
-            free(msg);
-        }
+        gw_credential_tag(p->root->hkey, "passthrough", u, strlen(u), pw, strlen(pw), job->pt_key);
     }
     job->pool = p;
     job->session = NULL;
@@ -952,13 +945,6 @@ typedef struct {
     size_t nids;
     char **id_names, **id_secrets; /* the password identities' reloaded passwords */
 } reload_t;
-
-static void wipe_free(char *s)
-{
-    if (s)
-        explicit_bzero(s, strlen(s));
-    free(s);
-}
 
 /* A configured password identity takes its reloaded password; every kid may log on again. */
 static void reload_kids(gw_pool_t *p, reload_t *rl)

@@ -189,49 +189,30 @@ stop_gw
 check() { "$RFMGW_BIN" -c "$WORK/gw.conf" --check-config > "$WORK/check.out" 2>&1; }
 cp "$WORK/gw.conf" "$WORK/gw.conf.good"
 cp "$WORK/routes.conf" "$WORK/routes.conf.good"
-sed -i 's/identity = "sales";/identity = "nobody";/' "$WORK/routes.conf"
-if ! check && grep -q "routes.conf:[0-9]*: identity 'nobody': destination 'sim' has no such identity" "$WORK/check.out"; then
-  ok "an unknown identity in a route is a file:line error"
-else
-  fail "unknown identity not refused: $(cat "$WORK/check.out")"
-fi
-cp "$WORK/routes.conf.good" "$WORK/routes.conf"
-sed -i 's/identity = "passthrough"; auth = \[ "sap" \];/identity = "passthrough"; auth = [ "apps" ];/' "$WORK/routes.conf"
-if ! check && grep -q "does not carry them" "$WORK/check.out"; then
-  ok "pass-through with an API-key method is refused"
-else
-  fail "pass-through with an API key method not refused: $(cat "$WORK/check.out")"
-fi
-cp "$WORK/routes.conf.good" "$WORK/routes.conf"
-sed -i 's/identity = "passthrough"; auth = \[ "sap" \];/auth = [ "sap" ];/' "$WORK/routes.conf"
-if ! check && grep -q "only routes with identity = \"passthrough\" may accept it" "$WORK/check.out"; then
-  ok "a passthrough method on a route that does not pass through is refused"
-else
-  fail "passthrough method without pass-through identity not refused: $(cat "$WORK/check.out")"
-fi
-cp "$WORK/routes.conf.good" "$WORK/routes.conf"
-sed -i 's/address = "127.0.0.1"; port = 0;/address = "0.0.0.0"; port = 0;/' "$WORK/gw.conf"
-if ! check && grep -q "passthrough sends the callers' passwords on to the backend, so it needs HTTPS" "$WORK/check.out"; then
-  ok "pass-through on a plain-HTTP public listener is refused"
-else
-  fail "pass-through on plain HTTP 0.0.0.0 not refused: $(cat "$WORK/check.out")"
-fi
-cp "$WORK/gw.conf.good" "$WORK/gw.conf"
-sed -i 's/name = "sales"; auth = { method = "password"; user = "SALES"; password_file = "sales.pw"; };/name = "sales"; auth = { method = "password"; user = "SALES"; };/' "$WORK/gw.conf"
-if ! check && grep -q "gw.conf:[0-9]*: auth method password needs exactly one of 'password' and 'password_file'" "$WORK/check.out"; then
-  ok "an identity's auth is checked like a destination's"
-else
-  fail "incomplete identity auth not refused: $(cat "$WORK/check.out")"
-fi
-cp "$WORK/gw.conf.good" "$WORK/gw.conf"
+# refused FILE SED-EXPRESSION REGEX WHAT: that edit of FILE fails --check-config, saying REGEX
+refused() {
+  sed -i "$2" "$WORK/$1"
+  if ! check && grep -q -- "$3" "$WORK/check.out"; then ok "$4"; else fail "$4: not refused so: $(cat "$WORK/check.out")"; fi
+  cp "$WORK/$1.good" "$WORK/$1"
+}
+refused routes.conf 's/identity = "sales";/identity = "nobody";/' \
+  "routes.conf:[0-9]*: identity 'nobody': destination 'sim' has no such identity" \
+  "an unknown identity in a route is a file:line error"
+refused routes.conf 's/identity = "passthrough"; auth = \[ "sap" \];/identity = "passthrough"; auth = [ "apps" ];/' \
+  "does not carry them" "pass-through with an API-key method is refused"
+refused routes.conf 's/identity = "passthrough"; auth = \[ "sap" \];/auth = [ "sap" ];/' \
+  'only routes with identity = "passthrough" may accept it' \
+  "a passthrough method on a route that does not pass through is refused"
+refused gw.conf 's/address = "127.0.0.1"; port = 0;/address = "0.0.0.0"; port = 0;/' \
+  "passthrough sends the callers' passwords on to the backend, so it needs HTTPS" \
+  "pass-through on a plain-HTTP public listener is refused"
+refused gw.conf 's/name = "sales"; auth = { method = "password"; user = "SALES"; password_file = "sales.pw"; };/name = "sales"; auth = { method = "password"; user = "SALES"; };/' \
+  "gw.conf:[0-9]*: auth method password needs exactly one of 'password' and 'password_file'" \
+  "an identity's auth is checked like a destination's"
 if [ "${GW_BACKEND:-native}" = nwrfc ]; then
-  sed -i 's|name = "robot"; auth = { method = "password"; user = "CC0000000002"; password = "x"; };|name = "robot"; auth = { method = "certificate"; };|' "$WORK/gw.conf"
-  if ! check && grep -q "identity 'robot': certificate identities are not supported by the nwrfc backend" "$WORK/check.out"; then
-    ok "nwrfc: a certificate identity is refused, saying why"
-  else
-    fail "nwrfc certificate identity not refused: $(cat "$WORK/check.out")"
-  fi
-  cp "$WORK/gw.conf.good" "$WORK/gw.conf"
+  refused gw.conf 's|name = "robot"; auth = { method = "password"; user = "CC0000000002"; password = "x"; };|name = "robot"; auth = { method = "certificate"; };|' \
+    "identity 'robot': certificate identities are not supported by the nwrfc backend" \
+    "nwrfc: a certificate identity is refused, saying why"
 fi
 if check; then ok "the good configuration passes --check-config"; else fail "good configuration refused: $(cat "$WORK/check.out")"; fi
 if grep -qF "$SALES_PW" "$WORK/check.out"; then fail "--check-config printed a password"; fi
