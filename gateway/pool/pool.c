@@ -73,13 +73,12 @@ struct gw_pool {
     gw_timer_t group_tm;    /* root: let waiting identities take freed room */
     const char *ident;      /* kid: the identity's name, or "passthrough" */
     int owns_backend;       /* kid: `backend` is its own (certificate identity) */
-    gw_bcred_t cred;        /* kid: logon by password (strings owned) */
-    int has_cred;
-    int passthrough;      /* kid: a caller's own credentials */
-    uint8_t key[32];      /* pass-through kid: keyed hash of user and password */
-    int64_t used_ms;      /* pass-through kid: last request */
-    int64_t failed_ms;    /* pass-through kid: when the backend refused the logon */
-    gw_dest_conf_t own_d; /* kid: the destination with this identity's caps */
+    gw_bcred_t cred;        /* kid: logon by password (strings owned; user NULL: none) */
+    int passthrough;        /* kid: a caller's own credentials */
+    uint8_t key[32];        /* pass-through kid: keyed hash of user and password */
+    int64_t used_ms;        /* pass-through kid: last request */
+    int64_t failed_ms;      /* pass-through kid: when the backend refused the logon */
+    gw_dest_conf_t own_d;   /* kid: the destination with this identity's caps */
     slot_t *slots;
     int nslots, nopening;
     gw_job_t *q_head, *q_tail;
@@ -363,7 +362,7 @@ static int open_one(gw_pool_t *p)
     p->nslots++;
     p->root->group_sessions++;
     p->nopening++;
-    sl->s = p->ops->open(p->backend, p->has_cred ? &p->cred : NULL, &session_cbs, sl);
+    sl->s = p->ops->open(p->backend, p->cred.user ? &p->cred : NULL, &session_cbs, sl);
     if (sl->s == NULL) {
         slot_remove(p, sl);
         return GW_ENOMEM;
@@ -693,7 +692,6 @@ static int kid_cred(gw_pool_t *k, const char *user, const char *secret, int alia
         return GW_ENOMEM;
     }
     k->cred = (gw_bcred_t){u, sec, alias};
-    k->has_cred = 1;
     return 0;
 }
 
@@ -951,7 +949,7 @@ static void reload_kids(gw_pool_t *p, reload_t *rl)
 {
     for (gw_pool_t *k = p->kids; k; k = k->knext) {
         for (size_t i = 0; i < rl->nids && !k->passthrough; i++)
-            if (k->has_cred && rl->id_names[i] && strcmp(rl->id_names[i], k->ident) == 0 &&
+            if (k->cred.user && rl->id_names[i] && strcmp(rl->id_names[i], k->ident) == 0 &&
                 rl->id_secrets[i]) {
                 wipe_free((char *)(uintptr_t)k->cred.secret);
                 k->cred.secret = rl->id_secrets[i];
