@@ -96,30 +96,6 @@ static unsigned long next_unit(const uint16_t *p, size_t n, size_t *i)
     return u;
 }
 
-static size_t put_utf8(unsigned long cp, char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 int gw_nwrfc_from_utf16(gw_arena_t *arena, const uint16_t *p, size_t n, gw_slice_t *out)
 {
     /* at most 3 bytes per unit (a pair of 2 units makes 4 bytes) */
@@ -128,7 +104,7 @@ int gw_nwrfc_from_utf16(gw_arena_t *arena, const uint16_t *p, size_t n, gw_slice
     if (buf == NULL)
         return GW_ENOMEM;
     while (i < n)
-        o += put_utf8(next_unit(p, n, &i), buf + o);
+        o += gw_utf8_put((uint32_t)next_unit(p, n, &i), buf + o);
     buf[o] = '\0';
     *out = (gw_slice_t){buf, o};
     return 0;
@@ -149,7 +125,7 @@ void gw_nwrfc_uc_copy(char *out, size_t size, const uint16_t *p, size_t max)
     if (size == 0)
         return;
     while (i < n) {
-        size_t k = put_utf8(next_unit(p, n, &i), tmp);
+        size_t k = gw_utf8_put((uint32_t)next_unit(p, n, &i), tmp);
         if (o + k + 1 > size)
             break;
         memcpy(out + o, tmp, k);

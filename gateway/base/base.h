@@ -87,6 +87,12 @@ int gw_buf_printf(gw_buf_t *b, const char *fmt, ...) __attribute__((format(print
 /** Releases the memory; the buffer is empty afterwards. */
 void gw_buf_free(gw_buf_t *b);
 
+/**
+ * Writes code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8 to
+ * `out` (room for 4 bytes) and returns the number of bytes written.
+ */
+size_t gw_utf8_put(uint32_t cp, char *out);
+
 /** Monotonic clock in milliseconds. */
 int64_t gw_now_ms(void);
 /** Monotonic clock in microseconds. */

@@ -1,7 +1,7 @@
 /*
  * codec: JSON ↔ RFC values, driven by the function description.
  *
- * Input (gw_codec_params_read): the JSON parameter object is checked
+ * Input (gw_codec_params_read): the parsed JSON parameter object (jdoc) is checked
  * against the RFM's metadata and converted into RFC values in the request
  * arena. Every problem is collected (up to a limit) with an RFC 6901 JSON
  * Pointer to the bad value, so one 400 answer lists everything wrong with a
@@ -22,6 +22,7 @@
 #define GW_CODEC_H
 
 #include "base/base.h"
+#include "jdoc/jdoc.h"
 #include "rfc/rfc.h"
 
 #include <jansson.h>
@@ -93,7 +94,7 @@ int gw_codec_errors_init(gw_arena_t *a, gw_codec_errors_t *errs, size_t max);
  * right after). Returns 0 with `*out`/`*n` set, GW_EPARAM when `errs`
  * holds problems, GW_ENOMEM when the arena fails.
  */
-int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const json_t *body,
+int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const gw_jdoc_t *body,
                          const gw_codec_opts_t *o, gw_rfc_field_t **out, uint32_t *n,
                          gw_codec_errors_t *errs);
 
@@ -103,7 +104,7 @@ int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const json_t *bo
  * JSON null is an error here except for DATE under initial_date_null.
  * Returns 0, GW_EPARAM when `errs` received problems, GW_ENOMEM.
  */
-int gw_codec_value_read(gw_arena_t *a, const gw_rfc_typedesc_t *t, const json_t *j,
+int gw_codec_value_read(gw_arena_t *a, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j,
                         const char *pointer, const gw_codec_opts_t *o, gw_rfc_value_t *out,
                         gw_codec_errors_t *errs);
 

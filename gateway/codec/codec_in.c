@@ -131,27 +131,6 @@ static void fail(rd_t *r, const path_t *p, const char *fmt, ...)
     r->errs->n++;
 }
 
-static const char *json_type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "?";
-}
-
 /* What a type expects in JSON, for "expected …, got …". */
 static const char *expected_name(const gw_rfc_typedesc_t *t)
 {
@@ -179,9 +158,9 @@ static const char *expected_name(const gw_rfc_typedesc_t *t)
     }
 }
 
-static int wrong_type(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p)
+static int wrong_type(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p)
 {
-    fail(r, p, "expected %s, got %s", expected_name(t), json_type_name(j));
+    fail(r, p, "expected %s, got %s", expected_name(t), gw_jdoc_type_name(j));
     return GW_EPARAM;
 }
 
@@ -209,12 +188,12 @@ static int digits_only(const char *s, size_t n)
 }
 
 /* The JSON string `j` as a slice, refusing an embedded NUL. Returns 0 or GW_EPARAM. */
-static int text_of(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int text_of(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                    gw_slice_t *s)
 {
-    if (!json_is_string(j))
+    if (!(j->type == GW_JDOC_STRING))
         return wrong_type(r, t, j, p);
-    *s = (gw_slice_t){json_string_value(j), json_string_length(j)};
+    *s = (gw_slice_t){j->u.s, j->n};
     if (memchr(s->ptr, '\0', s->len)) {
         fail(r, p, "contains a NUL character (\\u0000)");
         return GW_EPARAM;
@@ -222,7 +201,7 @@ static int text_of(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const p
     return 0;
 }
 
-static int read_char(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_char(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                      gw_rfc_value_t *v)
 {
     gw_slice_t s;
@@ -240,13 +219,13 @@ static int read_char(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const
     return set_text(r, v, s.ptr, s.len);
 }
 
-static int read_num(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_num(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                     gw_rfc_value_t *v)
 {
     char ibuf[24];
     gw_slice_t s;
-    if (json_is_integer(j)) {
-        json_int_t x = json_integer_value(j);
+    if ((j->type == GW_JDOC_INT)) {
+        int64_t x = j->u.i;
         if (x < 0) {
             fail(r, p, "%lld is negative; NUM %u holds only digits", (long long)x, t->length);
             return GW_EPARAM;
@@ -281,10 +260,10 @@ static int read_num(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const 
     return 0;
 }
 
-static int read_date(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_date(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                      gw_rfc_value_t *v)
 {
-    if (json_is_null(j) && r->o->initial_date_null) {
+    if ((j->type == GW_JDOC_NULL) && r->o->initial_date_null) {
         v->u.s = GW_SLICE_LIT("00000000");
         return 0;
     }
@@ -315,7 +294,7 @@ static int read_date(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const
     return set_text(r, v, d, 8);
 }
 
-static int read_time(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_time(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                      gw_rfc_value_t *v)
 {
     gw_slice_t s;
@@ -404,12 +383,12 @@ static int parse_decimal(gw_slice_t s, dec_t *d)
  * asks for "dE±x" instead of zero runs beyond `maxplain` digits (DECF).
  * Returns the length, or 0 after reporting the problem.
  */
-static size_t number_text(rd_t *r, const json_t *j, const path_t *p, char *buf, int sci,
+static size_t number_text(rd_t *r, const gw_jdoc_t *j, const path_t *p, char *buf, int sci,
                           unsigned maxplain)
 {
-    if (json_is_integer(j))
-        return (size_t)snprintf(buf, 32, "%lld", (long long)json_integer_value(j));
-    double x = json_real_value(j);
+    if ((j->type == GW_JDOC_INT))
+        return (size_t)snprintf(buf, 32, "%lld", (long long)j->u.i);
+    double x = j->u.f;
     char d[20];
     int point;
     int n = gw__codec_shortest(x, d, &point);
@@ -455,10 +434,10 @@ static size_t number_text(rd_t *r, const json_t *j, const path_t *p, char *buf, 
 }
 
 /* The decimal text of a BCD/DECF value: a string as is, a number if exact. 0 or GW_EPARAM. */
-static int decimal_source(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int decimal_source(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                           char *buf, gw_slice_t *s)
 {
-    if (json_is_number(j)) {
+    if (gw_jdoc_is_number(j)) {
         unsigned maxplain = t->type == GW_RFC_DECF16 ? 16 : 34;
         s->len = number_text(r, j, p, buf, t->type != GW_RFC_BCD, maxplain);
         s->ptr = buf;
@@ -467,7 +446,7 @@ static int decimal_source(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, 
     return text_of(r, t, j, p, s);
 }
 
-static int read_bcd(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_bcd(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                     gw_rfc_value_t *v)
 {
     char buf[400];
@@ -531,7 +510,7 @@ static int read_bcd(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const 
     return 0;
 }
 
-static int read_decf(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_decf(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                      gw_rfc_value_t *v)
 {
     char buf[400];
@@ -570,17 +549,17 @@ static int read_decf(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const
     return set_text(r, v, s.ptr, s.len);
 }
 
-static int read_int(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_int(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                     gw_rfc_value_t *v)
 {
     static const long long lo[] = {0, -32768, -2147483648LL, INT64_MIN};
     static const long long hi[] = {255, 32767, 2147483647LL, INT64_MAX};
     int k = t->type - GW_RFC_INT1;
     long long x;
-    if (json_is_integer(j)) {
-        x = json_integer_value(j);
-    } else if (json_is_real(j)) {
-        double f = json_real_value(j);
+    if ((j->type == GW_JDOC_INT)) {
+        x = j->u.i;
+    } else if ((j->type == GW_JDOC_REAL)) {
+        double f = j->u.f;
         /* 1.0 is an integer too; beyond 2^53 a double is no longer what was typed. */
         if (f != floor(f) || fabs(f) > 9007199254740992.0) {
             char shown[32];
@@ -589,9 +568,9 @@ static int read_int(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const 
             return GW_EPARAM;
         }
         x = (long long)f;
-    } else if (json_is_string(j) && t->type == GW_RFC_INT8) {
-        const char *s = json_string_value(j);
-        size_t n = json_string_length(j);
+    } else if ((j->type == GW_JDOC_STRING) && t->type == GW_RFC_INT8) {
+        const char *s = j->u.s;
+        size_t n = j->n;
         size_t i = s[0] == '-';
         if (n == i || !digits_only(s + i, n - i)) {
             fail(r, p, "is not an integer (digits with an optional '-')");
@@ -615,13 +594,13 @@ static int read_int(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const 
     return 0;
 }
 
-static int read_binary(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_binary(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                        gw_rfc_value_t *v)
 {
-    if (!json_is_string(j))
+    if (!(j->type == GW_JDOC_STRING))
         return wrong_type(r, t, j, p);
-    const char *s = json_string_value(j);
-    size_t n = json_string_length(j);
+    const char *s = j->u.s;
+    size_t n = j->n;
     uint8_t *b = gw_arena_alloc(r->a, n / 4 * 3 + 1);
     size_t blen;
     if (b == NULL)
@@ -638,7 +617,7 @@ static int read_binary(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, con
     return 0;
 }
 
-static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                       unsigned level, gw_rfc_value_t *v);
 
 /* Finds a field description by name, or the index of a case-insensitive match in *near. */
@@ -661,12 +640,12 @@ static const gw_rfc_fielddesc_t *find_field(const gw_rfc_typedesc_t *t, gw_slice
  * emits every field, missing ones as initial values, because the wire sends
  * a table's columns once for all rows.
  */
-static int read_struct(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_struct(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                        unsigned level, int fill, gw_rfc_value_t *v)
 {
     int ret = 0, bad = 0;
     size_t found = 0;
-    if (!json_is_object(j))
+    if (!(j->type == GW_JDOC_OBJECT))
         return wrong_type(r, t, j, p);
     if (level > r->o->max_depth) {
         fail(r, p, "nests deeper than %u levels (max_depth)", r->o->max_depth);
@@ -676,12 +655,13 @@ static int read_struct(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, con
     uint32_t count = 0;
     if (fields == NULL)
         return GW_ENOMEM;
+    uint32_t hint = 0;
     for (uint32_t i = 0; i < t->nfields; i++) {
         const gw_rfc_fielddesc_t *fd = &t->fields[i];
-        const json_t *x = json_object_getn(j, fd->name.ptr, fd->name.len);
+        const gw_jdoc_t *x = gw_jdoc_get(j, fd->name, &hint);
         path_t fp = {.up = p, .name = fd->name};
         found += x != NULL;
-        if (x == NULL || (json_is_null(x) && !null_is_initial_date(r, fd->type))) {
+        if (x == NULL || ((x->type == GW_JDOC_NULL) && !null_is_initial_date(r, fd->type))) {
             /* Missing or null: initial on the ABAP side. */
             if (fill) {
                 fields[count].name = fd->name;
@@ -698,14 +678,10 @@ static int read_struct(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, con
         bad |= ret != 0;
         count++;
     }
-    if (found < json_object_size(j)) {
-        const char *key;
-        size_t klen;
-        json_t *x;
-        json_object_keylen_foreach((json_t *)(uintptr_t)j, key, klen, x)
-        {
+    if (found < j->n) {
+        for (uint32_t m = 0; m < j->n; m++) {
             const gw_rfc_fielddesc_t *near;
-            gw_slice_t name = {key, klen};
+            gw_slice_t name = j->u.members[m].key;
             if (find_field(t, name, &near))
                 continue;
             path_t fp = {.up = p, .name = name};
@@ -724,17 +700,17 @@ static int read_struct(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, con
     return bad ? GW_EPARAM : 0;
 }
 
-static int read_table(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_table(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                       unsigned level, gw_rfc_value_t *v)
 {
     int bad = 0;
-    if (!json_is_array(j))
+    if (!(j->type == GW_JDOC_ARRAY))
         return wrong_type(r, t, j, p);
     if (level > r->o->max_depth) {
         fail(r, p, "nests deeper than %u levels (max_depth)", r->o->max_depth);
         return GW_EPARAM;
     }
-    size_t n = json_array_size(j);
+    size_t n = j->n;
     if (n > r->o->max_rows) {
         fail(r, p, "has %zu rows; at most %u are accepted (max_rows)", n, r->o->max_rows);
         return GW_EPARAM;
@@ -747,7 +723,7 @@ static int read_table(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, cons
     if (rows == NULL)
         return GW_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        const json_t *x = json_array_get(j, i);
+        const gw_jdoc_t *x = &j->u.items[i];
         path_t rp = {.up = p, .index = i, .is_index = 1};
         int ret;
         rows[i].type = t->line->type;
@@ -769,12 +745,12 @@ static int read_table(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, cons
  * would have (a top-level parameter is 1). Returns 0, GW_EPARAM after
  * reporting, GW_ENOMEM.
  */
-static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, const path_t *p,
+static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
                       unsigned level, gw_rfc_value_t *v)
 {
     memset(v, 0, sizeof(*v));
     v->type = t->type;
-    if (json_is_null(j) && !null_is_initial_date(r, t))
+    if ((j->type == GW_JDOC_NULL) && !null_is_initial_date(r, t))
         return wrong_type(r, t, j, p);
     switch (t->type) {
     case GW_RFC_CHAR:
@@ -801,9 +777,9 @@ static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, cons
     case GW_RFC_INT8:
         return read_int(r, t, j, p, v);
     case GW_RFC_FLOAT:
-        if (!json_is_number(j))
+        if (!gw_jdoc_is_number(j))
             return wrong_type(r, t, j, p);
-        v->u.f = json_number_value(j);
+        v->u.f = gw_jdoc_number(j);
         return 0;
     case GW_RFC_XSTRING:
     case GW_RFC_RAW:
@@ -817,7 +793,7 @@ static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const json_t *j, cons
     return GW_EPARAM;
 }
 
-int gw_codec_value_read(gw_arena_t *a, const gw_rfc_typedesc_t *t, const json_t *j,
+int gw_codec_value_read(gw_arena_t *a, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j,
                         const char *pointer, const gw_codec_opts_t *o, gw_rfc_value_t *out,
                         gw_codec_errors_t *errs)
 {
@@ -837,7 +813,7 @@ static const gw_rfc_param_t *param_near(const gw_rfc_func_t *f, gw_slice_t name)
     return NULL;
 }
 
-int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const json_t *body,
+int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const gw_jdoc_t *body,
                          const gw_codec_opts_t *o, gw_rfc_field_t **out, uint32_t *n,
                          gw_codec_errors_t *errs)
 {
@@ -851,18 +827,14 @@ int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const json_t *bo
     *n = 0;
     if (params == NULL)
         return GW_ENOMEM;
-    if (body && !json_is_object(body)) {
+    if (body && !(body->type == GW_JDOC_OBJECT)) {
         fail(&r, &root, "the body must be a JSON object of parameters, got %s",
-             json_type_name(body));
+             gw_jdoc_type_name(body));
         return GW_EPARAM;
     }
     if (body) {
-        const char *key;
-        size_t klen;
-        json_t *val;
-        json_object_keylen_foreach((json_t *)(uintptr_t)body, key, klen, val)
-        {
-            gw_slice_t name = {key, klen};
+        for (uint32_t m = 0; m < body->n; m++) {
+            gw_slice_t name = body->u.members[m].key;
             path_t pp = {.up = &root, .name = name};
             const gw_rfc_param_t *p = gw_rfc_func_param(f, name);
             const gw_rfc_param_t *near = p ? NULL : param_near(f, name);
@@ -875,13 +847,14 @@ int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const json_t *bo
                 fail(&r, &pp, "is an EXPORTING parameter and cannot be sent");
         }
     }
+    uint32_t hint = 0;
     for (uint32_t i = 0; i < f->nparams; i++) {
         const gw_rfc_param_t *p = &f->params[i];
         if (p->direction == GW_RFC_EXPORTING)
             continue;
-        const json_t *j = body ? json_object_getn(body, p->name.ptr, p->name.len) : NULL;
+        const gw_jdoc_t *j = gw_jdoc_get(body, p->name, &hint);
         path_t pp = {.up = &root, .name = p->name};
-        if (j == NULL || (json_is_null(j) && !null_is_initial_date(&r, p->type))) {
+        if (j == NULL || ((j->type == GW_JDOC_NULL) && !null_is_initial_date(&r, p->type))) {
             /* Not sent: the ABAP default applies — unless there is none to apply. */
             if (!p->optional)
                 fail(&r, &pp, j ? "mandatory parameter is null" : "mandatory parameter is missing");

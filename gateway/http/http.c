@@ -27,6 +27,7 @@
 #include "work/work.h"
 #include "wire/wire.h"
 #include "codec/codec.h"
+#include "jdoc/jdoc.h"
 #include "error/error.h"
 #include "log/log.h"
 
@@ -80,7 +81,7 @@ typedef struct {
     const gw_route_t *route;
     gw_route_captures_t caps;
     const char *query; /* the step's query string, or NULL */
-    json_t *body;      /* borrowed from the batch body */
+    const gw_jdoc_t *body; /* the step's body, in the request arena */
     gw_desc_t *desc_ref;
     int status;     /* the step's HTTP status; 0 = not run */
     json_t *answer; /* the step's answer (shaped result or problem) */
@@ -117,7 +118,7 @@ typedef struct req {
     int64_t deadline_ms;
     gw_desc_t *desc_ref;
     const gw_rfc_func_t *desc;
-    json_t *json;
+    const gw_jdoc_t *json; /* the parsed body, in the arena; NULL = none */
     gw_job_t job;
     probe_t *probes;
     size_t nprobes;
@@ -599,22 +600,6 @@ static enum MHD_Result job_problem(req_t *r)
     return problem_status(r, r->job.err, status, r->job.detail, extra, NULL, NULL);
 }
 
-static int json_depth_ok(json_t *j, int left)
-{
-    if (left < 0)
-        return 0;
-    if (json_is_object(j)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(j, k, v) if (!json_depth_ok(v, left - 1)) return 0;
-    } else if (json_is_array(j)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v) if (!json_depth_ok(v, left - 1)) return 0;
-    }
-    return 1;
-}
-
 /* A query parameter from a raw query string ("a=1&b=x%20y"), decoded into the arena. */
 static const char *query_value(gw_arena_t *a, const char *q, const char *name)
 {
@@ -835,10 +820,10 @@ static enum MHD_Result convert_and_call(req_t *r)
     if (gw_codec_errors_init(&r->arena, &errs, (size_t)r->h->deps.cfg->limits.max_errors))
         return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
     int ret = GW_EPARAM;
-    json_t *pj = gw_route_params(&r->arena, r->route, r->desc, r->json, &r->caps, lookup, r, &errs);
+    const gw_jdoc_t *pj =
+        gw_route_params(&r->arena, r->route, r->desc, r->json, &r->caps, lookup, r, &errs);
     if (pj) {
         ret = gw_codec_params_read(&r->arena, r->desc, pj, &r->route->opts, &params, &n, &errs);
-        json_decref(pj);
     } else if (errs.n == 0) {
         ret = GW_ENOMEM;
     }
@@ -944,26 +929,27 @@ static enum MHD_Result on_body_complete(req_t *r)
                        "the body is empty but declared as JSON; send {} for no parameters", NULL,
                        NULL, NULL);
     if (r->body.len > 0) {
-        json_error_t jerr;
-        r->json = json_loadb((const char *)r->body.data, r->body.len,
-                             JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-        if (r->json == NULL) {
+        gw_jdoc_error_t jerr;
+        int depth = r->h->deps.cfg->limits.json_depth;
+        int err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
+                                (uint32_t)depth, &r->json, &jerr);
+        if (err == GW_ENOMEM)
+            return problem(r, err, "out of memory parsing the body", NULL, NULL, NULL);
+        if (err != 0) {
             char d[300];
-            snprintf(d, sizeof(d), "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+            if (jerr.too_deep)
+                snprintf(d, sizeof(d), "the body nests deeper than limits.json_depth (%d)", depth);
+            else
+                snprintf(d, sizeof(d), "line %d, column %d: %s", jerr.line, jerr.column,
+                         jerr.text);
             json_t *extra = json_object();
             json_object_set_new(extra, "line", json_integer(jerr.line));
             json_object_set_new(extra, "column", json_integer(jerr.column));
             return problem(r, GW_EJSON, d, extra, NULL, NULL);
         }
-        if (!json_is_object(r->json))
+        if (r->json->type != GW_JDOC_OBJECT)
             return problem(r, GW_EJSON, "the body must be a JSON object of parameters", NULL, NULL,
                            NULL);
-        if (!json_depth_ok(r->json, r->h->deps.cfg->limits.json_depth)) {
-            char d[96];
-            snprintf(d, sizeof(d), "the body nests deeper than limits.json_depth (%d)",
-                     r->h->deps.cfg->limits.json_depth);
-            return problem(r, GW_EJSON, d, NULL, NULL, NULL);
-        }
     }
     gw_buf_free(&r->body);
     if (r->batch)
@@ -1094,18 +1080,83 @@ static enum MHD_Result on_functions(req_t *r, const char *name)
  */
 
 /* Deep copy of `j` with "${N.path}" strings replaced from earlier answers; NULL + why on error. */
-static json_t *resolve_refs(req_t *r, json_t *j, size_t step, char *why, size_t whylen)
+/* A value of an earlier step's answer (Jansson, built from our own output) as a jdoc node. */
+static int from_answer(gw_arena_t *a, const json_t *j, gw_jdoc_t *out)
 {
-    if (json_is_string(j)) {
-        const char *v = json_string_value(j);
-        size_t len = json_string_length(j);
+    memset(out, 0, sizeof(*out));
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(j), k = 0;
+        gw_jdoc_member_t *m = gw_arena_calloc(a, n ? n : 1, sizeof(*m));
+        const char *key;
+        json_t *x;
+        if (m == NULL)
+            return GW_ENOMEM;
+        json_object_foreach((json_t *)(uintptr_t)j, key, x)
+        {
+            m[k].key = gw_slice(key);
+            if (from_answer(a, x, &m[k++].value) != 0)
+                return GW_ENOMEM;
+        }
+        out->type = GW_JDOC_OBJECT;
+        out->n = (uint32_t)k;
+        out->u.members = m;
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        gw_jdoc_t *items = gw_arena_calloc(a, n ? n : 1, sizeof(*items));
+        if (items == NULL)
+            return GW_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            if (from_answer(a, json_array_get(j, i), &items[i]) != 0)
+                return GW_ENOMEM;
+        out->type = GW_JDOC_ARRAY;
+        out->n = (uint32_t)n;
+        out->u.items = items;
+        return 0;
+    }
+    case JSON_STRING:
+        *out = gw_jdoc_string(json_string_value(j), json_string_length(j));
+        return 0;
+    case JSON_INTEGER:
+        out->type = GW_JDOC_INT;
+        out->u.i = json_integer_value(j);
+        return 0;
+    case JSON_REAL:
+        out->type = GW_JDOC_REAL;
+        out->u.f = json_real_value(j);
+        return 0;
+    case JSON_TRUE:
+        out->type = GW_JDOC_TRUE;
+        return 0;
+    case JSON_FALSE:
+        out->type = GW_JDOC_FALSE;
+        return 0;
+    default:
+        out->type = GW_JDOC_NULL;
+        return 0;
+    }
+}
+
+/*
+ * A step's body with every "${N.path}" replaced by that value of step N's
+ * answer. Returns 0, GW_EPARAM with the reason in `why`, GW_ENOMEM.
+ */
+static int resolve_refs(req_t *r, const gw_jdoc_t *j, size_t step, gw_jdoc_t *out, char *why,
+                        size_t whylen)
+{
+    *out = *j;
+    if (j->type == GW_JDOC_STRING) {
+        const char *v = j->u.s;
+        size_t len = j->n;
         if (len < 5 || strncmp(v, "${", 2) != 0 || v[len - 1] != '}')
-            return json_incref(j);
+            return 0;
         char *end;
         unsigned long n = strtoul(v + 2, &end, 10);
         if (end == v + 2 || (*end != '.' && *end != '}') || n >= step) {
             snprintf(why, whylen, "%.60s does not name an earlier step", v);
-            return NULL;
+            return GW_EPARAM;
         }
         json_t *cur = r->steps[n].answer;
         const char *p = *end == '.' ? end + 1 : end;
@@ -1124,41 +1175,34 @@ static json_t *resolve_refs(req_t *r, json_t *j, size_t step, char *why, size_t 
         }
         if (cur == NULL) {
             snprintf(why, whylen, "%.60s: step %lu's answer has no such value", v, n);
-            return NULL;
+            return GW_EPARAM;
         }
-        return json_incref(cur);
+        /* the answer lives until the request ends, like the arena: its strings can be shared */
+        return from_answer(&r->arena, cur, out);
     }
-    if (json_is_object(j)) {
-        json_t *o = json_object();
-        const char *k;
-        json_t *x;
-        json_object_foreach(j, k, x)
-        {
-            json_t *y = resolve_refs(r, x, step, why, whylen);
-            if (y == NULL) {
-                json_decref(o);
-                return NULL;
-            }
-            json_object_set_new(o, k, y);
+    if (j->type != GW_JDOC_OBJECT && j->type != GW_JDOC_ARRAY)
+        return 0;
+    int object = j->type == GW_JDOC_OBJECT;
+    gw_jdoc_member_t *m = object ? gw_arena_calloc(&r->arena, j->n ? j->n : 1, sizeof(*m)) : NULL;
+    gw_jdoc_t *items = object ? NULL : gw_arena_calloc(&r->arena, j->n ? j->n : 1, sizeof(*items));
+    if (m == NULL && items == NULL)
+        return GW_ENOMEM;
+    for (uint32_t i = 0; i < j->n; i++) {
+        int ret;
+        if (object) {
+            m[i].key = j->u.members[i].key;
+            ret = resolve_refs(r, &j->u.members[i].value, step, &m[i].value, why, whylen);
+        } else {
+            ret = resolve_refs(r, &j->u.items[i], step, &items[i], why, whylen);
         }
-        return o;
+        if (ret != 0)
+            return ret;
     }
-    if (json_is_array(j)) {
-        json_t *a = json_array();
-        size_t i;
-        json_t *x;
-        json_array_foreach(j, i, x)
-        {
-            json_t *y = resolve_refs(r, x, step, why, whylen);
-            if (y == NULL) {
-                json_decref(a);
-                return NULL;
-            }
-            json_array_append_new(a, y);
-        }
-        return a;
-    }
-    return json_incref(j);
+    if (object)
+        out->u.members = m;
+    else
+        out->u.items = items;
+    return 0;
 }
 
 /* Sets the step's failure answer. */
@@ -1187,19 +1231,23 @@ static int batch_prepare(req_t *r, size_t i)
         step_fail(st, GW_ENOMEM, 0, "out of memory", NULL);
         return -1;
     }
-    json_t *body = st->body ? resolve_refs(r, st->body, i, why, sizeof(why)) : NULL;
-    if (st->body && body == NULL) {
+    gw_jdoc_t body;
+    int ret = st->body ? resolve_refs(r, st->body, i, &body, why, sizeof(why)) : 0;
+    if (ret == GW_ENOMEM) {
+        step_fail(st, GW_ENOMEM, 0, "out of memory", NULL);
+        return -1;
+    }
+    if (ret != 0) {
         step_fail(st, GW_EPARAM, 0, why, NULL);
         return -1;
     }
     gw_rfc_field_t *params = NULL;
     uint32_t n = 0;
-    int ret = GW_EPARAM;
-    json_t *pj = gw_route_params(&r->arena, st->route, f, body, &st->caps, lookup, r, &errs);
-    json_decref(body);
+    ret = GW_EPARAM;
+    const gw_jdoc_t *pj = gw_route_params(&r->arena, st->route, f, st->body ? &body : NULL,
+                                          &st->caps, lookup, r, &errs);
     if (pj) {
         ret = gw_codec_params_read(&r->arena, f, pj, &st->route->opts, &params, &n, &errs);
-        json_decref(pj);
     } else if (errs.n == 0) {
         ret = GW_ENOMEM;
     }
@@ -1358,15 +1406,15 @@ static enum MHD_Result batch_continue(req_t *r)
 
 static enum MHD_Result batch_start(req_t *r)
 {
-    json_t *steps = r->json ? json_object_get(r->json, "steps") : NULL;
-    json_t *commit = r->json ? json_object_get(r->json, "commit") : NULL;
-    size_t n = json_array_size(steps);
-    if (!json_is_array(steps) || n == 0 || n > BATCH_MAX_STEPS)
+    const gw_jdoc_t *steps = gw_jdoc_get(r->json, GW_SLICE_LIT("steps"), NULL);
+    const gw_jdoc_t *commit = gw_jdoc_get(r->json, GW_SLICE_LIT("commit"), NULL);
+    size_t n = steps && steps->type == GW_JDOC_ARRAY ? steps->n : 0;
+    if (n == 0 || n > BATCH_MAX_STEPS)
         return problem(r, GW_EJSON, "the body must be {\"steps\": [ … ]} with 1 to 20 steps", NULL,
                        NULL, NULL);
-    if (commit && !json_is_boolean(commit))
+    if (commit && commit->type != GW_JDOC_TRUE && commit->type != GW_JDOC_FALSE)
         return problem(r, GW_EJSON, "\"commit\" must be true or false", NULL, NULL, NULL);
-    r->bcommit = commit ? json_is_true(commit) : 1;
+    r->bcommit = commit ? commit->type == GW_JDOC_TRUE : 1;
     r->bfailed = -1;
     r->steps = gw_arena_calloc(&r->arena, n, sizeof(*r->steps));
     if (r->steps == NULL)
@@ -1374,14 +1422,16 @@ static enum MHD_Result batch_start(req_t *r)
     r->nsteps = n;
     json_t *errors = json_array();
     for (size_t i = 0; r->steps && i < n; i++) {
-        json_t *s = json_array_get(steps, i);
-        const char *method = json_string_value(json_object_get(s, "method"));
-        const char *path = json_string_value(json_object_get(s, "path"));
-        json_t *body = json_object_get(s, "body");
+        const gw_jdoc_t *s = &steps->u.items[i];
+        const gw_jdoc_t *jm = gw_jdoc_get(s, GW_SLICE_LIT("method"), NULL);
+        const gw_jdoc_t *jp = gw_jdoc_get(s, GW_SLICE_LIT("path"), NULL);
+        const gw_jdoc_t *body = gw_jdoc_get(s, GW_SLICE_LIT("body"), NULL);
+        const char *method = jm && jm->type == GW_JDOC_STRING ? jm->u.s : NULL;
+        const char *path = jp && jp->type == GW_JDOC_STRING ? jp->u.s : NULL;
         char ptr[48];
         snprintf(ptr, sizeof(ptr), "/steps/%zu", i);
-        if (!json_is_object(s) || method == NULL || path == NULL ||
-            (body && !json_is_object(body))) {
+        if (s->type != GW_JDOC_OBJECT || method == NULL || path == NULL ||
+            (body && body->type != GW_JDOC_OBJECT)) {
             json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", ptr, "detail",
                                                     "a step needs \"method\", \"path\" and an "
                                                     "optional \"body\" object"));
@@ -2146,7 +2196,6 @@ static void req_free(req_t *r)
         gw_desc_release(r->steps[i].desc_ref);
         json_decref(r->steps[i].answer);
     }
-    json_decref(r->json);
     gw_desc_release(r->desc_ref);
     gw_route_table_free(r->routes);
     gw_auth_free(r->auth);

@@ -142,13 +142,14 @@ typedef const char *(*gw_route_lookup_fn)(void *ctx, int kind, const char *name)
  * "parameters"), then every binding (path captures, query, headers, body
  * members, constants, defaults), converting text to numbers where the
  * description `f` wants a number. With body "bound" a body member that no
- * binding reads is an error. Returns a new JSON object, or NULL with the
+ * binding reads is an error. Returns the object (nodes in `a`; the body's
+ * own nodes are shared, never changed), or NULL with the
  * problems in `errs` (pointers name the request part, e.g. "query.limit"),
  * or NULL on out-of-memory (errs->n == 0).
  */
-json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f, json_t *body,
-                        const gw_route_captures_t *caps, gw_route_lookup_fn lookup, void *ctx,
-                        gw_codec_errors_t *errs);
+const gw_jdoc_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f,
+                                 const gw_jdoc_t *body, const gw_route_captures_t *caps,
+                                 gw_route_lookup_fn lookup, void *ctx, gw_codec_errors_t *errs);
 
 /** The type a binding target "PARAM" or "PARAM.FIELD.FIELD" has in `f`; NULL when none. */
 const gw_rfc_typedesc_t *gw_route_target_type(const gw_rfc_func_t *f, const char *to);

@@ -1,11 +1,12 @@
 /*
  * route_bind: a request → the JSON parameter object of its call.
  *
- * Bindings only assemble JSON; every type check and conversion is the
- * codec's (gw_codec_params_read runs on the result), so a bound value is
- * checked exactly like a body member. The one conversion done here is text
- * → number for path, query, header and constant values bound to integer or
- * FLOAT parameters, because those sources only carry text.
+ * Bindings only assemble JSON (jdoc nodes in the request arena); every
+ * type check and conversion is the codec's (gw_codec_params_read runs on
+ * the result), so a bound value is checked exactly like a body member. The
+ * one conversion done here is text → number for path, query, header and
+ * constant values bound to integer or FLOAT parameters, because those
+ * sources only carry text.
  */
 #include "route/route.h"
 #include "error/error.h"
@@ -55,101 +56,127 @@ const gw_rfc_typedesc_t *gw_route_target_type(const gw_rfc_func_t *f, const char
 }
 
 /* Text from path/query/header/const → the JSON the codec expects for type `t`. */
-static json_t *text_value(const char *text, const gw_rfc_typedesc_t *t, int *bad)
+static int text_value(gw_arena_t *a, const char *text, const gw_rfc_typedesc_t *t, gw_jdoc_t *out)
 {
-    *bad = 0;
+    memset(out, 0, sizeof(*out));
     if (t && (t->type == GW_RFC_INT1 || t->type == GW_RFC_INT2 || t->type == GW_RFC_INT4)) {
         char *end;
         errno = 0;
         long long v = strtoll(text, &end, 10);
-        if (*text == '\0' || *end || errno) {
-            *bad = 1;
-            return NULL;
-        }
-        return json_integer(v);
+        if (*text == '\0' || *end || errno)
+            return GW_EPARAM;
+        out->type = GW_JDOC_INT;
+        out->u.i = v;
+        return 0;
     }
     if (t && t->type == GW_RFC_FLOAT) {
         char *end;
         double v = strtod(text, &end);
-        if (*text == '\0' || *end) {
-            *bad = 1;
-            return NULL;
-        }
-        return json_real(v);
+        if (*text == '\0' || *end)
+            return GW_EPARAM;
+        out->type = GW_JDOC_REAL;
+        out->u.f = v;
+        return 0;
     }
-    return json_string(text);
+    size_t n = strlen(text);
+    char *copy = gw_arena_strndup(a, text, n);
+    if (copy == NULL)
+        return GW_ENOMEM;
+    *out = gw_jdoc_string(copy, n);
+    return 0;
 }
 
-/* A body member by dotted path ("passenger.name"); borrowed reference or NULL. */
-static json_t *body_member(json_t *body, const char *path)
+/* A body member by dotted path ("passenger.name"); NULL when absent. */
+static const gw_jdoc_t *body_member(const gw_jdoc_t *body, const char *path)
 {
-    json_t *cur = body;
+    const gw_jdoc_t *cur = body;
     while (cur && *path) {
         const char *dot = strchr(path, '.');
         size_t len = dot ? (size_t)(dot - path) : strlen(path);
-        cur = json_is_object(cur) ? json_object_getn(cur, path, len) : NULL;
+        cur = gw_jdoc_get(cur, (gw_slice_t){path, len}, NULL);
         path = dot ? dot + 1 : path + len;
     }
     return cur;
 }
 
-/* Sets `v` (stolen) at dotted path `to` inside `params`, creating objects on the way. */
-static int set_path(json_t *params, const char *to, json_t *v)
+/*
+ * Sets `v` at dotted path `to` inside the object `obj`, creating objects on
+ * the way. The parsed body is never changed: every object on the path gets
+ * a new member array in the arena (a route binds a handful of values).
+ */
+static int set_path(gw_arena_t *a, gw_jdoc_t *obj, const char *to, gw_jdoc_t v)
 {
-    json_t *cur = params;
-    const char *dot;
-    while ((dot = strchr(to, '.')) != NULL) {
-        json_t *next = json_object_getn(cur, to, (size_t)(dot - to));
-        if (next == NULL) {
-            next = json_object();
-            if (next == NULL || json_object_setn_new(cur, to, (size_t)(dot - to), next)) {
-                json_decref(v);
-                return -1;
-            }
-        } else if (!json_is_object(next)) {
-            json_decref(v);
+    const char *dot = strchr(to, '.');
+    gw_slice_t key = {to, dot ? (size_t)(dot - to) : strlen(to)};
+    gw_jdoc_t nv = v;
+    if (dot) {
+        const gw_jdoc_t *cur = gw_jdoc_get(obj, key, NULL);
+        if (cur && cur->type != GW_JDOC_OBJECT)
             return -1;
-        }
-        cur = next;
-        to = dot + 1;
+        nv = cur ? *cur : (gw_jdoc_t){.type = GW_JDOC_OBJECT};
+        if (set_path(a, &nv, dot + 1, v) != 0)
+            return -1;
     }
-    return json_object_set_new(cur, to, v);
+    gw_jdoc_member_t *m = gw_arena_alloc(a, (obj->n + 1) * sizeof(*m));
+    char *k = gw_arena_strndup(a, key.ptr, key.len);
+    if (m == NULL || k == NULL)
+        return -1;
+    uint32_t n = 0;
+    int replaced = 0;
+    for (uint32_t i = 0; i < obj->n; i++) {
+        m[n] = obj->u.members[i];
+        if (gw_slice_eq(m[n].key, key)) {
+            m[n].value = nv;
+            replaced = 1;
+        }
+        n++;
+    }
+    if (!replaced) {
+        m[n].key = (gw_slice_t){k, key.len};
+        m[n++].value = nv;
+    }
+    obj->type = GW_JDOC_OBJECT;
+    obj->u.members = m;
+    obj->n = n;
+    return 0;
 }
 
-json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f, json_t *body,
-                        const gw_route_captures_t *caps, gw_route_lookup_fn lookup, void *ctx,
-                        gw_codec_errors_t *errs)
+/* 1 when a body binding reads the top-level member `key` (or something inside it). */
+static int body_bound(const gw_route_t *r, gw_slice_t key)
 {
-    json_t *params;
-    if (r->body == GW_ROUTE_BODY_PARAMS && body)
-        params = json_incref(body);
-    else
-        params = json_object();
+    for (size_t i = 0; i < r->nbinds; i++) {
+        const gw_bind_t *b = &r->binds[i];
+        if (b->source == GW_BIND_BODY && strlen(b->name) >= key.len &&
+            memcmp(b->name, key.ptr, key.len) == 0 &&
+            (b->name[key.len] == '\0' || b->name[key.len] == '.'))
+            return 1;
+    }
+    return 0;
+}
+
+const gw_jdoc_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t *f,
+                                 const gw_jdoc_t *body, const gw_route_captures_t *caps,
+                                 gw_route_lookup_fn lookup, void *ctx, gw_codec_errors_t *errs)
+{
+    gw_jdoc_t *params = gw_arena_calloc(a, 1, sizeof(*params));
     if (params == NULL)
         return NULL;
-    if (r->body == GW_ROUTE_BODY_BOUND && body) {
-        const char *key;
-        json_t *v;
-        json_object_foreach(body, key, v)
-        {
-            int used = 0;
-            for (size_t i = 0; i < r->nbinds && !used; i++) {
-                const gw_bind_t *b = &r->binds[i];
-                size_t kl = strlen(key);
-                used = b->source == GW_BIND_BODY && strncmp(b->name, key, kl) == 0 &&
-                       (b->name[kl] == '\0' || b->name[kl] == '.');
-            }
-            if (!used) {
-                char ptr[160];
-                snprintf(ptr, sizeof(ptr), "/%.150s", key);
-                add_error(a, errs, ptr, "this route does not take a body member '%.80s'", key);
-            }
+    params->type = GW_JDOC_OBJECT;
+    if (r->body == GW_ROUTE_BODY_PARAMS && body && body->type == GW_JDOC_OBJECT)
+        *params = *body;
+    for (uint32_t m = 0; r->body == GW_ROUTE_BODY_BOUND && body && m < body->n; m++) {
+        gw_slice_t key = body->u.members[m].key;
+        if (!body_bound(r, key)) {
+            char ptr[160];
+            snprintf(ptr, sizeof(ptr), "/%.150s", key.ptr);
+            add_error(a, errs, ptr, "this route does not take a body member '%.80s'", key.ptr);
         }
     }
     for (size_t i = 0; i < r->nbinds; i++) {
         const gw_bind_t *b = &r->binds[i];
         const char *text = NULL;
-        json_t *value = NULL;
+        const gw_jdoc_t *member = NULL;
+        gw_jdoc_t value;
         switch (b->source) {
         case GW_BIND_PATH:
             for (size_t k = 0; k < caps->n; k++)
@@ -161,15 +188,13 @@ json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t 
             text = lookup(ctx, b->source, b->name);
             break;
         case GW_BIND_BODY:
-            value = body ? body_member(body, b->name) : NULL;
-            if (value)
-                json_incref(value);
+            member = body ? body_member(body, b->name) : NULL;
             break;
         case GW_BIND_CONST:
             text = b->value;
             break;
         }
-        if (text == NULL && value == NULL) {
+        if (text == NULL && member == NULL) {
             if (b->def)
                 text = b->def;
             else if (b->required)
@@ -181,32 +206,34 @@ json_t *gw_route_params(gw_arena_t *a, const gw_route_t *r, const gw_rfc_func_t 
         if (t == NULL) {
             add_error(a, errs, b->from, "the route binds it to %s, which %.*s does not have", b->to,
                       (int)f->name.len, f->name.ptr);
-            json_decref(value);
             continue;
         }
-        if (value == NULL) {
-            int bad;
-            value = text_value(text, t, &bad);
-            if (bad) {
+        if (member) {
+            value = *member;
+        } else {
+            int ret = text_value(a, text, t, &value);
+            if (ret == GW_ENOMEM)
+                return NULL;
+            if (ret != 0) {
                 add_error(a, errs, b->from, "'%.60s' is not a number (%s expects %s)", text, b->to,
                           gw_rfc_type_name(t->type));
                 continue;
             }
         }
-        if (value == NULL || set_path(params, b->to, value) != 0)
+        if (set_path(a, params, b->to, value) != 0)
             add_error(a, errs, b->from, "cannot place the value at %s", b->to);
     }
     if (r->testrun && lookup) {
         const char *tr = lookup(ctx, GW_BIND_QUERY, "testrun");
-        if (tr && (strcmp(tr, "true") == 0 || strcmp(tr, "1") == 0 || strcmp(tr, "X") == 0))
-            json_object_set_new(params, r->testrun, json_string("X"));
-        else if (tr && strcmp(tr, "false") != 0 && strcmp(tr, "0") != 0)
+        if (tr && (strcmp(tr, "true") == 0 || strcmp(tr, "1") == 0 || strcmp(tr, "X") == 0)) {
+            if (set_path(a, params, r->testrun, gw_jdoc_string("X", 1)) != 0)
+                add_error(a, errs, "query.testrun", "cannot place the value at %s", r->testrun);
+        } else if (tr && strcmp(tr, "false") != 0 && strcmp(tr, "0") != 0) {
             add_error(a, errs, "query.testrun", "must be true or false");
+        }
     }
-    if (errs->n || errs->dropped) {
-        json_decref(params);
+    if (errs->n || errs->dropped)
         return NULL;
-    }
     return params;
 }
 

@@ -3,7 +3,7 @@
  * measured on this machine, without network.
  *
  * For a table of N RFCTEST rows (STFC_STRUCTURE's RFCTABLE) it times, per
- * round: JSON text → Jansson → RFC values (gw_codec_params_read) → wire
+ * round: JSON text → jdoc → RFC values (gw_codec_params_read) → wire
  * message (gw_wire_encode) → decode (gw_wire_decode) → JSON text
  * (gw_codec_result_write). Prints one JSON line per stage with the median
  * of the rounds: rows/s and MB/s of JSON.
@@ -15,7 +15,6 @@
 #include "error/error.h"
 #include "wire/wire.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,15 +98,15 @@ int main(int argc, char **argv)
         gw_codec_errors_t errs;
         gw_codec_errors_init(&a, &errs, 10);
         double t0 = now_s();
-        json_error_t jerr;
-        json_t *body = json_loadb(json, jlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        gw_jdoc_error_t jerr = {0};
+        const gw_jdoc_t *body;
         gw_rfc_field_t *p = NULL;
         uint32_t n = 0;
-        if (body == NULL || gw_codec_params_read(&a, &func, body, &o, &p, &n, &errs) != 0) {
+        if (gw_jdoc_parse(&a, json, jlen, 32, &body, &jerr) != 0 ||
+            gw_codec_params_read(&a, &func, body, &o, &p, &n, &errs) != 0) {
             fprintf(stderr, "conversion failed: %s\n", errs.n ? errs.items[0].reason : jerr.text);
             return 1;
         }
-        json_decref(body);
         double t1 = now_s();
         gw_wire_msg_t m = {.type = GW_WIRE_RESULT, .seq = 1};
         m.u.result.nparams = n;

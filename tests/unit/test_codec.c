@@ -109,8 +109,18 @@ typedef struct {
     gw_codec_errors_t errs;
     gw_rfc_field_t *out;
     uint32_t n;
-    json_t *body;
+    const gw_jdoc_t *body;
 } fx_t;
+
+/* Parses test JSON (any value) into the arena; fails the test when it does not parse. */
+static const gw_jdoc_t *jd(gw_arena_t *a, const char *text)
+{
+    const gw_jdoc_t *j;
+    gw_jdoc_error_t jerr;
+    if (gw_jdoc_parse(a, text, strlen(text), 64, &j, &jerr) != 0)
+        fail_msg("bad test JSON %s: %s", text, jerr.text);
+    return j;
+}
 
 /* Wraps `members` (a JSON object's inside) with the two mandatory parameters unless present. */
 static char *with_mandatory(const char *members)
@@ -129,12 +139,9 @@ static char *with_mandatory(const char *members)
 
 static int convert_opts(fx_t *fx, const char *json, const gw_codec_opts_t *o, size_t max)
 {
-    json_error_t jerr;
     gw_arena_init(&fx->a, 0);
     assert_int_equal(gw_codec_errors_init(&fx->a, &fx->errs, max), 0);
-    fx->body = json_loads(json, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-    if (fx->body == NULL)
-        fail_msg("bad test JSON %s: %s", json, jerr.text);
+    fx->body = jd(&fx->a, json);
     return gw_codec_params_read(&fx->a, &func, fx->body, o, &fx->out, &fx->n, &fx->errs);
 }
 
@@ -149,7 +156,6 @@ static int convert_with(fx_t *fx, const char *members, const gw_codec_opts_t *o)
 
 static void done(fx_t *fx)
 {
-    json_decref(fx->body);
     gw_arena_free(&fx->a);
 }
 
@@ -235,8 +241,8 @@ static void test_char_and_string_in(void **state)
     assert_true(gw_slice_eq_str(c->u.s, "ÄÖÜäöüßéèê"));
     assert_true(gw_slice_eq_str(get(&fx, "S")->u.s, "  keep  ")); /* STRING blanks are data */
     assert_int_equal(get(&fx, "S")->type, GW_RFC_STRING);
-    /* Values are copies: they do not point into the jansson tree. */
-    assert_ptr_not_equal(c->u.s.ptr, json_string_value(json_object_get(fx.body, "C10")));
+    /* Values are copies: they do not point into the parsed body. */
+    assert_ptr_not_equal(c->u.s.ptr, gw_jdoc_get(fx.body, GW_SLICE_LIT("C10"), NULL)->u.s);
     done(&fx);
 
     expect_text("\"C10\":\"\"", "C10", "");
@@ -684,13 +690,12 @@ static void test_params_in(void **state)
     assert_int_equal(gw_codec_errors_init(&a, &errs, 4), 0);
     assert_int_equal(gw_codec_params_read(&a, &func, NULL, NULL, &out, &n, &errs), GW_EPARAM);
     assert_int_equal(errs.n, 2);
-    json_t *arr = json_array();
+    const gw_jdoc_t *arr = jd(&a, "[]");
     assert_int_equal(gw_codec_errors_init(&a, &errs, 4), 0);
     assert_int_equal(gw_codec_params_read(&a, &func, arr, NULL, &out, &n, &errs), GW_EPARAM);
     assert_int_equal(errs.n, 1);
     assert_string_equal(errs.items[0].pointer, "");
     assert_non_null(strstr(errs.items[0].reason, "must be a JSON object"));
-    json_decref(arr);
     gw_arena_free(&a);
 }
 
@@ -743,19 +748,21 @@ static void test_all_errors_reported_up_to_limit(void **state)
 
     /* A huge bad table: the list stays at its limit and the rest is counted. */
     gw_codec_opts_t o = gw_codec_opts_default();
-    json_t *body = json_pack("{s:s, s:n}", "C10", "x", "MDATE");
-    json_t *rows = json_array();
+    char *text = malloc(64 + 1000 * 6);
+    assert_non_null(text);
+    strcpy(text, "{\"C10\":\"x\",\"MDATE\":null,\"ITAB\":[");
     for (int i = 0; i < 1000; i++)
-        json_array_append_new(rows, json_string("bad"));
-    json_object_set_new(body, "ITAB", rows);
+        strcat(text, i ? ",\"bad\"" : "\"bad\"");
+    strcat(text, "]}");
     gw_arena_init(&fx.a, 0);
+    const gw_jdoc_t *body = jd(&fx.a, text);
+    free(text);
     assert_int_equal(gw_codec_errors_init(&fx.a, &fx.errs, 10), 0);
     assert_int_equal(gw_codec_params_read(&fx.a, &func, body, &o, &fx.out, &fx.n, &fx.errs),
                      GW_EPARAM);
     assert_int_equal(fx.errs.n, 10);
     assert_int_equal(fx.errs.dropped, 990);
     assert_string_equal(fx.errs.items[9].pointer, "/ITAB/9");
-    json_decref(body);
     gw_arena_free(&fx.a);
 }
 
@@ -767,11 +774,10 @@ static void test_value_read(void **state)
     (void)state;
     gw_arena_init(&a, 0);
     assert_int_equal(gw_codec_errors_init(&a, &errs, 4), 0);
-    json_t *j = json_string("2024-12-24");
+    const gw_jdoc_t *j = jd(&a, "\"2024-12-24\"");
     assert_int_equal(gw_codec_value_read(&a, &date_t, j, "/X/0", NULL, &v, &errs), 0);
     assert_true(gw_slice_eq_str(v.u.s, "20241224"));
-    json_decref(j);
-    j = json_pack("{s:i}", "N/~", 1);
+    j = jd(&a, "{\"N/~\":1}");
     assert_int_equal(gw_codec_value_read(&a, &rfctest, j, "/X/0", NULL, &v, &errs), GW_EPARAM);
     assert_string_equal(errs.items[0].pointer, "/X/0/N~1~0");
     /* A reason cut at its size limit is still valid UTF-8. */
@@ -786,7 +792,6 @@ static void test_value_read(void **state)
     assert_non_null(reason);
     assert_true(strlen(errs.items[1].reason) >= 300);
     json_decref(reason);
-    json_decref(j);
     gw_arena_free(&a);
 }
 
@@ -1087,12 +1092,11 @@ static void test_binary_out(void **state)
             bytes[i] = (char)(rand() & 0xff);
         gw_rfc_value_t x = {.type = GW_RFC_XSTRING, .u.s = {bytes, n}}, back;
         char *s = write_value(&x, NULL, NULL);
-        json_t *j = json_loads(s, JSON_DECODE_ANY, NULL);
+        const gw_jdoc_t *j = jd(&a, s);
         assert_int_equal(gw_codec_value_read(&a, &xstring_t, j, "", NULL, &back, &errs), 0);
         assert_int_equal(back.u.s.len, n);
         if (n)
             assert_memory_equal(back.u.s.ptr, bytes, n);
-        json_decref(j);
         free(s);
     }
     gw_arena_free(&a);
@@ -1196,8 +1200,7 @@ static void test_round_trip(void **state)
         gw_rfc_value_t v;
         gw_arena_init(&a, 0);
         assert_int_equal(gw_codec_errors_init(&a, &errs, 2), 0);
-        json_t *j = json_loads(cases[i].in, JSON_DECODE_ANY, NULL);
-        assert_non_null(j);
+        const gw_jdoc_t *j = jd(&a, cases[i].in);
         int ret = gw_codec_value_read(&a, cases[i].t, j, "", NULL, &v, &errs);
         if (ret != 0)
             fail_msg("%s: %s", cases[i].in, errs.n ? errs.items[0].reason : "?");
@@ -1205,15 +1208,13 @@ static void test_round_trip(void **state)
         if (strcmp(s, cases[i].out) != 0)
             fail_msg("%s → %s, want %s", cases[i].in, s, cases[i].out);
         /* The canonical form reads back to the same canonical form. */
-        json_t *j2 = json_loads(s, JSON_DECODE_ANY, NULL);
+        const gw_jdoc_t *j2 = jd(&a, s);
         gw_rfc_value_t v2;
         assert_int_equal(gw_codec_value_read(&a, cases[i].t, j2, "", NULL, &v2, &errs), 0);
         char *s2 = write_value(&v2, cases[i].t, NULL);
         assert_string_equal(s, s2);
         free(s2);
         free(s);
-        json_decref(j2);
-        json_decref(j);
         gw_arena_free(&a);
     }
 }
