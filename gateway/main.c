@@ -451,6 +451,9 @@ int main(int argc, char **argv)
     if (port_override >= 0)
         cfg->listen.port = port_override;
 
+    if (gw_memory_retain((size_t)cfg->limits.retain_memory_mb << 20) != 0)
+        GW_LOGW("main", "limits.retain_memory_mb: the C library refused it; its defaults apply");
+
     /* A shell may start us with SIGINT ignored (background job); we want it delivered. */
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

@@ -6,6 +6,10 @@
 #include "base/base.h"
 #include "error/error.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +197,22 @@ int64_t gw_now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int gw_memory_retain(size_t bytes)
+{
+    if (bytes == 0)
+        return 0;
+#ifdef __GLIBC__
+    size_t mmap_max = (size_t)32 << 20; /* glibc's HEAP_MAX / 2 on 64-bit: the most it accepts */
+    size_t mm = bytes < mmap_max ? bytes : mmap_max;
+    if (bytes > INT_MAX || mallopt(M_MMAP_THRESHOLD, (int)mm) != 1 ||
+        mallopt(M_TRIM_THRESHOLD, (int)bytes) != 1)
+        return GW_EINVAL;
+    return 0;
+#else
+    return GW_EUNSUPPORTED;
+#endif
 }
 
 size_t gw_utf8_put(uint32_t cp, char *o)

@@ -93,6 +93,15 @@ void gw_buf_free(gw_buf_t *b);
  */
 size_t gw_utf8_put(uint32_t cp, char *out);
 
+/**
+ * Lets the C library keep up to `bytes` of freed memory mapped per allocator
+ * arena instead of returning it to the kernel, so that a request's arena,
+ * buffers and tables reuse pages the last request faulted in (glibc:
+ * M_TRIM_THRESHOLD = bytes, M_MMAP_THRESHOLD = min(bytes, 32 MiB)). 0 keeps
+ * the library's defaults. Returns 0, or GW_EUNSUPPORTED without glibc.
+ */
+int gw_memory_retain(size_t bytes);
+
 /** Monotonic clock in milliseconds. */
 int64_t gw_now_ms(void);
 /** Monotonic clock in microseconds. */

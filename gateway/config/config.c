@@ -295,6 +295,12 @@ static const gw_cfg_decl_t limits_decls[] = {
     {"stream_buffer", GW_CFG_INT, C(limits.stream_buffer), "1048576", 65536, 268435456, 0,
      "Bytes of a streamed (NDJSON) result rfmgw holds per request before it stops reading from "
      "the backend until the client has taken half of them (backpressure)."},
+    {"retain_memory_mb", GW_CFG_INT, C(limits.retain_memory_mb), "64", 0, 4096, 0,
+     "Freed memory the C library keeps mapped for the next request, per allocator arena (glibc "
+     "`M_TRIM_THRESHOLD`; blocks below min(this, 32 MiB) come from the heap, not from `mmap`). "
+     "Large bodies and results then cost no page faults after the first one (docs/performance.md); "
+     "the price is resident memory after a burst of large requests, up to this much per thread "
+     "that served one. 0 = the C library's defaults. Read at start."},
 };
 
 static const gw_cfg_decl_t dest_decls[] = {

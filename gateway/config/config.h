@@ -332,6 +332,7 @@ typedef struct {
         int max_errors;
         int stream_buffer;
         int convert_rows;
+        int retain_memory_mb;
     } limits;
     gw_types_conf_t types;   /* global JSON mapping options; routes may override */
     gw_status_conf_t status; /* HTTP statuses of backend errors; routes may override */

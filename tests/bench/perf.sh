@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Where rfmgw spends its CPU: `perf record -g` on the rfmgw process while wrk drives one path.
-# Usage: tests/bench/perf.sh [connection-test | structure ROWS]   (env: SECONDS_PER_RUN=10 CONNS=8)
+# Usage: tests/bench/perf.sh [connection-test | structure ROWS]
+#   env: SECONDS_PER_RUN=10 CONNS=8 CALLGRAPH=fp (dwarf: callers through libraries built without
+#   frame pointers, e.g. Jansson, at the price of a larger perf.data)
 # Prints perf report --no-children (self time by function) and the top callers (children).
 # Needs perf (Debian linux-perf) and a kernel that allows it (perf_event_paranoid <= 1 or root).
 set -euo pipefail
@@ -37,12 +39,7 @@ for _ in $(seq 1 100); do [ -s "$W/gw.port" ] && break; sleep 0.1; done
 port=$(cat "$W/gw.port")
 
 if [ "$what" = structure ]; then
-  awk -v n="$rows" 'function row(i) {
-      return sprintf("{\"RFCFLOAT\":%d.25,\"RFCCHAR1\":\"X\",\"RFCINT2\":%d,\"RFCINT1\":%d,\"RFCCHAR4\":\"ABCD\",\"RFCINT4\":%d,\"RFCHEX3\":\"AQID\",\"RFCCHAR2\":\"YZ\",\"RFCTIME\":\"12:34:56\",\"RFCDATE\":\"2026-11-23\",\"RFCDATA1\":\"row %d of the benchmark table\",\"RFCDATA2\":\"ÄÖÜ\"}",
-        i, i % 30000, i % 256, i * 7, i) }
-    BEGIN { printf "{\"IMPORTSTRUCT\":%s,\"RFCTABLE\":[", row(0)
-      for (i = 0; i < n; i++) printf "%s%s", (i ? "," : ""), row(i)
-      printf "]}" }' > "$W/body.json"
+  awk -v n="$rows" -f tests/bench/structure_body.awk > "$W/body.json"
   url=/api/v1/structure
 else
   printf '{"REQUTEXT":"hello"}' > "$W/body.json"
@@ -56,7 +53,7 @@ wrk -t1 -c"$c" -d"$((secs + 2))s" -s "$W/post.lua" "http://127.0.0.1:$port$url" 
 wp=$!
 pids+=("$wp")
 sleep 1
-perf record -q -g -F 2999 -p "$gw" -o "$W/perf.data" -- sleep "$secs" 2>"$W/perf.err" || { cat "$W/perf.err" >&2; exit 1; }
+perf record -q --call-graph "${CALLGRAPH:-fp}" -F 2999 -p "$gw" -o "$W/perf.data" -- sleep "$secs" 2>"$W/perf.err" || { cat "$W/perf.err" >&2; exit 1; }
 wait "$wp" || true
 grep -E 'Requests/sec|Latency' "$W/wrk.out"
 echo "== self time by function (perf report --no-children)"

@@ -172,12 +172,7 @@ printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "appli
   "'{\"REQUTEXT\":\"hello\"}'" "$report" > "$W/post.lua"
 # STFC_STRUCTURE with R rows: the same values as wsclient --rows R (row i; IMPORTSTRUCT = row 0)
 make_rows_json() { # rows file
-  awk -v n="$1" 'function row(i) {
-      return sprintf("{\"RFCFLOAT\":%d.25,\"RFCCHAR1\":\"X\",\"RFCINT2\":%d,\"RFCINT1\":%d,\"RFCCHAR4\":\"ABCD\",\"RFCINT4\":%d,\"RFCHEX3\":\"AQID\",\"RFCCHAR2\":\"YZ\",\"RFCTIME\":\"12:34:56\",\"RFCDATE\":\"2026-11-23\",\"RFCDATA1\":\"row %d of the benchmark table\",\"RFCDATA2\":\"ÄÖÜ\"}",
-        i, i % 30000, i % 256, i * 7, i) }
-    BEGIN { printf "{\"IMPORTSTRUCT\":%s,\"RFCTABLE\":[", row(0)
-      for (i = 0; i < n; i++) printf "%s%s", (i ? "," : ""), row(i)
-      printf "]}" }' > "$2"
+  awk -v n="$1" -f tests/bench/structure_body.awk > "$2"
 }
 for r in $rowsets; do
   make_rows_json "$r" "$W/rows$r.json"
