@@ -80,7 +80,7 @@ enum {
 typedef struct {
     const gw_route_t *route;
     gw_route_captures_t caps;
-    const char *query; /* the step's query string, or NULL */
+    const char *query;     /* the step's query string, or NULL */
     const gw_jdoc_t *body; /* the step's body, in the request arena */
     gw_desc_t *desc_ref;
     int status;     /* the step's HTTP status; 0 = not run */
@@ -931,8 +931,8 @@ static enum MHD_Result on_body_complete(req_t *r)
     if (r->body.len > 0) {
         gw_jdoc_error_t jerr;
         int depth = r->h->deps.cfg->limits.json_depth;
-        int err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
-                                (uint32_t)depth, &r->json, &jerr);
+        int err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len, (uint32_t)depth,
+                                &r->json, &jerr);
         if (err == GW_ENOMEM)
             return problem(r, err, "out of memory parsing the body", NULL, NULL, NULL);
         if (err != 0) {
@@ -940,8 +940,7 @@ static enum MHD_Result on_body_complete(req_t *r)
             if (jerr.too_deep)
                 snprintf(d, sizeof(d), "the body nests deeper than limits.json_depth (%d)", depth);
             else
-                snprintf(d, sizeof(d), "line %d, column %d: %s", jerr.line, jerr.column,
-                         jerr.text);
+                snprintf(d, sizeof(d), "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
             json_t *extra = json_object();
             json_object_set_new(extra, "line", json_integer(jerr.line));
             json_object_set_new(extra, "column", json_integer(jerr.column));
