@@ -24,9 +24,16 @@ typedef struct {
     int err; /* GW_EINVAL when a value nests beyond any sane depth */
 } wr_t;
 
-static void put(wr_t *w, const char *s, size_t n)
+/* Most pieces are a few bytes: copy them in place while there is room, grow through the buffer. */
+static inline void put(wr_t *w, const char *s, size_t n)
 {
-    gw_buf_append(w->b, s, n);
+    gw_buf_t *b = w->b;
+    if (!b->failed && b->cap - b->len >= n) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        return;
+    }
+    gw_buf_append(b, s, n);
 }
 
 static void put_lit(wr_t *w, const char *s)

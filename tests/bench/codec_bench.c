@@ -8,7 +8,7 @@
  * (gw_codec_result_write). Prints one JSON line per stage with the median
  * of the rounds: rows/s and MB/s of JSON.
  *
- * Usage: codec_bench [rows (10000)] [rounds (7)]
+ * Usage: codec_bench [rows (10000)] [rounds (7)]   (env RETAIN_MB: limits.retain_memory_mb, 64)
  */
 #include "base/base.h"
 #include "codec/codec.h"
@@ -86,6 +86,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: codec_bench [rows] [rounds]\n");
         return 2;
     }
+    /* as rfmgw does with its default limits.retain_memory_mb (RETAIN_MB=0: the C library's own) */
+    const char *retain = getenv("RETAIN_MB");
+    gw_memory_retain((size_t)(retain ? atoi(retain) : 64) << 20);
     size_t jlen;
     char *json = make_json(rows, &jlen);
     gw_codec_opts_t o = gw_codec_opts_default();
