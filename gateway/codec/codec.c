@@ -208,9 +208,50 @@ int gw__codec_b64_decode(uint8_t *dst, size_t *outlen, const char *src, size_t n
     return 0;
 }
 
+/*
+ * The usual ABAP FLOAT (a price, a weight: at most 15 significant digits,
+ * at most 9 decimals) without printf/strtod: the first k for which
+ * round(|x| · 10^k) / 10^k == |x| gives an integer y below 10^15 whose digits
+ * are the answer. Exact: y and 10^k are exact doubles, so the division is
+ * the correctly rounded value of the decimal y·10^-k, just as strtod would
+ * read it; and two different decimals of at most 15 significant digits
+ * never read as the same double, so y is the shortest form (DBL_DIG).
+ * Returns 0 when x is not such a number.
+ */
+static int shortest_short(double x, char *digits, int *point)
+{
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    double ax = fabs(x);
+    if (!(ax >= 1e-9 && ax < 1e15))
+        return 0;
+    for (int k = 0; k < (int)(sizeof(p10) / sizeof(p10[0])); k++) {
+        double t = ax * p10[k];
+        if (t >= 1e15)
+            return 0;
+        double y = nearbyint(t);
+        if (y == 0 || y / p10[k] != ax)
+            continue;
+        char tmp[20];
+        int n = 0;
+        for (uint64_t u = (uint64_t)y; u; u /= 10)
+            tmp[n++] = (char)('0' + u % 10);
+        *point = n - k;
+        for (int i = 0; i < n; i++)
+            digits[i] = tmp[n - 1 - i];
+        while (n > 1 && digits[n - 1] == '0')
+            n--;
+        digits[n] = '\0';
+        return n;
+    }
+    return 0;
+}
+
 int gw__codec_shortest(double x, char *digits, int *point)
 {
     char buf[40];
+    int fast = shortest_short(x, digits, point);
+    if (fast)
+        return fast;
     /* Subnormals carry fewer than 53 bits: the argument below does not hold, search from 1. */
     int p = x != 0 && fabs(x) < DBL_MIN ? 1 : 15;
     /*

@@ -345,6 +345,24 @@ static int parse_number(ps_t *ps, gw_jdoc_t *v)
     return 0;
 }
 
+/*
+ * A fingerprint of a key from its length and its first and last (up to) 8
+ * bytes: equal keys have equal prints, and the keys of one row object
+ * ("RFCINT1", "RFCINT2", …) almost never share one, so the pairwise check
+ * compares two integers instead of two strings.
+ */
+static uint64_t key_print(gw_slice_t k)
+{
+    uint64_t a = 0, b = 0;
+    if (k.len >= 8) {
+        memcpy(&a, k.ptr, 8);
+        memcpy(&b, k.ptr + k.len - 8, 8);
+    } else if (k.len) {
+        memcpy(&a, k.ptr, k.len);
+    }
+    return (a * 0x9e3779b97f4a7c15u) ^ ((b + k.len) * 0xc2b2ae3d27d4eb4fu);
+}
+
 static int key_cmp(const void *x, const void *y)
 {
     const gw_jdoc_member_t *a = *(const gw_jdoc_member_t *const *)x;
@@ -437,10 +455,13 @@ done:;
     if (object) {
         const gw_jdoc_member_t *dup = NULL;
         if (n <= DUP_LINEAR) {
-            for (size_t i = 1; i < n && !dup; i++)
+            uint64_t fp[DUP_LINEAR];
+            for (size_t i = 0; i < n && !dup; i++) {
+                fp[i] = key_print(m[i].key);
                 for (size_t k = 0; k < i && !dup; k++)
-                    if (gw_slice_eq(m[i].key, m[k].key))
+                    if (fp[k] == fp[i] && gw_slice_eq(m[i].key, m[k].key))
                         dup = &m[i];
+            }
         } else if ((ret = dup_sorted(m, n, &dup)) != 0) {
             return ret;
         }

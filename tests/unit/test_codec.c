@@ -1067,6 +1067,40 @@ static void test_float_out(void **state)
         if (isfinite(x))
             expect_float(x, NULL);
     }
+    /*
+     * Short decimals (prices, weights: the path without printf): the digits are
+     * the shortest that read back, as trying every precision %.1g … %.17g finds.
+     */
+    for (int i = 0; i < 20000; i++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+        int k = (int)(seed % 11);
+        double x = (double)((seed >> 8) % (i % 2 ? 1000000ull : 1000000000000000ull)) / p10[k];
+        if (seed & 1)
+            x = -x;
+        char want[40];
+        int shortest = 1;
+        for (; shortest < 17; shortest++) {
+            snprintf(want, sizeof(want), "%.*g", shortest, x);
+            if (strtod(want, NULL) == x)
+                break;
+        }
+        gw_rfc_value_t v = {.type = GW_RFC_FLOAT, .u.f = x};
+        char *got = write_value(&v, NULL, NULL);
+        /* significant digits of the output: no sign, point, exponent, leading or trailing zeros */
+        char sig[40];
+        size_t n = 0;
+        for (const char *c = got; *c && *c != 'e'; c++)
+            if (*c >= '0' && *c <= '9' && (n > 0 || *c != '0'))
+                sig[n++] = *c;
+        while (n > 1 && sig[n - 1] == '0')
+            n--;
+        if (strtod(got, NULL) != x || (x != 0 && (int)n != shortest))
+            fail_msg("%.17g: got %s (%zu digits), the shortest has %d", x, got, n, shortest);
+        free(got);
+    }
 }
 
 static void test_binary_out(void **state)
