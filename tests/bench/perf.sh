@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where rfmgw spends its CPU: `perf record -g` on the rfmgw process while wrk drives one path.
 # Usage: tests/bench/perf.sh [connection-test | structure ROWS]
-#   env: SECONDS_PER_RUN=10 CONNS=8 CALLGRAPH=fp (dwarf: callers through libraries built without
+#   env: SECONDS_PER_RUN=10 CONNS=8 THREADS=2 (listen.threads; 0 = loop mode) CALLGRAPH=fp (dwarf: callers through libraries built without
 #   frame pointers, e.g. Jansson, at the price of a larger perf.data)
 # Prints perf report --no-children (self time by function) and the top callers (children).
 # Needs perf (Debian linux-perf) and a kernel that allows it (perf_event_paranoid <= 1 or root).
@@ -24,7 +24,7 @@ routes = (
 );
 EOC
 cat > "$W/gw.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; threads = 2; max_body = 16777216; };
+listen = { address = "127.0.0.1"; port = 0; threads = ${THREADS:-2}; max_body = 16777216; };
 log = { level = "warn"; };
 mappings = "routes.conf";
 callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
