@@ -7,9 +7,24 @@
  * rather than from inside lws callbacks or gw_transport_connect: lws may
  * fail a connect inline, and the pool must never be re-entered from the
  * call it is making.
+ *
+ * The data path is ours once the server's first message has arrived
+ * ("direct" connections): libwebsockets keeps the socket, the TLS session
+ * and the close, but its reading is switched off (rx flow control) and the
+ * connection reads and writes TLS records itself — SSL_read with read-ahead
+ * in 64 KiB pieces on a dup() of the socket watched by the loop, RFC 6455
+ * frames by ws.c, client frames masked eight bytes at a time and written
+ * with SSL_write as soon as they are sent. libwebsockets 4.1 parses frames
+ * one byte per state-machine step and masks byte by byte: a quarter of
+ * rfmgw's CPU on 10,000-row calls (docs/performance.md). Connecting, TLS
+ * verification and the upgrade stay libwebsockets' (their errors too). The
+ * switch waits for the first message because libwebsockets may hold bytes
+ * read together with the upgrade response; after it the protocol
+ * (docs/protocol.md) has the server speak only when asked.
  */
 #include "transport/transport.h"
 #include "error/error.h"
+#include "transport/ws_internal.h"
 #include "log/log.h"
 #include "tlsid/tlsid.h"
 
@@ -18,8 +33,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -69,6 +86,17 @@ struct gw_tconn {
     size_t nhdrs;
     gw_timer_t close_tm;
     gw_tconn_t *prev, *next; /* all live connections, for destroy */
+    /* the direct data path (see the top of this file) */
+    int direct;
+    SSL *ssl;          /* libwebsockets' TLS session of this connection */
+    gw_watch_t *rd;    /* readable events of a dup() of its socket */
+    gw__ws_rx_t wsrx;  /* frame receiver */
+    gw_buf_t wout;     /* framed, masked bytes SSL_write has not taken yet */
+    size_t wout_off;   /* how many of them it took */
+    int paused;        /* gw_transport_pause: no reading, no parsing */
+    gw_buf_t pend;     /* bytes read but not parsed when a pause came */
+    int read_on_write; /* SSL_read wanted the socket writable */
+    gw_timer_t resume_tm;
 };
 
 struct gw_transport {
@@ -85,6 +113,7 @@ struct gw_transport {
     gw_timer_t tasks_tm;       /* runs tasks posted on the loop itself (no wake-up needed) */
     const gw_tlsid_t *adding;  /* the identity of the endpoint being added (its chain) */
     gw_endpoint_t *adding_ep;  /* the endpoint being added (to learn its SSL_CTX) */
+    uint8_t *rbuf;             /* RX_CHUNK bytes: what a direct connection's SSL_read fills */
 };
 
 struct gw_watch {
@@ -125,6 +154,9 @@ static void conn_free(gw_tconn_t *c)
 {
     gw_transport_t *t = c->t;
     conn_headers_free(c);
+    free(c->rd); /* still set only when the context went first (destroy) */
+    gw_buf_free(&c->wout);
+    gw_buf_free(&c->pend);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -149,12 +181,16 @@ static void deliver_close(gw_timer_t *tm)
     conn_free(c);
 }
 
+static void direct_stop(gw_tconn_t *c);
+static void direct_start(gw_tconn_t *c, struct lws *wsi);
+
 /* The wsi is gone (or about to be): detach and schedule on_close. */
 static void conn_dead(gw_tconn_t *c)
 {
     if (c->dead)
         return;
     c->dead = 1;
+    direct_stop(c);
     if (c->wsi)
         lws_set_opaque_user_data(c->wsi, NULL);
     c->wsi = NULL;
@@ -236,6 +272,8 @@ static int on_receive(gw_tconn_t *c, struct lws *wsi, const void *in, size_t len
         c->rx.len = 0;
         if (c->closing || c->dead)
             return -1;
+        if (!c->direct)
+            direct_start(c, wsi);
     }
     return 0;
 }
@@ -259,6 +297,253 @@ static int on_writable(gw_tconn_t *c, struct lws *wsi)
     }
     if (c->out_head)
         lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* ---- the direct data path (see the top of this file) ---- */
+
+/* Ends a direct connection from our side of the data path: on_close follows with the reason. */
+static void direct_kill(gw_tconn_t *c)
+{
+    if (c->wsi) {
+        lws_set_opaque_user_data(c->wsi, NULL);
+        lws_set_timeout(c->wsi, 1, LWS_TO_KILL_ASYNC);
+        c->wsi = NULL;
+    }
+    conn_dead(c);
+}
+
+static void direct_stop(gw_tconn_t *c)
+{
+    if (c->rd) {
+        /* possibly from inside its own callback: let the loop close the descriptor later */
+        lws_set_opaque_user_data(c->rd->wsi, NULL);
+        lws_set_timeout(c->rd->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        free(c->rd);
+        c->rd = NULL;
+    }
+    gw_timer_stop(&c->resume_tm);
+    c->ssl = NULL;
+}
+
+/* Writes what SSL_write can take now; the rest waits for a writable callback. 0, or -1 killed. */
+static int direct_flush(gw_tconn_t *c)
+{
+    while (c->ssl && c->wout_off < c->wout.len) {
+        size_t left = c->wout.len - c->wout_off;
+        ERR_clear_error();
+        int n = SSL_write(c->ssl, c->wout.data + c->wout_off, left > INT_MAX ? INT_MAX : (int)left);
+        if (n > 0) {
+            c->wout_off += (size_t)n;
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        if (e == SSL_ERROR_WANT_WRITE) {
+            lws_callback_on_writable(c->wsi);
+            return 0;
+        }
+        if (e == SSL_ERROR_WANT_READ)
+            return 0; /* the next readable event flushes again */
+        ERR_clear_error();
+        set_reason(c, GW_ECOMM, "write to the backend failed");
+        direct_kill(c);
+        return -1;
+    }
+    c->wout.len = c->wout_off = 0;
+    return 0;
+}
+
+/* Queues one final frame (masked with a fresh key) and writes what the socket takes. */
+static int direct_frame(gw_tconn_t *c, int op, const void *p, size_t len)
+{
+    uint8_t key[4], hdr[GW__WS_MAX_HEADER];
+    if (RAND_bytes(key, sizeof(key)) != 1) {
+        ERR_clear_error();
+        return GW_ENOMEM;
+    }
+    size_t h = gw__ws_header(hdr, op, len, key);
+    c->wout.failed = 0;
+    if (gw_buf_reserve(&c->wout, h + len) != 0)
+        return GW_ENOMEM;
+    uint8_t *dst = c->wout.data + c->wout.len;
+    memcpy(dst, hdr, h);
+    if (len)
+        memcpy(dst + h, p, len);
+    gw__ws_mask(dst + h, len, key);
+    c->wout.len += h + len;
+    direct_flush(c);
+    return 0;
+}
+
+static int rx_data(void *ud, const uint8_t *p, size_t n)
+{
+    gw_tconn_t *c = ud;
+    if (c->rx.len + n > c->ep->max_message) {
+        set_reason(c, GW_ECOMM, "message from the backend exceeds max_message (%zu bytes)",
+                   c->ep->max_message);
+        const uint8_t too_big[2] = {1009 >> 8, 1009 & 0xff};
+        direct_frame(c, GW__WS_CLOSE, too_big, sizeof(too_big));
+        direct_kill(c);
+        return 1;
+    }
+    c->rx.failed = 0;
+    if (gw_buf_append(&c->rx, p, n)) {
+        set_reason(c, GW_ECOMM, "out of memory receiving a message");
+        direct_kill(c);
+        return 1;
+    }
+    return 0;
+}
+
+static int rx_end(void *ud)
+{
+    gw_tconn_t *c = ud;
+    if (c->cbs.on_message)
+        c->cbs.on_message(c, c->ud, c->rx.data, c->rx.len);
+    c->rx.len = 0;
+    return c->dead || c->closing || c->paused;
+}
+
+static int rx_control(void *ud, int op, const uint8_t *p, size_t n)
+{
+    gw_tconn_t *c = ud;
+    if (op == GW__WS_PING)
+        return direct_frame(c, GW__WS_PONG, p, n) != 0 || c->dead;
+    if (op != GW__WS_CLOSE)
+        return 0;
+    if (n >= 2)
+        set_reason(c, GW_ECOMM, "backend closed the connection (WebSocket close %d%s%.*s)",
+                   (p[0] << 8) | p[1], n > 2 ? ": " : "", (int)(n > 2 ? n - 2 : 0),
+                   (const char *)p + 2);
+    set_reason(c, GW_ECOMM, "backend closed the connection");
+    direct_kill(c);
+    return 1;
+}
+
+static const gw__ws_rx_cbs_t direct_rx_cbs = {rx_data, rx_end, rx_control};
+
+/*
+ * Parses `n` bytes. When a pause stops the parser, the rest is kept in
+ * c->pend (`p` may point into c->pend itself). Returns 0, or -1 when the
+ * connection ended.
+ */
+static int direct_parse(gw_tconn_t *c, const uint8_t *p, size_t n)
+{
+    const char *why = NULL;
+    ssize_t k = gw__ws_rx_feed(&c->wsrx, p, n, &direct_rx_cbs, c, &why);
+    if (k < 0) {
+        set_reason(c, GW_ECOMM, "protocol error: %s", why);
+        direct_kill(c);
+        return -1;
+    }
+    if (c->dead)
+        return -1;
+    size_t rest = n - (size_t)k;
+    if (p == c->pend.data) {
+        memmove(c->pend.data, c->pend.data + k, rest);
+        c->pend.len = rest;
+    } else if (rest) {
+        c->pend.failed = 0;
+        if (gw_buf_append(&c->pend, p + k, rest) != 0) {
+            set_reason(c, GW_ECOMM, "out of memory receiving a message");
+            direct_kill(c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads and parses until OpenSSL has nothing more, a pause, or the end. */
+static void direct_read(gw_tconn_t *c)
+{
+    if (c->wout_off < c->wout.len && direct_flush(c) != 0)
+        return;
+    if (c->pend.len && !c->paused && direct_parse(c, c->pend.data, c->pend.len) != 0)
+        return;
+    while (c->ssl && !c->dead && !c->closing && !c->paused) {
+        ERR_clear_error();
+        int n = SSL_read(c->ssl, c->t->rbuf, RX_CHUNK);
+        if (n <= 0) {
+            int e = SSL_get_error(c->ssl, n);
+            if (e == SSL_ERROR_WANT_READ)
+                return;
+            if (e == SSL_ERROR_WANT_WRITE) {
+                c->read_on_write = 1;
+                lws_callback_on_writable(c->wsi);
+                return;
+            }
+            unsigned long le = ERR_peek_error();
+            if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && le == 0))
+                set_reason(c, GW_ECOMM, "backend closed the connection");
+            else
+                set_reason(c, GW_ECOMM, "reading from the backend failed: %s",
+                           ERR_reason_error_string(le) ? ERR_reason_error_string(le) : "TLS error");
+            ERR_clear_error();
+            direct_kill(c);
+            return;
+        }
+        if (direct_parse(c, c->t->rbuf, (size_t)n) != 0)
+            return;
+        /* poll is level-triggered: with nothing buffered, wait for it instead of a read that
+         * only says EAGAIN */
+        if (n < RX_CHUNK && !SSL_has_pending(c->ssl))
+            return;
+    }
+}
+
+static void direct_readable(void *ud)
+{
+    direct_read(ud);
+}
+
+static void direct_resume(gw_timer_t *tm)
+{
+    direct_read((gw_tconn_t *)((char *)tm - offsetof(gw_tconn_t, resume_tm)));
+}
+
+/*
+ * After a message that libwebsockets delivered: takes the data path over
+ * when libwebsockets has nothing of its own on the way out (messages still
+ * in our queue are framed and written here instead).
+ */
+static void direct_start(gw_tconn_t *c, struct lws *wsi)
+{
+    SSL *ssl = lws_get_ssl(wsi);
+    int fd = lws_get_socket_fd(wsi);
+    if (ssl == NULL || fd < 0 || lws_send_pipe_choked(wsi))
+        return;
+    if ((c->rd = gw_transport_watch(c->t, fd, direct_readable, c)) == NULL)
+        return; /* stays with libwebsockets */
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_set_read_ahead(ssl, 1);
+    lws_rx_flow_control(wsi, 0);
+    if (c->paused)
+        lws_rx_flow_control(c->rd->wsi, 0);
+    c->ssl = ssl;
+    c->direct = 1;
+    GW_LOGD("transport", "%s: the data path is ours (TLS records read and written directly)",
+            c->ep->name);
+    while (c->out_head && !c->dead) {
+        outmsg_t *m = c->out_head;
+        c->out_head = m->next;
+        if (c->out_head == NULL)
+            c->out_tail = NULL;
+        if (direct_frame(c, GW__WS_BINARY, m->data + LWS_PRE, m->len) != 0) {
+            set_reason(c, GW_ECOMM, "out of memory sending a message");
+            direct_kill(c);
+        }
+        free(m);
+    }
+}
+
+static int direct_writable(gw_tconn_t *c)
+{
+    if (direct_flush(c) != 0)
+        return 0;
+    if (c->read_on_write && !c->dead) {
+        c->read_on_write = 0;
+        direct_read(c);
+    }
     return 0;
 }
 
@@ -379,7 +664,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_RECEIVE:
         return c ? on_receive(c, wsi, in, len) : -1;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
-        return c ? on_writable(c, wsi) : -1;
+        return c ? (c->direct ? direct_writable(c) : on_writable(c, wsi)) : -1;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (c && len >= 2) {
             const unsigned char *b = in;
@@ -440,6 +725,11 @@ gw_transport_t *gw_transport_create(void)
     if (t == NULL)
         return NULL;
     pthread_mutex_init(&t->lock, NULL);
+    if ((t->rbuf = malloc(RX_CHUNK)) == NULL) {
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
     lws_set_log_level(LLL_ERR, lws_log_bridge);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -451,6 +741,7 @@ gw_transport_t *gw_transport_create(void)
     if (t->ctx == NULL) {
         GW_LOGE("transport", "cannot create the libwebsockets context");
         pthread_mutex_destroy(&t->lock);
+        free(t->rbuf);
         free(t);
         return NULL;
     }
@@ -464,6 +755,7 @@ gw_transport_t *gw_transport_create(void)
         GW_LOGE("transport", "cannot create the loop's vhost");
         lws_context_destroy(t->ctx);
         pthread_mutex_destroy(&t->lock);
+        free(t->rbuf);
         free(t);
         return NULL;
     }
@@ -721,6 +1013,7 @@ void gw_transport_destroy(gw_transport_t *t)
         ep = n;
     }
     pthread_mutex_destroy(&t->lock);
+    free(t->rbuf);
     free(t);
 }
 
@@ -788,7 +1081,17 @@ gw_tconn_t *gw_transport_connect_with(gw_endpoint_t *ep, const gw_tconn_cbs_t *c
 
 void gw_transport_pause(gw_tconn_t *c, int pause)
 {
-    if (c->wsi && !c->dead)
+    if (c->dead)
+        return;
+    c->paused = pause;
+    if (c->direct) {
+        if (c->rd)
+            lws_rx_flow_control(c->rd->wsi, pause ? 0 : 1);
+        if (!pause) /* what OpenSSL or the parser holds raises no readable event */
+            gw_timer_start(c->t, &c->resume_tm, 0, direct_resume);
+        return;
+    }
+    if (c->wsi)
         lws_rx_flow_control(c->wsi, pause ? 0 : 1);
 }
 
@@ -796,6 +1099,8 @@ int gw_transport_send(gw_tconn_t *c, const void *p, size_t len)
 {
     if (c->dead || c->closing)
         return GW_ECOMM;
+    if (c->direct) /* a write failure ends the connection: on_close says so */
+        return direct_frame(c, GW__WS_BINARY, p, len);
     outmsg_t *m = malloc(sizeof(*m) + LWS_PRE + len);
     if (m == NULL)
         return GW_ENOMEM;
