@@ -114,6 +114,8 @@ struct gw_transport {
     const gw_tlsid_t *adding;  /* the identity of the endpoint being added (its chain) */
     gw_endpoint_t *adding_ep;  /* the endpoint being added (to learn its SSL_CTX) */
     uint8_t *rbuf;             /* RX_CHUNK bytes: what a direct connection's SSL_read fills */
+    uint8_t keys[1024];        /* masking keys from RAND_bytes, 4 bytes each, used up in order */
+    size_t nkeys_used;         /* bytes of `keys` handed out; sizeof(keys) = refill first */
 };
 
 struct gw_watch {
@@ -353,14 +355,32 @@ static int direct_flush(gw_tconn_t *c)
     return 0;
 }
 
+/*
+ * A fresh masking key (RFC 6455 §5.3: unpredictable). Drawn from OpenSSL's
+ * generator 256 keys at a time: each RAND_bytes call costs a getpid() (its
+ * fork check), which would be one system call more per call.
+ */
+static int next_key(gw_transport_t *t, uint8_t key[4])
+{
+    if (t->nkeys_used == 0 || t->nkeys_used >= sizeof(t->keys)) {
+        if (RAND_bytes(t->keys, sizeof(t->keys)) != 1) {
+            ERR_clear_error();
+            return GW_ENOMEM;
+        }
+        t->nkeys_used = 0;
+    }
+    memcpy(key, t->keys + t->nkeys_used, 4);
+    OPENSSL_cleanse(t->keys + t->nkeys_used, 4);
+    t->nkeys_used += 4;
+    return 0;
+}
+
 /* Queues one final frame (masked with a fresh key) and writes what the socket takes. */
 static int direct_frame(gw_tconn_t *c, int op, const void *p, size_t len)
 {
     uint8_t key[4], hdr[GW__WS_MAX_HEADER];
-    if (RAND_bytes(key, sizeof(key)) != 1) {
-        ERR_clear_error();
+    if (next_key(c->t, key) != 0)
         return GW_ENOMEM;
-    }
     size_t h = gw__ws_header(hdr, op, len, key);
     c->wout.failed = 0;
     if (gw_buf_reserve(&c->wout, h + len) != 0)
