@@ -60,7 +60,6 @@ struct gw_http {
     gw_timer_t mhd_tm;       /* its next connection timeout */
     gw_task_t kick_task;     /* runs libmicrohttpd after a resume from another thread */
     atomic_int kick_pending; /* kick_task is queued */
-    gw_timer_t kick_tm;      /* the same after a resume on the loop (no wake-up needed) */
 };
 
 enum {
@@ -2251,26 +2250,18 @@ static void kick_run(gw_task_t *task)
         mhd_service(h);
 }
 
-static void kick_timer(gw_timer_t *tm)
-{
-    gw_http_t *h = (gw_http_t *)((char *)tm - offsetof(gw_http_t, kick_tm));
-    if (h->watch)
-        mhd_service(h);
-}
-
 /*
  * After a resume (any thread): without a thread of its own, libmicrohttpd
  * takes a resumed connection back only in its next MHD_run(), and its
- * inter-thread channel does not wake the loop — so run it on the loop soon.
+ * inter-thread channel does not wake the loop — so run it on the loop soon
+ * (from the loop itself: right after the current service round, no poll).
  */
 static void kick(void *ud)
 {
     gw_http_t *h = ud;
     if (h->deps.cfg->listen.threads != 0)
         return;
-    if (gw_transport_on_loop(h->deps.transport)) {
-        gw_timer_start(h->deps.transport, &h->kick_tm, 0, kick_timer); /* after this callback */
-    } else if (atomic_exchange(&h->kick_pending, 1) == 0) {
+    if (atomic_exchange(&h->kick_pending, 1) == 0) {
         h->kick_task.fn = kick_run;
         gw_transport_post(h->deps.transport, &h->kick_task);
     }
@@ -2291,7 +2282,6 @@ static void loop_detach(void *ud)
     gw_transport_unwatch(h->watch);
     h->watch = NULL;
     gw_timer_stop(&h->mhd_tm);
-    gw_timer_stop(&h->kick_tm);
 }
 
 static void loop_quiesce(void *ud)

@@ -110,9 +110,9 @@ struct gw_transport {
     gw_tconn_t *conns;
     int destroying;
     struct lws_vhost *loop_vh; /* no TLS; task wake-ups and watched descriptors */
-    gw_timer_t tasks_tm;       /* runs tasks posted on the loop itself (no wake-up needed) */
     const gw_tlsid_t *adding;  /* the identity of the endpoint being added (its chain) */
     gw_endpoint_t *adding_ep;  /* the endpoint being added (to learn its SSL_CTX) */
+    gw_timer_t tasks_tm;       /* keeps the next poll from waiting while loop-posted tasks wait */
     uint8_t *rbuf;             /* RX_CHUNK bytes: what a direct connection's SSL_read fills */
     uint8_t keys[1024];        /* masking keys from RAND_bytes, 4 bytes each, used up in order */
     size_t nkeys_used;         /* bytes of `keys` handed out; sizeof(keys) = refill first */
@@ -905,14 +905,44 @@ int gw_transport_endpoint_set_header(gw_endpoint_t *ep, const char *name, const 
 
 static _Thread_local const gw_transport_t *current_loop; /* set on the service thread */
 
+/* 1 when tasks are queued (a racy peek: a task posted from elsewhere also wakes the poll). */
+static int tasks_queued(gw_transport_t *t)
+{
+    pthread_mutex_lock(&t->lock);
+    int queued = t->q_head != NULL;
+    pthread_mutex_unlock(&t->lock);
+    return queued;
+}
+
+static void tasks_due(gw_timer_t *tm)
+{
+    run_tasks((gw_transport_t *)((char *)tm - offsetof(gw_transport_t, tasks_tm)));
+}
+
+/*
+ * One lws service round (timers, a poll, the callbacks) at a time; between
+ * rounds, outside every callback, the tasks posted meanwhile run. A task
+ * posted on the loop also arms a zero-delay timer, because lws runs its
+ * timers *before* it polls: a task posted from a timer callback must not
+ * wait for the poll's timeout. Run between rounds, the tasks disarm it
+ * again, so a task posted from a socket callback (a reply that resumes a
+ * request) costs no extra poll.
+ */
 static void *service_main(void *arg)
 {
     gw_transport_t *t = arg;
     current_loop = t;
     pthread_setname_np(pthread_self(), "rfmgw-loop"); /* for ps -L, top -H, perf */
-    while (!t->stop)
-        if (lws_service(t->ctx, 0) < 0)
+    while (!t->stop) {
+        for (;;) {
+            gw_timer_stop(&t->tasks_tm);
+            if (t->stop || !tasks_queued(t))
+                break;
+            run_tasks(t);
+        }
+        if (t->stop || lws_service(t->ctx, 0) < 0)
             break;
+    }
     return NULL;
 }
 
@@ -929,11 +959,6 @@ int gw_transport_on_loop(const gw_transport_t *t)
     return current_loop == t;
 }
 
-static void tasks_due(gw_timer_t *tm)
-{
-    run_tasks((gw_transport_t *)((char *)tm - offsetof(gw_transport_t, tasks_tm)));
-}
-
 void gw_transport_post(gw_transport_t *t, gw_task_t *task)
 {
     task->next = NULL;
@@ -945,13 +970,17 @@ void gw_transport_post(gw_transport_t *t, gw_task_t *task)
         t->q_head = task;
     t->q_tail = task;
     pthread_mutex_unlock(&t->lock);
-    /* A non-empty queue already has a wake-up on its way; the loop takes the whole queue. */
-    if (!was_empty)
-        return;
-    if (current_loop == t) /* posted on the loop: run after this callback, without a wake-up */
-        gw_timer_start(t, &t->tasks_tm, 0, tasks_due);
-    else
+    /*
+     * A non-empty queue already has a wake-up on its way (or the loop is about to run it); posted
+     * on the loop, the task runs when the current service round is over (service_main), or from
+     * the zero-delay timer if it was posted before the round's poll.
+     */
+    if (current_loop == t) {
+        if (!t->tasks_tm.armed)
+            gw_timer_start(t, &t->tasks_tm, 0, tasks_due);
+    } else if (was_empty) {
         lws_cancel_service(t->ctx);
+    }
 }
 
 typedef struct {

@@ -92,7 +92,12 @@ int gw_transport_endpoint_set_header(gw_endpoint_t *ep, const char *name, const 
 int gw_transport_start(gw_transport_t *t);
 /** 1 when the calling thread is the loop's. */
 int gw_transport_on_loop(const gw_transport_t *t);
-/** Hands `task` to the loop; any thread. The task must stay valid until it ran. */
+/**
+ * Hands `task` to the loop; any thread. The task must stay valid until it
+ * ran. Posted on the loop itself, it runs once the current service round
+ * (the callbacks of one poll) is over — outside every callback, without a
+ * wake-up or another poll.
+ */
 void gw_transport_post(gw_transport_t *t, gw_task_t *task);
 /**
  * Runs fn(arg) on the loop and waits until it returned; any thread but the
