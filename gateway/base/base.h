@@ -88,6 +88,14 @@ int gw_buf_printf(gw_buf_t *b, const char *fmt, ...) __attribute__((format(print
 void gw_buf_free(gw_buf_t *b);
 
 /**
+ * Length of the well-formed UTF-8 sequence at `s` (`n` bytes left; Unicode
+ * table 3-7: no overlongs, surrogates or code points past U+10FFFF), or 0
+ * when it is ill-formed — then `*bad` (if not NULL) receives the length of
+ * its maximal subpart, which one U+FFFD replaces. Call it for s[0] >= 0x80.
+ */
+size_t gw_utf8_seq(const uint8_t *s, size_t n, size_t *bad);
+
+/**
  * Writes code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8 to
  * `out` (room for 4 bytes) and returns the number of bytes written.
  */

@@ -41,38 +41,6 @@ static void put_lit(wr_t *w, const char *s)
     put(w, s, strlen(s));
 }
 
-/* Length of the well-formed UTF-8 sequence at s (Unicode table 3-7), or 0 if ill-formed. */
-static size_t utf8_seq(const uint8_t *s, size_t n, size_t *bad)
-{
-    uint8_t c = s[0];
-    size_t k;
-    uint8_t lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        k = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        k = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    /* The maximal subpart of an ill-formed sequence is replaced by one U+FFFD. */
-    for (size_t i = 1; i < k; i++) {
-        uint8_t x = i < n ? s[i] : 0;
-        uint8_t l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xbf;
-        if (i >= n || x < l || x > h) {
-            *bad = i;
-            return 0;
-        }
-    }
-    return k;
-}
-
 static void put_string(wr_t *w, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -86,7 +54,7 @@ static void put_string(wr_t *w, const char *str, size_t n)
             continue;
         }
         if (c >= 0x80) {
-            size_t bad = 0, k = utf8_seq(s + i, n - i, &bad);
+            size_t bad = 0, k = gw_utf8_seq(s + i, n - i, &bad);
             if (k) {
                 i += k;
                 continue;

@@ -117,39 +117,6 @@ static int push(ps_t *ps, gw_jdoc_member_t **slot)
     return 0;
 }
 
-/* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t min, cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        min = 0x80;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        min = 0x800;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        min = 0x10000;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static int hex4(const unsigned char *p, uint32_t *out)
 {
     uint32_t v = 0;
@@ -197,7 +164,7 @@ static int parse_string(ps_t *ps, const char **out, uint32_t *outlen)
         }
         if (c < 0x20)
             return fail(ps, p, 0, "control character 0x%02x in a string", c);
-        size_t n = utf8_seq(p, ps->end);
+        size_t n = gw_utf8_seq(p, (size_t)(ps->end - p), NULL);
         if (n == 0)
             return fail(ps, p, 0, "invalid UTF-8 byte 0x%02x in a string", c);
         p += n;
@@ -242,7 +209,7 @@ static int parse_string(ps_t *ps, const char **out, uint32_t *outlen)
             case 'r':
                 dst[o++] = '\r';
                 break;
-            case 't':
+            default: /* 't': the first pass let only valid escapes through */
                 dst[o++] = '\t';
                 break;
             case 'u': {
@@ -266,9 +233,6 @@ static int parse_string(ps_t *ps, const char **out, uint32_t *outlen)
                 o += gw_utf8_put(cp, dst + o);
                 break;
             }
-            default:
-                return fail(ps, esc, 0, "invalid escape '\\%c' in a string",
-                            e >= 0x20 && e < 0x7f ? e : '?');
             }
         }
     }

@@ -9,6 +9,7 @@
  * breaks the one-object-per-line contract.
  */
 #include "log/log.h"
+#include "base/base.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,32 +97,6 @@ __attribute__((format(printf, 2, 3))) static void putf(line_t *l, const char *fm
         l->len += (size_t)n > l->cap - l->len ? l->cap - l->len : (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at `s` (n bytes left), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
-
 /*
  * A JSON string (with quotes), or null, of at most `max` bytes of escaped
  * text. Cut at a character boundary, never inside an escape, so the line
@@ -158,7 +133,7 @@ static void put_jstr(line_t *l, const char *s, size_t max)
         } else if (c < 0x80) {
             out = (const char *)p;
             en = 1;
-        } else if ((k = utf8_len(p, n)) > 0) {
+        } else if ((k = gw_utf8_seq(p, n, NULL)) > 0) {
             out = (const char *)p;
             en = k;
         } else {
