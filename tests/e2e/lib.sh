@@ -182,7 +182,9 @@ expect_json() { # jq-filter-that-must-be-true what
 }
 
 expect_header() { # regex what
-  if printf '%s' "$HEADERS" | grep -qiE "$1"; then ok "$2"; else fail "$2: no header matching '$1'"; fi
+  if printf '%s' "$HEADERS" | grep -qiE "$1"; then ok "$2"; else
+    fail "$2: no header matching '$1' (HTTP $STATUS; headers: $(printf '%s' "$HEADERS" | tr -d '\r' | tr '\n' '|'))"
+  fi
 }
 
 # stop_checked PID NAME: SIGTERM, then the process must exit 0 within 10 s (under ASan a leak
