@@ -396,6 +396,23 @@ static int basic_pair(gw_arena_t *arena, const char *cred, const char **user, co
     return ret;
 }
 
+/* The entry of a user:password pair verified within the TTL, or NULL; `tag` is set either way. */
+static const entry_t *cached(const gw_auth_t *a, method_t *m, const char *user, size_t ul,
+                             const char *pw, size_t pl, int64_t now, uint8_t tag[32])
+{
+    const entry_t *who = NULL;
+    gw_credential_tag(a->cache_key, m->name, user, ul, pw, pl, tag);
+    size_t base = ((size_t)tag[0] | (size_t)tag[1] << 8 | (size_t)tag[2] << 16) % m->ncache;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < CACHE_WAY && who == NULL; i++) {
+        slot_t *s = &m->cache[(base + i) % m->ncache];
+        if (s->used && s->expires_ms > now && CRYPTO_memcmp(s->tag, tag, 32) == 0)
+            who = &m->entries[s->entry];
+    }
+    pthread_mutex_unlock(&m->lock);
+    return who;
+}
+
 static int check_basic(const gw_auth_t *a, method_t *m, const char *cred, const entry_t **who)
 {
     char buf[MAX_CRED];
@@ -411,20 +428,9 @@ static int check_basic(const gw_auth_t *a, method_t *m, const char *cred, const 
     const char *pw = colon + 1;
     uint8_t tag[32];
     int64_t now = now_ms();
-    if (m->ncache) {
-        gw_credential_tag(a->cache_key, m->name, buf, ul, pw, pl, tag);
-        size_t base = ((size_t)tag[0] | (size_t)tag[1] << 8 | (size_t)tag[2] << 16) % m->ncache;
-        pthread_mutex_lock(&m->lock);
-        for (size_t i = 0; i < CACHE_WAY && *who == NULL; i++) {
-            slot_t *s = &m->cache[(base + i) % m->ncache];
-            if (s->used && s->expires_ms > now && CRYPTO_memcmp(s->tag, tag, 32) == 0)
-                *who = &m->entries[s->entry];
-        }
-        pthread_mutex_unlock(&m->lock);
-        if (*who) {
-            ret = 0;
-            goto cleanup;
-        }
+    if (m->ncache && (*who = cached(a, m, buf, ul, pw, pl, now, tag)) != NULL) {
+        ret = 0;
+        goto cleanup;
     }
     for (size_t i = 0; i < m->nentries; i++)
         if (strlen(m->entries[i].name) == ul && memcmp(m->entries[i].name, buf, ul) == 0) {
@@ -509,6 +515,36 @@ static const char *after_scheme(const char *h, const char *scheme)
     while (*h == ' ')
         h++;
     return h;
+}
+
+int gw_auth_would_hash(gw_auth_t *a, char *const *methods, size_t nmethods,
+                       gw_auth_header_fn header, void *ctx)
+{
+    if (methods == NULL) {
+        methods = a->defaults;
+        nmethods = a->ndefaults;
+    }
+    const char *basic = after_scheme(header(ctx, "Authorization"), "Basic");
+    if (basic == NULL)
+        return 0;
+    char buf[MAX_CRED];
+    size_t n = 0;
+    int slow = 0;
+    if (b64std_decode(basic, strlen(basic), buf, sizeof(buf) - 1, &n) != 0)
+        return 0; /* refused without a hash */
+    char *colon = memchr(buf, ':', n);
+    if (colon && colon != buf) {
+        size_t ul = (size_t)(colon - buf), pl = n - ul - 1;
+        uint8_t tag[32];
+        int64_t now = now_ms();
+        for (size_t i = 0; i < nmethods && !slow; i++) {
+            method_t *m = find_method(a, methods[i]);
+            if (m && m->type == T_BASIC && m->nentries)
+                slow = m->ncache == 0 || cached(a, m, buf, ul, colon + 1, pl, now, tag) == NULL;
+        }
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return slow;
 }
 
 int gw_auth_authenticate(gw_auth_t *a, gw_arena_t *arena, char *const *methods, size_t nmethods,

@@ -176,6 +176,15 @@ int gw_auth_authenticate(gw_auth_t *a, gw_arena_t *arena, char *const *methods, 
                          size_t whylen, char *challenge, size_t challenge_len);
 
 /**
+ * 1 when gw_auth_authenticate() with these methods would run a password hash
+ * (PBKDF2, milliseconds): Basic credentials for a `basic` method that are not
+ * among the pairs verified within `cache_ttl_s` — a wrong password always is.
+ * The caller may then authenticate on a work thread instead of its event loop.
+ */
+int gw_auth_would_hash(gw_auth_t *a, char *const *methods, size_t nmethods,
+                       gw_auth_header_fn header, void *ctx);
+
+/**
  * Checks that `caller` holds every scope of `need`. Returns 0, or
  * GW_EFORBIDDEN with the missing scopes named in `why`.
  */

@@ -220,12 +220,13 @@ static const gw_cfg_decl_t listen_decls[] = {
     {"threads", GW_CFG_INT, C(listen.threads), "2", 0, 64, 0,
      "HTTP worker threads (epoll, one event loop each). 0: no HTTP thread — the backend "
      "loop thread serves HTTP as well (one thread for everything: the least CPU per call and "
-     "no thread hand-off, but a slow step of one request, such as parsing a large body or a "
-     "password hash, holds up all others; large results still go to convert_threads)."},
+     "no thread hand-off; large bodies, uncached password checks and large results go to "
+     "convert_threads, so set convert_threads >= 1 with it)."},
     {"convert_threads", GW_CFG_INT, C(listen.convert_threads), "1", 0, 64, 0,
-     "Background threads (at a lower priority) that turn large results into JSON, so that "
-     "small requests on the same HTTP thread do not wait behind them; 0 = convert on the HTTP "
-     "thread. See `limits.convert_rows`."},
+     "Background threads (at a lower priority) that turn large results into JSON and parse "
+     "large request bodies, and check passwords that are not cached (a PBKDF2 hash), so that "
+     "small requests on the same HTTP thread do not wait behind them; 0 = all of it on the "
+     "HTTP thread. See `limits.convert_rows` and `limits.convert_body`."},
     {"max_body", GW_CFG_INT, C(listen.max_body), "1048576", 1024, 1073741824, 0,
      "Largest request body in bytes; larger bodies are answered 413."},
     {"connection_limit", GW_CFG_INT, C(listen.connection_limit), "1024", 1, 1000000, 0,
@@ -292,6 +293,10 @@ static const gw_cfg_decl_t limits_decls[] = {
     {"convert_rows", GW_CFG_INT, C(limits.convert_rows), "1000", 1, 100000000, 0,
      "A result with at least this many table rows is turned into JSON on a background thread "
      "(`listen.convert_threads`)."},
+    {"convert_body", GW_CFG_INT, C(limits.convert_body), "262144", 1, 1073741824, 0,
+     "A request body of at least this many bytes is parsed and converted into RFC values on a "
+     "background thread (`listen.convert_threads`), so that the event loop that received it "
+     "goes on serving other requests meanwhile."},
     {"stream_buffer", GW_CFG_INT, C(limits.stream_buffer), "1048576", 65536, 268435456, 0,
      "Bytes of a streamed (NDJSON) result rfmgw holds per request before it stops reading from "
      "the backend until the client has taken half of them (backpressure)."},

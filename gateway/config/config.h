@@ -332,6 +332,7 @@ typedef struct {
         int max_errors;
         int stream_buffer;
         int convert_rows;
+        int convert_body;
         int retain_memory_mb;
     } limits;
     gw_types_conf_t types;   /* global JSON mapping options; routes may override */

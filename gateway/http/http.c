@@ -71,7 +71,28 @@ enum {
     ST_BATCH,
     ST_OPENAPI,
     ST_CONVERTING, /* a work thread writes the answer */
+    ST_AUTHING,    /* a work thread checks a password (a PBKDF2 hash) */
+    ST_AUTHED,     /* checked: on_new() runs again and gate() takes the result */
+    ST_PARSING,    /* a work thread parses (and converts) a large body */
+    ST_PARSED,     /* parsed: on_parsed() goes on */
 };
+
+/* A password check done on a work thread, for gate() to take when on_new() runs again. */
+typedef struct {
+    char *const *methods; /* the gate's methods (NULL: callers.default) */
+    size_t nmethods;
+    int err;
+    gw_caller_t caller;
+    char why[256];
+    char challenge[512];
+} offauth_t;
+
+/* A request header or query argument, copied for work threads (they do not ask libmicrohttpd). */
+typedef struct {
+    int kind; /* MHD_HEADER_KIND, MHD_GET_ARGUMENT_KIND */
+    const char *name;
+    const char *value;
+} snapkv_t;
 
 #define BATCH_MAX_STEPS 20
 
@@ -104,6 +125,7 @@ typedef struct req {
     int json_declared;   /* the request said Content-Type: application/json */
     int describe_only;   /* GET /api/v1/functions/{NAME}: answer the metadata */
     int started;         /* the request line and headers have been looked at */
+    int body_expected;   /* Content-Length > 0 or Transfer-Encoding: on_new() in the first call */
     int answered;        /* a response is queued */
     int stream_answered; /* the answer is the stream's: counted once it ended */
     int generic;         /* POST /api/v1/rfc/{FUNCTION} */
@@ -163,6 +185,20 @@ typedef struct req {
     gw_buf_t conv;
     int conv_ret;
     const char *conv_fields; /* ?fields=, read on the HTTP thread */
+    /* work taken off the HTTP thread: a password hash, a large body (offload()) */
+    snapkv_t *snap; /* the request's headers and query arguments; NULL = ask libmicrohttpd */
+    size_t nsnap;
+    offauth_t *authing; /* the check a work thread runs */
+    offauth_t *authed;  /* its result, for gate() */
+    int parse_err;      /* the body's parse: 0, GW_EJSON (see jerr), GW_ENOMEM */
+    gw_jdoc_error_t jerr;
+    /* the body converted into RFC values (convert_params()), before the call is sent */
+    int cv_done;
+    int cv_ret;
+    const char *cv_why; /* the route does not fit the function (GW_ECONFIG) */
+    gw_rfc_field_t *cv_params;
+    uint32_t cv_n;
+    gw_codec_errors_t cv_errs;
 } req_t;
 
 /* ---- responses ---- */
@@ -628,6 +664,52 @@ static const char *query_value(gw_arena_t *a, const char *q, const char *name)
     return NULL;
 }
 
+/* A header (case-insensitive) or query argument of the snapshot. */
+static const char *snap_get(const req_t *r, int kind, const char *name)
+{
+    for (size_t i = 0; i < r->nsnap; i++)
+        if (r->snap[i].kind == kind &&
+            (kind == MHD_HEADER_KIND ? strcasecmp(r->snap[i].name, name)
+                                     : strcmp(r->snap[i].name, name)) == 0)
+            return r->snap[i].value;
+    return NULL;
+}
+
+static enum MHD_Result snap_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    req_t *r = cls;
+    snapkv_t *kv = &r->snap[r->nsnap];
+    kv->kind = (int)kind;
+    kv->name = gw_arena_strndup(&r->arena, key, strlen(key));
+    kv->value = value ? gw_arena_strndup(&r->arena, value, strlen(value)) : NULL;
+    if (kv->name == NULL || (value && kv->value == NULL))
+        return MHD_NO;
+    r->nsnap++;
+    return MHD_YES;
+}
+
+/* Copies the headers and query arguments into the arena, for a work thread. 0 or GW_ENOMEM. */
+static int snapshot(req_t *r)
+{
+    if (r->snap)
+        return 0;
+    int n = MHD_get_connection_values(r->conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, NULL, NULL);
+    snapkv_t *kv = gw_arena_calloc(&r->arena, (size_t)(n > 0 ? n : 1), sizeof(*kv));
+    if (kv == NULL)
+        return GW_ENOMEM;
+    r->snap = kv;
+    r->nsnap = 0;
+    int got =
+        MHD_get_connection_values(r->conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, snap_one, r);
+    if (got != n || r->nsnap != (size_t)n) {
+        r->snap = NULL;
+        r->nsnap = 0;
+        return GW_ENOMEM;
+    }
+    return 0;
+}
+
 static const char *lookup(void *ctx, int kind, const char *name)
 {
     req_t *r = ctx;
@@ -640,8 +722,24 @@ static const char *lookup(void *ctx, int kind, const char *name)
                 return r->bhdr_values[i];
         return NULL;
     }
-    return MHD_lookup_connection_value(
-        r->conn, kind == GW_BIND_QUERY ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, name);
+    int mk = kind == GW_BIND_QUERY ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND;
+    return r->snap ? snap_get(r, mk, name) : MHD_lookup_connection_value(r->conn, mk, name);
+}
+
+/*
+ * Suspends the request and hands it to a work thread, which runs `fn` and
+ * resumes it (state `state` tells the next handler call what happened).
+ */
+static enum MHD_Result offload(req_t *r, int state, void (*fn)(gw_work_t *w))
+{
+    if (snapshot(r) != 0)
+        return MHD_NO;
+    r->state = state;
+    r->work.run = fn;
+    atomic_fetch_add(&r->h->waiting, 1);
+    MHD_suspend_connection(r->conn);
+    gw_workers_submit(r->h->workers, &r->work);
+    return MHD_YES;
 }
 
 static const gw_bind_t *bind_of(const gw_route_t *rt, const char *pointer);
@@ -808,24 +906,47 @@ static enum MHD_Result stream_answer(req_t *r)
     return ret;
 }
 
-static enum MHD_Result convert_and_call(req_t *r)
+/*
+ * The body and the request's bound values as the function's RFC parameters
+ * (r->cv_*); on the HTTP thread, or on a work thread for a large body.
+ */
+static void convert_params(req_t *r)
 {
     char why[1024];
-    if (!r->generic && gw_route_check(r->route, r->desc, why, sizeof(why)) != 0)
-        return problem(r, GW_ECONFIG, why, NULL, NULL, NULL);
-    gw_codec_errors_t errs;
-    gw_rfc_field_t *params = NULL;
-    uint32_t n = 0;
-    if (gw_codec_errors_init(&r->arena, &errs, (size_t)r->h->deps.cfg->limits.max_errors))
-        return problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
+    r->cv_done = 1;
+    r->cv_params = NULL;
+    r->cv_n = 0;
+    r->cv_why = NULL;
+    if (!r->generic && gw_route_check(r->route, r->desc, why, sizeof(why)) != 0) {
+        r->cv_ret = GW_ECONFIG;
+        r->cv_why = gw_arena_strndup(&r->arena, why, strlen(why));
+        return;
+    }
+    if (gw_codec_errors_init(&r->arena, &r->cv_errs, (size_t)r->h->deps.cfg->limits.max_errors)) {
+        r->cv_ret = GW_ENOMEM;
+        return;
+    }
     int ret = GW_EPARAM;
     const gw_jdoc_t *pj =
-        gw_route_params(&r->arena, r->route, r->desc, r->json, &r->caps, lookup, r, &errs);
+        gw_route_params(&r->arena, r->route, r->desc, r->json, &r->caps, lookup, r, &r->cv_errs);
     if (pj) {
-        ret = gw_codec_params_read(&r->arena, r->desc, pj, &r->route->opts, &params, &n, &errs);
-    } else if (errs.n == 0) {
+        ret = gw_codec_params_read(&r->arena, r->desc, pj, &r->route->opts, &r->cv_params, &r->cv_n,
+                                   &r->cv_errs);
+    } else if (r->cv_errs.n == 0) {
         ret = GW_ENOMEM;
     }
+    r->cv_ret = ret;
+}
+
+/* Answers a conversion that failed, or sends the call (HTTP thread). */
+static enum MHD_Result call_converted(req_t *r)
+{
+    int ret = r->cv_ret;
+    const gw_codec_errors_t errs = r->cv_errs;
+    r->cv_done = 0;
+    if (ret == GW_ECONFIG)
+        return problem(r, GW_ECONFIG, r->cv_why ? r->cv_why : "the route does not fit the function",
+                       NULL, NULL, NULL);
     if (ret == GW_EPARAM) {
         json_t *list = errors_json(r->route, &errs, "");
         json_t *extra = json_object();
@@ -842,8 +963,14 @@ static enum MHD_Result convert_and_call(req_t *r)
         return problem(r, ret, "cannot convert the parameters", NULL, NULL, NULL);
     if (wants_stream(r) && (ret = stream_prepare(r)) != MHD_YES + 1)
         return (enum MHD_Result)ret;
-    submit(r, GW_JOB_CALL, params, n);
+    submit(r, GW_JOB_CALL, r->cv_params, r->cv_n);
     return MHD_YES;
+}
+
+static enum MHD_Result convert_and_call(req_t *r)
+{
+    convert_params(r);
+    return call_converted(r);
 }
 
 static enum MHD_Result batch_start(req_t *r);
@@ -909,6 +1036,9 @@ static int idem_begin(req_t *r, const char *key, enum MHD_Result *ret)
     return 1;
 }
 
+static void body_run(gw_work_t *w);
+static enum MHD_Result on_parsed(req_t *r);
+
 static enum MHD_Result on_body_complete(req_t *r)
 {
     if (r->too_large) {
@@ -927,22 +1057,52 @@ static enum MHD_Result on_body_complete(req_t *r)
         return problem(r, GW_EJSON,
                        "the body is empty but declared as JSON; send {} for no parameters", NULL,
                        NULL, NULL);
+    if (r->body.len >= (size_t)r->h->deps.cfg->limits.convert_body && r->body.len > 0 &&
+        r->h->workers)
+        return offload(r, ST_PARSING, body_run);
+    if (r->body.len > 0)
+        r->parse_err =
+            gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
+                          (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, &r->jerr);
+    return on_parsed(r);
+}
+
+/* A work thread: a large body parsed and, when the function's metadata is cached, converted. */
+static void body_run(gw_work_t *w)
+{
+    req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
+    r->parse_err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
+                                 (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, &r->jerr);
+    if (r->parse_err == 0 && r->json->type == GW_JDOC_OBJECT && !r->batch) {
+        r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
+        if (r->desc_ref) {
+            r->desc = gw_desc_func(r->desc_ref);
+            convert_params(r);
+        }
+    }
+    GW_LOGD("http", "request %s: body of %zu bytes parsed%s on a work thread", r->request_id,
+            r->body.len, r->cv_done ? " and converted" : "");
+    r->state = ST_PARSED;
+    resume(r);
+}
+
+/* The body is parsed (r->parse_err): answer its problem, or go on to the call. */
+static enum MHD_Result on_parsed(req_t *r)
+{
     if (r->body.len > 0) {
-        gw_jdoc_error_t jerr;
         int depth = r->h->deps.cfg->limits.json_depth;
-        int err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len, (uint32_t)depth,
-                                &r->json, &jerr);
-        if (err == GW_ENOMEM)
-            return problem(r, err, "out of memory parsing the body", NULL, NULL, NULL);
-        if (err != 0) {
+        if (r->parse_err == GW_ENOMEM)
+            return problem(r, GW_ENOMEM, "out of memory parsing the body", NULL, NULL, NULL);
+        if (r->parse_err != 0) {
             char d[300];
-            if (jerr.too_deep)
+            if (r->jerr.too_deep)
                 snprintf(d, sizeof(d), "the body nests deeper than limits.json_depth (%d)", depth);
             else
-                snprintf(d, sizeof(d), "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+                snprintf(d, sizeof(d), "line %d, column %d: %s", r->jerr.line, r->jerr.column,
+                         r->jerr.text);
             json_t *extra = json_object();
-            json_object_set_new(extra, "line", json_integer(jerr.line));
-            json_object_set_new(extra, "column", json_integer(jerr.column));
+            json_object_set_new(extra, "line", json_integer(r->jerr.line));
+            json_object_set_new(extra, "column", json_integer(r->jerr.column));
             return problem(r, GW_EJSON, d, extra, NULL, NULL);
         }
         if (r->json->type != GW_JDOC_OBJECT)
@@ -952,6 +1112,8 @@ static enum MHD_Result on_body_complete(req_t *r)
     gw_buf_free(&r->body);
     if (r->batch)
         return batch_start(r);
+    if (r->cv_done) /* converted on the work thread */
+        return call_converted(r);
     return described(r) ? convert_and_call(r) : MHD_YES;
 }
 
@@ -970,7 +1132,23 @@ static enum MHD_Result describe_answer(req_t *r)
  */
 static const char *auth_header(void *ctx, const char *name)
 {
-    return MHD_lookup_connection_value(((req_t *)ctx)->conn, MHD_HEADER_KIND, name);
+    const req_t *r = ctx;
+    return r->snap ? snap_get(r, MHD_HEADER_KIND, name)
+                   : MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* A work thread: the password check that gate() handed over; on_new() runs again after it. */
+static void auth_run(gw_work_t *w)
+{
+    req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
+    offauth_t *o = r->authing;
+    o->err = gw_auth_authenticate(r->auth, &r->arena, o->methods, o->nmethods, auth_header, r,
+                                  &o->caller, o->why, sizeof(o->why), o->challenge,
+                                  sizeof(o->challenge));
+    r->authing = NULL;
+    r->authed = o;
+    r->state = ST_AUTHED;
+    resume(r);
 }
 
 /*
@@ -1003,8 +1181,31 @@ static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *sc
         snprintf(why, sizeof(why), "too many failed authentications from this address");
         goto limited;
     }
-    int err = gw_auth_authenticate(r->auth, &r->arena, methods, nmethods, auth_header, r,
+    int err;
+    offauth_t *o = r->authed;
+    if (o && o->methods == methods && o->nmethods == nmethods) {
+        /* checked on a work thread (auth_run) */
+        r->authed = NULL;
+        err = o->err;
+        r->caller = o->caller;
+        memcpy(why, o->why, sizeof(why));
+        memcpy(challenge, o->challenge, sizeof(challenge));
+    } else if (h->workers && gw_auth_would_hash(r->auth, methods, nmethods, auth_header, r)) {
+        /* a password hash takes milliseconds: not on the HTTP thread (or the loop) */
+        if ((o = gw_arena_calloc(&r->arena, 1, sizeof(*o))) == NULL) {
+            *ret = problem(r, GW_ENOMEM, "out of memory", NULL, NULL, NULL);
+            return 1;
+        }
+        o->methods = methods;
+        o->nmethods = nmethods;
+        r->authing = o;
+        GW_LOGD("http", "request %s: password check on a work thread", r->request_id);
+        *ret = offload(r, ST_AUTHING, auth_run);
+        return 1;
+    } else {
+        err = gw_auth_authenticate(r->auth, &r->arena, methods, nmethods, auth_header, r,
                                    &r->caller, why, sizeof(why), challenge, sizeof(challenge));
+    }
     if (err == GW_EUNAUTH) {
         if (h->rl_caller)
             gw_ratelimit_take(h->rl_caller, key, now, 0);
@@ -1531,6 +1732,10 @@ static void convert_run(gw_work_t *w)
 
 static enum MHD_Result on_resumed(req_t *r)
 {
+    if (r->state == ST_PARSED) {
+        r->state = ST_READ;
+        return on_parsed(r);
+    }
     if (r->state == ST_CONVERTING) {
         if (r->conv_ret != 0) {
             gw_buf_free(&r->conv);
@@ -1596,13 +1801,8 @@ static enum MHD_Result on_resumed(req_t *r)
     }
     if (r->h->workers && result_rows(r->job.result, r->job.nresult) >=
                              (uint64_t)r->h->deps.cfg->limits.convert_rows) {
-        r->state = ST_CONVERTING;
-        r->work.run = convert_run;
         r->conv_fields = lookup(r, GW_BIND_QUERY, "fields");
-        atomic_fetch_add(&r->h->waiting, 1);
-        MHD_suspend_connection(r->conn);
-        gw_workers_submit(r->h->workers, &r->work);
-        return MHD_YES;
+        return offload(r, ST_CONVERTING, convert_run);
     }
     int ret = gw_route_write_result(&out, r->route, r->desc, r->job.result, r->job.nresult,
                                     lookup(r, GW_BIND_QUERY, "fields"));
@@ -2129,7 +2329,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         if ((cl == NULL || strcmp(cl, "0") == 0) && te == NULL)
             return MHD_YES;
         r->started = 1;
+        r->body_expected = 1;
         return on_new(r, method, url);
+    }
+    if (r->state == ST_AUTHED) {
+        /*
+         * The password was checked on a work thread: look at the request again.
+         * A request with a body was suspended in its first call, and this is
+         * that first call again (libmicrohttpd repeats it): the body follows.
+         */
+        r->state = ST_READ;
+        enum MHD_Result ret = on_new(r, method, url);
+        if (r->answered || r->state != ST_READ || ret != MHD_YES || r->body_expected) {
+            *upload_data_size = 0;
+            return ret;
+        }
     }
     if (!r->started) {
         r->started = 1;

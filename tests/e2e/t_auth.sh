@@ -151,6 +151,22 @@ expect_status 200 "a valid HS256 token, secret from \${RFMGW_TEST_HS_SECRET}"
 areq POST /api/v1/keys-only "$B" -H "X-API-Key: $KEY_NOSCOPE"
 expect_status 200 "a key on a keys-only route without scopes"
 echo "# 5 Basic requests after the first: ${ms} ms"
+# An uncached password check (bob: 500,000 PBKDF2 iterations, over a second) runs on a work
+# thread: while it runs, other callers are answered — also with listen.threads = 0, where the
+# HTTP front shares one thread with the backend loop. The proof is the order, not a timing.
+curl -s -o "$WORK/bob.slow" -w '%{http_code}' --max-time 30 -u "bob:wrong-$USER_PW" -H 'Content-Type: application/json' \
+  --data-binary "$B" "$GW/api/v1/scoped" > "$WORK/bob.code" &
+slow=$!
+for _ in $(seq 1 100); do grep -q 'password check on a work thread' "$WORK/rfmgw.log" && break; sleep 0.02; done
+areq POST /api/v1/scoped "$B" -H "X-API-Key: $KEY_GOOD"
+if [ "$STATUS" = 200 ] && kill -0 "$slow" 2>/dev/null; then
+  ok "an API-key call is answered while a password hash runs (listen.threads = ${GW_HTTP_THREADS:-2})"
+else
+  fail "API-key call during a password hash: HTTP $STATUS, hash still running: $(kill -0 "$slow" 2>/dev/null && echo yes || echo no)"
+fi
+wait "$slow" || true
+[ "$(cat "$WORK/bob.code")" = 401 ] && grep -q '"wrong user or password"' "$WORK/bob.slow" \
+  && ok "the wrong password checked on the work thread: 401" || fail "bob's wrong password: HTTP $(cat "$WORK/bob.code") $(cat "$WORK/bob.slow")"
 btime() { curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 20 -u "bob:$USER_PW" \
   -H 'Content-Type: application/json' --data-binary "$B" "$GW/api/v1/scoped" | awk '{ printf "%s %d", $1, $2 * 1000 }'; }
 read -r c1 first <<<"$(btime)"

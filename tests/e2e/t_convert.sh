@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Large results are turned into JSON on a work thread (listen.convert_threads, limits.convert_rows):
 # the answer is byte for byte the one the HTTP thread writes, ?fields= applies, and small results
-# stay on the HTTP thread. (How much this helps a concurrent small call is measured by
+# stay on the HTTP thread. Large request bodies (limits.convert_body) are parsed and converted on
+# the work thread: the same answers, errors (line/column, unknown parameters, not an object) and
+# values bound from the query and headers as on the HTTP thread. (How much this helps a concurrent small call is measured by
 # tests/bench/run.sh, not here: timings in a test are noise on these machines.)
 source "$(dirname "$0")/lib.sh"
 make_pki
@@ -28,4 +30,41 @@ cmp -s "$WORK/rows5.0" "$WORK/rows5.1" && ok "small results: same answer" || fai
 jq -e 'keys == ["DATA"] and (.DATA | length) == 2000' "$WORK/fields.1" >/dev/null && cmp -s "$WORK/fields.0" "$WORK/fields.1" \
   && ok "?fields=DATA applies on the work thread" || fail "fields: $(head -c 200 "$WORK/fields.1")"
 grep -q 'convert_threads = 1' "$WORK/gw.conf" && ok "ran with convert_threads = 1" || fail "config"
+# ---- request bodies ----
+awk -v n=3000 -f "$RFMGW_SOURCE_DIR/tests/bench/structure_body.awk" > "$WORK/rows.json"
+BROUTES='{ method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; },
+  { method = "POST"; path = "/api/v1/changing"; destination = "sim"; function = "STFC_CHANGING";
+    bind = ( { to = "START_VALUE"; from = "query.start"; }, { to = "COUNTER"; from = "header.X-Counter"; } ); }'
+bodies() { # tag convert_threads convert_body → files b.<case>.<tag>
+  local tag=$1
+  GW_EXTRA_TOP="limits = { convert_body = $3; };" write_gw_conf "$SIM_PORT"
+  sed -i "s/threads = \([0-9]*\);/threads = \1; convert_threads = $2;/" "$WORK/gw.conf"
+  add_routes "$BROUTES"
+  start_gw
+  for i in 1 2; do # the first call describes STFC_STRUCTURE, the second finds it cached
+    req POST /api/v1/structure "@$WORK/rows.json"; expect_status 200 "3,000 rows in ($tag, call $i)"
+    jq -S 'del(.RESPTEXT)' "$WORK/body" > "$WORK/b.rows$i.$tag"
+  done
+  req POST /api/v1/structure '{"IMPORTSTRUCT": {"RFCINT4": 1}, "NOPE": 1}'; expect_status 400 "an unknown parameter ($tag)"
+  printf '%s' "$BODY" > "$WORK/b.unknown.$tag"
+  req POST /api/v1/structure $'{\n  "IMPORTSTRUCT": {"RFCINT4": 1,}\n}'; expect_status 400 "malformed JSON ($tag)"
+  jq -c '{detail, line, column}' "$WORK/body" > "$WORK/b.syntax.$tag"
+  req POST /api/v1/structure '[1, 2]'; expect_status 400 "not an object ($tag)"
+  jq -c .detail "$WORK/body" > "$WORK/b.array.$tag"
+  curl -s -X POST -H 'Content-Type: application/json' -H 'X-Counter: 7' --data-binary '{}' \
+    "$GW/api/v1/changing?start=35" > "$WORK/b.bound.$tag"
+  stop_gw
+}
+bodies http 0 262144
+bodies work 1 1
+grep -q 'convert_body = 1;' "$WORK/gw.conf" && grep -q 'convert_threads = 1;' "$WORK/gw.conf" && ok "ran with convert_body = 1" || fail "config"
+n=$(grep -c 'parsed and converted on a work thread' "$WORK/rfmgw.log" || true)
+[ "$n" -ge 2 ] && ok "bodies parsed and converted on the work thread ($n)" || fail "no body converted on a work thread"
+for c in rows1 rows2 unknown syntax array bound; do
+  cmp -s "$WORK/b.$c.http" "$WORK/b.$c.work" && ok "body $c: the same answer as on the HTTP thread" \
+    || fail "body $c differs: $(head -c 300 "$WORK/b.$c.http") / $(head -c 300 "$WORK/b.$c.work")"
+done
+jq -e '.RFCTABLE | length == 3001' "$WORK/b.rows2.work" >/dev/null && ok "3,001 rows back" || fail "rows back: $(head -c 200 "$WORK/b.rows2.work")"
+jq -e '.RESULT == 42' "$WORK/b.bound.work" >/dev/null && ok "query and header values bound on the work thread" || fail "bound: $(cat "$WORK/b.bound.work")"
+grep -q 'line' "$WORK/b.syntax.work" && jq -e '.line == 2' "$WORK/b.syntax.work" >/dev/null && ok "the syntax error keeps its line" || fail "syntax: $(cat "$WORK/b.syntax.work")"
 finish
