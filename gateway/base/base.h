@@ -33,7 +33,7 @@ static inline gw_slice_t gw_slice(const char *s)
 /** Returns 1 when both slices hold the same bytes. */
 static inline int gw_slice_eq(gw_slice_t a, gw_slice_t b)
 {
-    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+    return a.len == b.len && (a.ptr == b.ptr || a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
 /** Returns 1 when the slice equals the NUL-terminated string `s`. */

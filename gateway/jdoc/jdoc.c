@@ -318,11 +318,18 @@ static int parse_number(ps_t *ps, gw_jdoc_t *v)
 static uint64_t key_print(gw_slice_t k)
 {
     uint64_t a = 0, b = 0;
+    /* fixed-size loads only: a variable-length copy into `a` would stall the load of `a` */
     if (k.len >= 8) {
         memcpy(&a, k.ptr, 8);
         memcpy(&b, k.ptr + k.len - 8, 8);
+    } else if (k.len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, k.ptr, 4);
+        memcpy(&y, k.ptr + k.len - 4, 4);
+        a = x | (uint64_t)y << 32;
     } else if (k.len) {
-        memcpy(&a, k.ptr, k.len);
+        const unsigned char *p = (const unsigned char *)k.ptr;
+        a = p[0] | (uint64_t)p[k.len / 2] << 8 | (uint64_t)p[k.len - 1] << 16;
     }
     return (a * 0x9e3779b97f4a7c15u) ^ ((b + k.len) * 0xc2b2ae3d27d4eb4fu);
 }
@@ -388,10 +395,14 @@ static int parse_container(ps_t *ps, gw_jdoc_t *v, uint32_t level, int object)
             ps->p++;
             skip_ws(ps);
         }
-        gw_jdoc_t val;
-        if ((ret = parse_value(ps, &val, level + 1)) != 0)
-            return ret;
-        ps->stack[ps->top - 1].value = val; /* nested containers may have moved the stack */
+        if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
+            gw_jdoc_t val;
+            if ((ret = parse_value(ps, &val, level + 1)) != 0)
+                return ret;
+            ps->stack[ps->top - 1].value = val; /* nested containers may have moved the stack */
+        } else if ((ret = parse_value(ps, &ps->stack[ps->top - 1].value, level + 1)) != 0) {
+            return ret; /* a scalar pushes nothing: parsed in place (no copy of a fresh value) */
+        }
         skip_ws(ps);
         if (ps->p < ps->end && *ps->p == ',') {
             ps->p++;
