@@ -120,7 +120,7 @@ write_gw_conf() {
   fi
   printf '%s\n' "$SIM_PASSWORD" > "$WORK/secret"
   cat > "$WORK/gw.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; threads = ${GW_HTTP_THREADS:-2}; };
+listen = { address = "127.0.0.1"; port = 0; threads = ${GW_HTTP_THREADS:-0}; };
 mappings = "${GW_MAPPINGS:-routes.conf}";
 ${GW_CALLERS:-$OPEN_CALLERS}
 startup = { verify_timeout_ms = ${GW_VERIFY_MS:-0}; };
