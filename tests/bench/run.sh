@@ -5,13 +5,15 @@
 #   backend  the direct WebSocket client (rfmgw_wsclient) calling STFC_CONNECTION on abapsim over
 #            N TLS connections: calls/s, p50/p99, its CPU per call
 #   rfmgw    POST /api/v1/connection-test through rfmgw (pool max N) to the same abapsim, wrk
-#            with N connections: req/s, p50/p99, rfmgw's CPU per request (/proc/PID/stat);
-#            rfmgw-loop the same with listen.threads = 0 (HTTP on the backend loop thread)
+#            with N connections: req/s, p50/p99, rfmgw's CPU per request (/proc/PID/stat), with
+#            listen.threads = 2; rfmgw-loop the same with listen.threads = 0 (the default: HTTP
+#            on the backend loop thread)
 #   proxy    the same POST through nginx as a TLS reverse proxy (upstream keep-alive) to a second
 #            nginx `return 200` over TLS: the proxying nginx's CPU per request (its workers)
 #   c1       latency at concurrency 1: wsclient --connections 1 vs wrk -c1 through rfmgw
 #   http     nginx `return 200` (workers = rfmgw's HTTP threads) vs rfmgw /healthz, wrk -c64
 #   rows     STFC_STRUCTURE with an R-row RFCTABLE: wsclient --rows R vs POST /api/v1/structure
+#            (rfmgw with the default listen.threads = 0)
 #   memory   RssAnon of a fresh rfmgw idle, and its growth per idle keep-alive client with IDLE
 #            clients, next to a minimal libmicrohttpd server (mhd_min) with the same limits
 #   isolation  c=1 connection-test latency while another client keeps fetching 10,000-row
@@ -262,7 +264,7 @@ for round in $(seq 1 "$rounds"); do
     rs=$secs
     [ "$r" -ge 10000 ] && rs=$((secs * 3))
     RUN_SECS=$rs ws "direct-rows$r" 1 --rows "$r"
-    RUN_SECS=$rs wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "$n1")"
+    RUN_SECS=$rs wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "loop$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "loop$n1")"
   done
   if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     taskset -a -p -c 1 "$sim_pid" >/dev/null
