@@ -2433,6 +2433,8 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
 
 static void mhd_service(void *ud);
 
+#define MHD_RUNS_PER_SERVICE 32 /* more runs of libmicrohttpd while it has work at once */
+
 static void mhd_timeout(gw_timer_t *tm)
 {
     mhd_service((char *)tm - offsetof(gw_http_t, mhd_tm));
@@ -2443,7 +2445,17 @@ static void mhd_service(void *ud)
 {
     gw_http_t *h = ud;
     MHD_run(h->d);
+    /*
+     * A timeout of 0 means a connection has more to do at once — typically the
+     * next piece of a request body already in the socket (libmicrohttpd reads
+     * one buffer, a few KiB, per connection and run). Go on here instead of
+     * through another poll round of the loop for every piece; bounded, so the
+     * backend sockets are served between the pieces of a large body.
+     */
     MHD_UNSIGNED_LONG_LONG ms;
+    for (int i = 0; i < MHD_RUNS_PER_SERVICE && MHD_get_timeout(h->d, &ms) == MHD_YES && ms == 0;
+         i++)
+        MHD_run(h->d);
     if (MHD_get_timeout(h->d, &ms) == MHD_YES)
         gw_timer_start(h->deps.transport, &h->mhd_tm, (int64_t)ms, mhd_timeout);
     else
