@@ -524,7 +524,12 @@ int gw_auth_would_hash(gw_auth_t *a, char *const *methods, size_t nmethods,
         methods = a->defaults;
         nmethods = a->ndefaults;
     }
-    const char *basic = after_scheme(header(ctx, "Authorization"), "Basic");
+    int any = 0; /* a method that hashes: look at the request only then */
+    for (size_t i = 0; i < nmethods && !any; i++) {
+        const method_t *m = find_method(a, methods[i]);
+        any = m && m->type == T_BASIC && m->nentries;
+    }
+    const char *basic = any ? after_scheme(header(ctx, "Authorization"), "Basic") : NULL;
     if (basic == NULL)
         return 0;
     char buf[MAX_CRED];

@@ -188,10 +188,10 @@ typedef struct req {
     /* work taken off the HTTP thread: a password hash, a large body (offload()) */
     snapkv_t *snap; /* the request's headers and query arguments; NULL = ask libmicrohttpd */
     size_t nsnap;
-    offauth_t *authing; /* the check a work thread runs */
-    offauth_t *authed;  /* its result, for gate() */
-    int parse_err;      /* the body's parse: 0, GW_EJSON (see jerr), GW_ENOMEM */
-    gw_jdoc_error_t jerr;
+    offauth_t *authing;    /* the check a work thread runs */
+    offauth_t *authed;     /* its result, for gate() */
+    int parse_err;         /* the body's parse: 0, GW_EJSON (see jerr), GW_ENOMEM */
+    gw_jdoc_error_t *jerr; /* where it failed (a work thread's is in the arena) */
     /* the body converted into RFC values (convert_params()), before the call is sent */
     int cv_done;
     int cv_ret;
@@ -1060,19 +1060,25 @@ static enum MHD_Result on_body_complete(req_t *r)
     if (r->body.len >= (size_t)r->h->deps.cfg->limits.convert_body && r->body.len > 0 &&
         r->h->workers)
         return offload(r, ST_PARSING, body_run);
+    gw_jdoc_error_t jerr; /* on the stack: req_t stays small (it is zeroed per request) */
+    r->jerr = &jerr;
     if (r->body.len > 0)
-        r->parse_err =
-            gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
-                          (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, &r->jerr);
-    return on_parsed(r);
+        r->parse_err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
+                                     (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, &jerr);
+    enum MHD_Result ret = on_parsed(r);
+    r->jerr = NULL;
+    return ret;
 }
 
 /* A work thread: a large body parsed and, when the function's metadata is cached, converted. */
 static void body_run(gw_work_t *w)
 {
     req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
-    r->parse_err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
-                                 (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, &r->jerr);
+    r->jerr = gw_arena_alloc(&r->arena, sizeof(*r->jerr));
+    r->parse_err =
+        r->jerr ? gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
+                                (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, r->jerr)
+                : GW_ENOMEM;
     if (r->parse_err == 0 && r->json->type == GW_JDOC_OBJECT && !r->batch) {
         r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
         if (r->desc_ref) {
@@ -1095,14 +1101,14 @@ static enum MHD_Result on_parsed(req_t *r)
             return problem(r, GW_ENOMEM, "out of memory parsing the body", NULL, NULL, NULL);
         if (r->parse_err != 0) {
             char d[300];
-            if (r->jerr.too_deep)
+            if (r->jerr->too_deep)
                 snprintf(d, sizeof(d), "the body nests deeper than limits.json_depth (%d)", depth);
             else
-                snprintf(d, sizeof(d), "line %d, column %d: %s", r->jerr.line, r->jerr.column,
-                         r->jerr.text);
+                snprintf(d, sizeof(d), "line %d, column %d: %s", r->jerr->line, r->jerr->column,
+                         r->jerr->text);
             json_t *extra = json_object();
-            json_object_set_new(extra, "line", json_integer(r->jerr.line));
-            json_object_set_new(extra, "column", json_integer(r->jerr.column));
+            json_object_set_new(extra, "line", json_integer(r->jerr->line));
+            json_object_set_new(extra, "column", json_integer(r->jerr->column));
             return problem(r, GW_EJSON, d, extra, NULL, NULL);
         }
         if (r->json->type != GW_JDOC_OBJECT)
