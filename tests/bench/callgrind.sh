@@ -4,6 +4,8 @@
 #   healthz         GET /healthz
 #   connection-test POST /api/v1/connection-test → STFC_CONNECTION (abapsim, TLS, pool of 1)
 #   structure100    POST /api/v1/structure → STFC_STRUCTURE with a 100-row RFCTABLE
+#   (these three with listen.threads = 2; loop-connection-test: connection-test with the default
+#   listen.threads = 0, against its own start-up run)
 # Start-up and first-request costs (TLS handshake, logon, DESCRIBE, caches) are removed by
 # difference: a run with only a warm-up of every path is subtracted from a run with the warm-up
 # plus COUNT requests of one path, both from process start to exit.
@@ -46,6 +48,7 @@ destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $(ca
   pool = { max = 1; min_idle = 1; ping_interval_ms = 0; idle_timeout_ms = 86400000;
            max_lifetime_ms = 604800000; acquire_timeout_ms = 60000; }; } );
 EOC
+sed 's/threads = 2;/threads = 0;/' "$W/gw.conf" > "$W/gw-loop.conf"
 printf '{"REQUTEXT":"hello"}' > "$W/conn.json"
 awk -v n=100 'function row(i) {
     return sprintf("{\"RFCFLOAT\":%d.25,\"RFCCHAR1\":\"X\",\"RFCINT2\":%d,\"RFCINT1\":%d,\"RFCCHAR4\":\"ABCD\",\"RFCINT4\":%d,\"RFCHEX3\":\"AQID\",\"RFCCHAR2\":\"YZ\",\"RFCTIME\":\"12:34:56\",\"RFCDATE\":\"2026-11-23\",\"RFCDATA1\":\"row %d of the benchmark table\",\"RFCDATA2\":\"ÄÖÜ\"}",
@@ -60,6 +63,7 @@ declare -A P_METHOD=([healthz]=GET [connection-test]=POST [structure100]=POST)
 declare -A P_URL=([healthz]=/healthz [connection-test]=/api/v1/connection-test [structure100]=/api/v1/structure)
 declare -A P_BODY=([healthz]="" [connection-test]=$W/conn.json [structure100]=$W/rows100.json)
 declare -A P_COUNT=([healthz]=${CG_HEALTHZ:-2000} [connection-test]=${CG_CONN:-1000} [structure100]=${CG_ROWS:-200})
+conf=$W/gw.conf # run_once's configuration
 
 send() { # port path count
   local body=${P_BODY[$2]}
@@ -70,7 +74,7 @@ run_once() { # label [path]: rfmgw under callgrind, warm-up of every path (+ COU
   local label=$1 what=${2:-} pid port
   rm -f "$W/gw.port"
   valgrind --tool=callgrind --callgrind-out-file="$W/cg.$label" \
-    "$build/rfmgw" -c "$W/gw.conf" --ready-file "$W/gw.port" 2>"$W/vg.$label.log" &
+    "$build/rfmgw" -c "$conf" --ready-file "$W/gw.port" 2>"$W/vg.$label.log" &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 600); do [ -s "$W/gw.port" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -90,8 +94,12 @@ for p in $paths; do
   t=$(run_once "$p" "$p")
   out+="$p $(( (t - base) / P_COUNT[$p] ))"$'\n'
 done
+conf=$W/gw-loop.conf
+base=$(run_once base-loop)
+t=$(run_once loop-connection-test connection-test)
+out+="loop-connection-test $(( (t - base) / P_COUNT[connection-test] ))"$'\n'
 printf 'callgrind: instructions (Ir) of the rfmgw process per request, start-up subtracted\n'
-printf '%s' "$out" | while read -r p ir; do printf '  %-16s %10s Ir/request\n' "$p" "$ir"; done
+printf '%s' "$out" | while read -r p ir; do printf '  %-22s %10s Ir/request\n' "$p" "$ir"; done
 
 case $mode in
 --update)
