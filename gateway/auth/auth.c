@@ -375,6 +375,26 @@ void gw_credential_tag(const uint8_t key[32], const char *scope, const char *use
 }
 
 /*
+ * Decodes a Basic credential into `buf`: the user is its first `*ul` bytes,
+ * the password `*pl` bytes at `*pw`. 0, or GW_EUNAUTH when it is not
+ * user:password. The caller wipes `buf`.
+ */
+static int basic_split(const char *cred, char buf[MAX_CRED], size_t *ul, const char **pw,
+                       size_t *pl)
+{
+    size_t n = 0;
+    if (b64std_decode(cred, strlen(cred), buf, MAX_CRED - 1, &n) != 0)
+        return GW_EUNAUTH;
+    const char *colon = memchr(buf, ':', n);
+    if (colon == NULL || colon == buf)
+        return GW_EUNAUTH;
+    *ul = (size_t)(colon - buf);
+    *pw = colon + 1;
+    *pl = n - *ul - 1;
+    return 0;
+}
+
+/*
  * The user and password of a Basic credential, copied into `arena` for a
  * backend logon by pass-through (the request wipes the password when it
  * ends). GW_EUNAUTH when the credential is not user:password.
@@ -382,15 +402,13 @@ void gw_credential_tag(const uint8_t key[32], const char *scope, const char *use
 static int basic_pair(gw_arena_t *arena, const char *cred, const char **user, const char **pw)
 {
     char buf[MAX_CRED];
-    size_t n = 0;
+    const char *p;
+    size_t ul, pl;
     int ret = GW_EUNAUTH;
-    if (b64std_decode(cred, strlen(cred), buf, sizeof(buf) - 1, &n) == 0) {
-        char *colon = memchr(buf, ':', n);
-        if (colon && colon != buf && !memchr(buf, '\0', n)) {
-            *user = gw_arena_strndup(arena, buf, (size_t)(colon - buf));
-            *pw = gw_arena_strndup(arena, colon + 1, n - (size_t)(colon - buf) - 1);
-            ret = *user && *pw ? 0 : GW_ENOMEM;
-        }
+    if (basic_split(cred, buf, &ul, &p, &pl) == 0 && !memchr(buf, '\0', ul + 1 + pl)) {
+        *user = gw_arena_strndup(arena, buf, ul);
+        *pw = gw_arena_strndup(arena, p, pl);
+        ret = *user && *pw ? 0 : GW_ENOMEM;
     }
     explicit_bzero(buf, sizeof(buf));
     return ret;
@@ -416,16 +434,12 @@ static const entry_t *cached(const gw_auth_t *a, method_t *m, const char *user, 
 static int check_basic(const gw_auth_t *a, method_t *m, const char *cred, const entry_t **who)
 {
     char buf[MAX_CRED];
-    size_t n = 0;
+    const char *pw;
+    size_t ul, pl;
     int ret = GW_EUNAUTH;
     *who = NULL;
-    if (b64std_decode(cred, strlen(cred), buf, sizeof(buf) - 1, &n) != 0)
-        return GW_EUNAUTH;
-    char *colon = memchr(buf, ':', n);
-    if (colon == NULL || colon == buf)
+    if (basic_split(cred, buf, &ul, &pw, &pl) != 0)
         goto cleanup;
-    size_t ul = (size_t)(colon - buf), pl = n - ul - 1;
-    const char *pw = colon + 1;
     uint8_t tag[32];
     int64_t now = now_ms();
     if (m->ncache && (*who = cached(a, m, buf, ul, pw, pl, now, tag)) != NULL) {
@@ -524,31 +538,25 @@ int gw_auth_would_hash(gw_auth_t *a, char *const *methods, size_t nmethods,
         methods = a->defaults;
         nmethods = a->ndefaults;
     }
-    int any = 0; /* a method that hashes: look at the request only then */
-    for (size_t i = 0; i < nmethods && !any; i++) {
-        const method_t *m = find_method(a, methods[i]);
-        any = m && m->type == T_BASIC && m->nentries;
-    }
-    const char *basic = any ? after_scheme(header(ctx, "Authorization"), "Basic") : NULL;
-    if (basic == NULL)
-        return 0;
     char buf[MAX_CRED];
-    size_t n = 0;
-    int slow = 0;
-    if (b64std_decode(basic, strlen(basic), buf, sizeof(buf) - 1, &n) != 0)
-        return 0; /* refused without a hash */
-    char *colon = memchr(buf, ':', n);
-    if (colon && colon != buf) {
-        size_t ul = (size_t)(colon - buf), pl = n - ul - 1;
-        uint8_t tag[32];
-        int64_t now = now_ms();
-        for (size_t i = 0; i < nmethods && !slow; i++) {
-            method_t *m = find_method(a, methods[i]);
-            if (m && m->type == T_BASIC && m->nentries)
-                slow = m->ncache == 0 || cached(a, m, buf, ul, colon + 1, pl, now, tag) == NULL;
+    const char *pw = NULL, *basic;
+    size_t ul = 0, pl = 0;
+    int decoded = 0, slow = 0;
+    for (size_t i = 0; i < nmethods && !slow; i++) {
+        method_t *m = find_method(a, methods[i]);
+        if (m == NULL || m->type != T_BASIC || m->nentries == 0)
+            continue;
+        if (!decoded) { /* the request is looked at only for a method that could hash */
+            decoded = 1;
+            basic = after_scheme(header(ctx, "Authorization"), "Basic");
+            if (basic == NULL || basic_split(basic, buf, &ul, &pw, &pl) != 0)
+                break; /* nothing to check, or refused without a hash */
         }
+        uint8_t tag[32];
+        slow = m->ncache == 0 || cached(a, m, buf, ul, pw, pl, now_ms(), tag) == NULL;
     }
-    OPENSSL_cleanse(buf, sizeof(buf));
+    if (decoded)
+        OPENSSL_cleanse(buf, sizeof(buf));
     return slow;
 }
 

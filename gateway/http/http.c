@@ -188,8 +188,7 @@ typedef struct req {
     /* work taken off the HTTP thread: a password hash, a large body (offload()) */
     snapkv_t *snap; /* the request's headers and query arguments; NULL = ask libmicrohttpd */
     size_t nsnap;
-    offauth_t *authing;    /* the check a work thread runs */
-    offauth_t *authed;     /* its result, for gate() */
+    offauth_t *offauth;    /* a password check on a work thread, its result for gate() */
     int parse_err;         /* the body's parse: 0, GW_EJSON (see jerr), GW_ENOMEM */
     gw_jdoc_error_t *jerr; /* where it failed (a work thread's is in the arena) */
     /* the body converted into RFC values (convert_params()), before the call is sent */
@@ -1037,6 +1036,7 @@ static int idem_begin(req_t *r, const char *key, enum MHD_Result *ret)
 }
 
 static void body_run(gw_work_t *w);
+static void parse_body(req_t *r, gw_jdoc_error_t *e);
 static enum MHD_Result on_parsed(req_t *r);
 
 static enum MHD_Result on_body_complete(req_t *r)
@@ -1057,28 +1057,30 @@ static enum MHD_Result on_body_complete(req_t *r)
         return problem(r, GW_EJSON,
                        "the body is empty but declared as JSON; send {} for no parameters", NULL,
                        NULL, NULL);
-    if (r->body.len >= (size_t)r->h->deps.cfg->limits.convert_body && r->body.len > 0 &&
-        r->h->workers)
-        return offload(r, ST_PARSING, body_run);
+    if (r->body.len >= (size_t)r->h->deps.cfg->limits.convert_body && r->h->workers)
+        return offload(r, ST_PARSING, body_run); /* convert_body >= 1: a body */
     gw_jdoc_error_t jerr; /* on the stack: req_t stays small (it is zeroed per request) */
-    r->jerr = &jerr;
     if (r->body.len > 0)
-        r->parse_err = gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
-                                     (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, &jerr);
+        parse_body(r, &jerr);
     enum MHD_Result ret = on_parsed(r);
     r->jerr = NULL;
     return ret;
+}
+
+/* Parses the body into r->json; r->parse_err and r->jerr (`e`) say how it went. */
+static void parse_body(req_t *r, gw_jdoc_error_t *e)
+{
+    r->jerr = e;
+    r->parse_err = e ? gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
+                                     (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, e)
+                     : GW_ENOMEM;
 }
 
 /* A work thread: a large body parsed and, when the function's metadata is cached, converted. */
 static void body_run(gw_work_t *w)
 {
     req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
-    r->jerr = gw_arena_alloc(&r->arena, sizeof(*r->jerr));
-    r->parse_err =
-        r->jerr ? gw_jdoc_parse(&r->arena, (const char *)r->body.data, r->body.len,
-                                (uint32_t)r->h->deps.cfg->limits.json_depth, &r->json, r->jerr)
-                : GW_ENOMEM;
+    parse_body(r, gw_arena_alloc(&r->arena, sizeof(gw_jdoc_error_t)));
     if (r->parse_err == 0 && r->json->type == GW_JDOC_OBJECT && !r->batch) {
         r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
         if (r->desc_ref) {
@@ -1147,12 +1149,10 @@ static const char *auth_header(void *ctx, const char *name)
 static void auth_run(gw_work_t *w)
 {
     req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
-    offauth_t *o = r->authing;
+    offauth_t *o = r->offauth;
     o->err = gw_auth_authenticate(r->auth, &r->arena, o->methods, o->nmethods, auth_header, r,
                                   &o->caller, o->why, sizeof(o->why), o->challenge,
                                   sizeof(o->challenge));
-    r->authing = NULL;
-    r->authed = o;
     r->state = ST_AUTHED;
     resume(r);
 }
@@ -1188,10 +1188,10 @@ static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *sc
         goto limited;
     }
     int err;
-    offauth_t *o = r->authed;
+    offauth_t *o = r->offauth;
     if (o && o->methods == methods && o->nmethods == nmethods) {
         /* checked on a work thread (auth_run) */
-        r->authed = NULL;
+        r->offauth = NULL;
         err = o->err;
         r->caller = o->caller;
         memcpy(why, o->why, sizeof(why));
@@ -1204,7 +1204,7 @@ static int gate(req_t *r, char *const *methods, size_t nmethods, char *const *sc
         }
         o->methods = methods;
         o->nmethods = nmethods;
-        r->authing = o;
+        r->offauth = o;
         GW_LOGD("http", "request %s: password check on a work thread", r->request_id);
         *ret = offload(r, ST_AUTHING, auth_run);
         return 1;
@@ -2338,23 +2338,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->body_expected = 1;
         return on_new(r, method, url);
     }
-    if (r->state == ST_AUTHED) {
+    if (!r->started || r->state == ST_AUTHED) {
         /*
-         * The password was checked on a work thread: look at the request again.
-         * A request with a body was suspended in its first call, and this is
-         * that first call again (libmicrohttpd repeats it): the body follows.
+         * ST_AUTHED: the password was checked on a work thread, look at the
+         * request again. A request with a body was suspended in its first call,
+         * and this is that first call again (libmicrohttpd repeats it): the body
+         * follows.
          */
+        int again = r->state == ST_AUTHED;
+        r->started = 1;
         r->state = ST_READ;
         enum MHD_Result ret = on_new(r, method, url);
-        if (r->answered || r->state != ST_READ || ret != MHD_YES || r->body_expected) {
-            *upload_data_size = 0;
-            return ret;
-        }
-    }
-    if (!r->started) {
-        r->started = 1;
-        enum MHD_Result ret = on_new(r, method, url);
-        if (r->answered || r->state != ST_READ || ret != MHD_YES) {
+        if (r->answered || r->state != ST_READ || ret != MHD_YES || (again && r->body_expected)) {
             *upload_data_size = 0;
             return ret;
         }
