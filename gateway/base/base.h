@@ -96,6 +96,30 @@ void gw_buf_free(gw_buf_t *b);
 size_t gw_utf8_seq(const uint8_t *s, size_t n, size_t *bad);
 
 /**
+ * Length of the longest prefix of s[0..n) that a JSON string carries as it
+ * is: printable ASCII other than '"' and '\\' (0x20-0x7f). Both directions
+ * (jdoc reading, codec_out writing) scan every string byte; this looks at
+ * eight at a time and leaves only the word that stops the run to a byte loop.
+ */
+static inline size_t gw_json_plain_len(const uint8_t *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, b;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        /* any byte >= 0x80, < 0x20, == '"' or == '\\' (exact for "any", not for "which") */
+        if ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high)
+            break;
+    }
+    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+/**
  * Writes code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8 to
  * `out` (room for 4 bytes) and returns the number of bytes written.
  */

@@ -45,12 +45,21 @@ static void put_string(wr_t *w, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const uint8_t *s = (const uint8_t *)str;
-    size_t run = 0, i = 0;
+    size_t run = 0, i = gw_json_plain_len(s, n);
+    gw_buf_t *b = w->b;
+    if (i == n && !b->failed && b->cap - b->len >= n + 2) { /* nothing to escape: one copy */
+        uint8_t *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        b->len += n + 2;
+        return;
+    }
     put(w, "\"", 1);
     while (i < n) {
         uint8_t c = s[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
+            i += gw_json_plain_len(s + i, n - i);
             continue;
         }
         if (c >= 0x80) {

@@ -20,6 +20,7 @@
 #include "jdoc/jdoc.h"
 #include "error/error.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ typedef struct {
     gw_jdoc_member_t *stack;  /* scratch: children of the open containers */
     const unsigned char **at; /* beside each scratch entry: where its key starts (objects) */
     size_t top, cap;
+    char *sp, *se; /* strings go here, unaligned, one after another (a block of the arena) */
     gw_jdoc_error_t *err;
 } ps_t;
 
@@ -146,8 +148,7 @@ static int parse_string(ps_t *ps, const char **out, uint32_t *outlen)
     const unsigned char *start = ps->p + 1, *p = start;
     int escapes = 0;
     for (;;) {
-        while (p < ps->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p += gw_json_plain_len(p, (size_t)(ps->end - p));
         if (p >= ps->end)
             return fail(ps, p, 0, "premature end of input in a string");
         unsigned char c = *p;
@@ -172,9 +173,15 @@ static int parse_string(ps_t *ps, const char **out, uint32_t *outlen)
     size_t raw = (size_t)(p - start);
     if (raw > UINT32_MAX)
         return fail(ps, start, 0, "string too long");
-    char *dst = gw_arena_alloc(ps->a, raw + 1);
-    if (dst == NULL)
-        return GW_ENOMEM;
+    if ((size_t)(ps->se - ps->sp) < raw + 1) {
+        /* The strings still to come fit in what is left of the text (each has two quotes). */
+        size_t block = (size_t)(ps->end - start), want = raw + 1 > 4096 ? raw + 1 : 4096;
+        block = block < want ? block : want;
+        if ((ps->sp = gw_arena_alloc(ps->a, block)) == NULL)
+            return GW_ENOMEM;
+        ps->se = ps->sp + block;
+    }
+    char *dst = ps->sp;
     size_t o = 0;
     if (!escapes) {
         memcpy(dst, start, raw);
@@ -237,10 +244,55 @@ static int parse_string(ps_t *ps, const char **out, uint32_t *outlen)
         }
     }
     dst[o] = '\0';
+    ps->sp += o + 1;
     *out = dst;
     *outlen = (uint32_t)o;
     ps->p = p + 1;
     return 0;
+}
+
+/*
+ * Clinger's fast path for a JSON number already checked by parse_number:
+ * when its digits make an integer m <= 2^53 and it scales by 10^k with
+ * |k| <= 22, both are exact doubles and one IEEE multiplication or division
+ * rounds once, correctly — strtod's result, at a fraction of its cost (a
+ * table of 10,000 rows carries 10,000 such numbers). Returns 0 otherwise.
+ */
+static int fast_real(const unsigned char *s, const unsigned char *e, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+    return 0; /* excess precision (x87) would round twice */
+#endif
+    int neg = *s == '-', digits = 0, scale = 0;
+    uint64_t m = 0;
+    s += neg;
+    for (int frac = 0; s < e; s++) {
+        if (*s == '.') {
+            frac = 1;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            break;
+        if ((m || *s != '0') && ++digits > 19)
+            return 0;
+        m = m * 10 + (uint64_t)(*s - '0');
+        scale -= frac;
+    }
+    if (s < e) { /* 'e' or 'E', then an optional sign and at least one digit */
+        int eneg = *++s == '-', x = 0;
+        for (s += *s == '-' || *s == '+'; s < e; s++)
+            if (x < 1000)
+                x = x * 10 + (*s - '0');
+        scale += eneg ? -x : x;
+    }
+    if (m > (UINT64_C(1) << 53) || scale < -22 || scale > 22)
+        return 0;
+    double d = scale < 0 ? (double)m / pow10[-scale] : (double)m * pow10[scale];
+    *out = neg ? -d : d;
+    return 1;
 }
 
 static int parse_number(ps_t *ps, gw_jdoc_t *v)
@@ -292,6 +344,8 @@ static int parse_number(ps_t *ps, gw_jdoc_t *v)
             return fail(ps, s, 1, "too big integer");
         v->type = GW_JDOC_INT;
         v->u.i = neg ? x : -x;
+    } else if (fast_real(s, p, &v->u.f)) {
+        v->type = GW_JDOC_REAL;
     } else {
         char small[64], *buf = small;
         size_t n = (size_t)(p - s);

@@ -872,6 +872,32 @@ static gw_rfc_value_t text_value(int type, const char *s)
     return v;
 }
 
+/* gw_json_plain_len (base; codec_out and jdoc scan strings with it): every byte value at every
+ * position of short runs, each in a buffer of exactly its length (ASan sees any read past it). */
+static void test_json_plain_len(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n <= 19; n++) {
+        uint8_t *buf = malloc(n ? n : 1);
+        assert_non_null(buf);
+        memset(buf, 'a', n);
+        assert_int_equal(gw_json_plain_len(buf, n), n);
+        for (size_t pos = 0; pos < n; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                memset(buf, 'a', n);
+                buf[pos] = (uint8_t)c;
+                int plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+                assert_int_equal(gw_json_plain_len(buf, n), plain ? n : pos);
+                if (pos + 1 < n) { /* a second stop later changes nothing */
+                    buf[n - 1] = '"';
+                    assert_int_equal(gw_json_plain_len(buf, n), plain ? n - 1 : pos);
+                }
+            }
+        }
+        free(buf);
+    }
+}
+
 static void test_text_out(void **state)
 {
     (void)state;
@@ -1408,6 +1434,7 @@ int main(void)
         cmocka_unit_test(test_all_errors_reported_up_to_limit),
         cmocka_unit_test(test_value_read),
         cmocka_unit_test(test_initial_values),
+        cmocka_unit_test(test_json_plain_len),
         cmocka_unit_test(test_text_out),
         cmocka_unit_test(test_invalid_utf8_out),
         cmocka_unit_test(test_num_out),

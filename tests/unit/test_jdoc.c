@@ -221,6 +221,73 @@ static void test_reals(void **state)
     gw_arena_free(&a);
 }
 
+/*
+ * Reals are exactly what strtod makes of the same text, bit for bit: short decimals take jdoc's
+ * fast path (Clinger: <= 2^53 and |10^k| <= 22), the rest strtod. Random texts around the edges
+ * of the fast path: 1-20 digits, the point anywhere, exponents -30..30, both signs, leading and
+ * trailing zeros.
+ */
+static void test_reals_exact(void **state)
+{
+    (void)state;
+    static const char *edges[] = {"9007199254740992.0",
+                                  "9007199254740993.0",
+                                  "1e22",
+                                  "1e23",
+                                  "1e-22",
+                                  "1e-23",
+                                  "0.1",
+                                  "0.3",
+                                  "123456789012345678.9",
+                                  "4.9e-324",
+                                  "2.2250738585072014e-308",
+                                  "1.7976931348623157e308",
+                                  "-0e5",
+                                  "0.000000000000000000000000001",
+                                  "5e-1",
+                                  "00.5e0"};
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    gw_arena_t a;
+    gw_arena_init(&a, 0);
+    for (int i = 0; i < 200000 + (int)GW_ARRAY_SIZE(edges); i++) {
+        char text[64];
+        if (i < (int)GW_ARRAY_SIZE(edges)) {
+            snprintf(text, sizeof(text), "%s", edges[i]);
+            if (text[0] == '0' && text[1] == '0')
+                continue; /* not JSON (leading zero): only strtod's side would take it */
+        } else {
+            size_t o = 0;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int digits = 1 + (int)(x % 20), dot = (int)((x >> 8) % (uint64_t)(digits + 1));
+            if ((x >> 16) & 1)
+                text[o++] = '-';
+            for (int d = 0; d < digits; d++) {
+                if (d == dot && d > 0)
+                    text[o++] = '.';
+                uint64_t r = x >> (20 + (d % 10) * 4);
+                text[o++] = (char)('0' + (d == 0 && digits > 1 && dot != 1 ? 1 + r % 9 : r % 10));
+            }
+            if (dot == 0 || dot == digits)
+                o += (size_t)snprintf(text + o, sizeof(text) - o, ".%d", (int)((x >> 5) % 10));
+            if ((x >> 17) & 1)
+                o +=
+                    (size_t)snprintf(text + o, sizeof(text) - o, "e%d", (int)((x >> 40) % 61) - 30);
+            text[o] = '\0';
+        }
+        const gw_jdoc_t *j = OK_STR(&a, text);
+        double want = strtod(text, NULL);
+        if (j->type != GW_JDOC_REAL || memcmp(&j->u.f, &want, sizeof(want)) != 0)
+            print_message("'%s': jdoc %.17g, strtod %.17g\n", text, j->u.f, want);
+        assert_int_equal(j->type, GW_JDOC_REAL);
+        assert_memory_equal(&j->u.f, &want, sizeof(want));
+        if (i % 1000 == 0) {
+            gw_arena_free(&a);
+            gw_arena_init(&a, 0);
+        }
+    }
+    gw_arena_free(&a);
+}
+
 /* Integers without fraction or exponent that do not fit int64_t are refused. */
 static void test_integer_out_of_range(void **state)
 {
@@ -1043,6 +1110,7 @@ int main(void)
         cmocka_unit_test(test_literals),
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_reals),
+        cmocka_unit_test(test_reals_exact),
         cmocka_unit_test(test_integer_out_of_range),
         cmocka_unit_test(test_real_overflow),
         cmocka_unit_test(test_strings),
