@@ -103,8 +103,9 @@ typedef struct {
     const char *query;     /* the step's query string, or NULL */
     const gw_jdoc_t *body; /* the step's body, in the request arena */
     gw_desc_t *desc_ref;
-    int status;     /* the step's HTTP status; 0 = not run */
-    json_t *answer; /* the step's answer (shaped result or problem) */
+    int status;           /* the step's HTTP status; 0 = not run */
+    gw_buf_t answer;      /* the step's answer as JSON text (shaped result or problem) */
+    const gw_jdoc_t *doc; /* the answer parsed, once a later step refers to it */
 } bstep_t;
 
 /* A /readyz probe: an RFC_PING through one destination's pool. */
@@ -420,8 +421,13 @@ static json_t *problem_object(req_t *r, int err, int status, const char *detail,
     return o;
 }
 
-static enum MHD_Result problem_status(req_t *r, int err, int status, const char *detail,
-                                      json_t *extra, const char *hname, const char *hvalue)
+/*
+ * A problem answer; `raw` (may be NULL) holds more members as JSON text,
+ * ",\"name\":value…", written in after `extra`'s (a batch's step answers,
+ * which are text already and may be megabytes).
+ */
+static enum MHD_Result problem_raw(req_t *r, int err, int status, const char *detail, json_t *extra,
+                                   const gw_buf_t *raw, const char *hname, const char *hvalue)
 {
     if (status == 0)
         status = gw_err_status(err);
@@ -434,7 +440,30 @@ static enum MHD_Result problem_status(req_t *r, int err, int status, const char 
         GW_LOGW("http", "%s %s → %d %s: %s (request %s)", r->route ? r->route->method : "-",
                 r->url ? r->url : "-", status, gw_err_slug(err), detail ? detail : "",
                 r->request_id);
-    return send_json(r, (unsigned)status, o, "application/problem+json", hname, hvalue);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    size_t len = text ? strlen(text) : 0;
+    if (text && raw && raw->len) { /* "{…}" → "{…" raw "}" */
+        char *t = raw->failed ? NULL : realloc(text, len + raw->len + 1);
+        if (t == NULL) {
+            free(text);
+            text = NULL;
+            len = 0;
+        } else {
+            memcpy(t + len - 1, raw->data, raw->len);
+            len += raw->len;
+            t[len - 1] = '}';
+            t[len] = '\0';
+            text = t;
+        }
+    }
+    return respond(r, (unsigned)status, "application/problem+json", text, len, hname, hvalue);
+}
+
+static enum MHD_Result problem_status(req_t *r, int err, int status, const char *detail,
+                                      json_t *extra, const char *hname, const char *hvalue)
+{
+    return problem_raw(r, err, status, detail, extra, NULL, hname, hvalue);
 }
 
 static enum MHD_Result problem(req_t *r, int err, const char *detail, json_t *extra,
@@ -1284,66 +1313,6 @@ static enum MHD_Result on_functions(req_t *r, const char *name)
  * it is rolled back and the remaining steps are skipped.
  */
 
-/* Deep copy of `j` with "${N.path}" strings replaced from earlier answers; NULL + why on error. */
-/* A value of an earlier step's answer (Jansson, built from our own output) as a jdoc node. */
-static int from_answer(gw_arena_t *a, const json_t *j, gw_jdoc_t *out)
-{
-    memset(out, 0, sizeof(*out));
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        size_t n = json_object_size(j), k = 0;
-        gw_jdoc_member_t *m = gw_arena_calloc(a, n ? n : 1, sizeof(*m));
-        const char *key;
-        json_t *x;
-        if (m == NULL)
-            return GW_ENOMEM;
-        json_object_foreach((json_t *)(uintptr_t)j, key, x)
-        {
-            m[k].key = gw_slice(key);
-            if (from_answer(a, x, &m[k++].value) != 0)
-                return GW_ENOMEM;
-        }
-        out->type = GW_JDOC_OBJECT;
-        out->n = (uint32_t)k;
-        out->u.members = m;
-        return 0;
-    }
-    case JSON_ARRAY: {
-        size_t n = json_array_size(j);
-        gw_jdoc_t *items = gw_arena_calloc(a, n ? n : 1, sizeof(*items));
-        if (items == NULL)
-            return GW_ENOMEM;
-        for (size_t i = 0; i < n; i++)
-            if (from_answer(a, json_array_get(j, i), &items[i]) != 0)
-                return GW_ENOMEM;
-        out->type = GW_JDOC_ARRAY;
-        out->n = (uint32_t)n;
-        out->u.items = items;
-        return 0;
-    }
-    case JSON_STRING:
-        *out = gw_jdoc_string(json_string_value(j), json_string_length(j));
-        return 0;
-    case JSON_INTEGER:
-        out->type = GW_JDOC_INT;
-        out->u.i = json_integer_value(j);
-        return 0;
-    case JSON_REAL:
-        out->type = GW_JDOC_REAL;
-        out->u.f = json_real_value(j);
-        return 0;
-    case JSON_TRUE:
-        out->type = GW_JDOC_TRUE;
-        return 0;
-    case JSON_FALSE:
-        out->type = GW_JDOC_FALSE;
-        return 0;
-    default:
-        out->type = GW_JDOC_NULL;
-        return 0;
-    }
-}
-
 /*
  * A step's body with every "${N.path}" replaced by that value of step N's
  * answer. Returns 0, GW_EPARAM with the reason in `why`, GW_ENOMEM.
@@ -1363,18 +1332,24 @@ static int resolve_refs(req_t *r, const gw_jdoc_t *j, size_t step, gw_jdoc_t *ou
             snprintf(why, whylen, "%.60s does not name an earlier step", v);
             return GW_EPARAM;
         }
-        json_t *cur = r->steps[n].answer;
+        /* the answer is our own JSON text: parsed once, when a step first refers to it */
+        bstep_t *src = &r->steps[n];
+        gw_jdoc_error_t jerr;
+        if (src->doc == NULL && src->answer.len &&
+            gw_jdoc_parse(&r->arena, (const char *)src->answer.data, src->answer.len, 1024,
+                          &src->doc, &jerr) == GW_ENOMEM)
+            return GW_ENOMEM;
+        const gw_jdoc_t *cur = src->doc;
         const char *p = *end == '.' ? end + 1 : end;
         while (cur && *p && *p != '}') {
             const char *dot = p + strcspn(p, ".}");
-            char key[128];
-            snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
-            if (json_is_array(cur)) {
-                char *e2;
+            if (cur->type == GW_JDOC_ARRAY) {
+                char key[24], *e2;
+                snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
                 unsigned long k = strtoul(key, &e2, 10);
-                cur = *e2 ? NULL : json_array_get(cur, k);
+                cur = *e2 || dot == p || k >= cur->n ? NULL : &cur->u.items[k];
             } else {
-                cur = json_object_get(cur, key);
+                cur = gw_jdoc_get(cur, (gw_slice_t){p, (size_t)(dot - p)}, NULL);
             }
             p = *dot == '.' ? dot + 1 : dot;
         }
@@ -1382,8 +1357,8 @@ static int resolve_refs(req_t *r, const gw_jdoc_t *j, size_t step, gw_jdoc_t *ou
             snprintf(why, whylen, "%.60s: step %lu's answer has no such value", v, n);
             return GW_EPARAM;
         }
-        /* the answer lives until the request ends, like the arena: its strings can be shared */
-        return from_answer(&r->arena, cur, out);
+        *out = *cur; /* the parsed answer lives in the request arena */
+        return 0;
     }
     if (j->type != GW_JDOC_OBJECT && j->type != GW_JDOC_ARRAY)
         return 0;
@@ -1416,12 +1391,18 @@ static void step_fail(bstep_t *st, int err, int status, const char *detail, json
     char type[96];
     snprintf(type, sizeof(type), GW_PROBLEM_TYPE_PREFIX "%s", gw_err_slug(err));
     st->status = status ? status : gw_err_status(err);
-    st->answer = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", gw_strerror(err),
-                           "status", st->status, "detail", detail ? detail : "");
-    if (extra) {
-        json_object_update(st->answer, extra);
-        json_decref(extra);
-    }
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", gw_strerror(err), "status",
+                          st->status, "detail", detail ? detail : "");
+    if (o && extra)
+        json_object_update(o, extra);
+    json_decref(extra);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    gw_buf_free(&st->answer);
+    st->doc = NULL;
+    if (text)
+        gw_buf_append(&st->answer, text, strlen(text));
+    free(text);
 }
 
 /* Converts step i's parameters into the job. Returns 0, or -1 after step_fail. */
@@ -1494,10 +1475,9 @@ static int batch_record(req_t *r, gw_job_t *job)
                   json_pack("{s:o}", "messages", msgs ? msgs : json_array()));
         return 0;
     }
-    if (gw_route_write_result(&out, st->route, f, job->result, job->nresult, NULL) == 0)
-        st->answer = json_loadb((const char *)out.data, out.len, 0, NULL);
-    gw_buf_free(&out);
-    if (st->answer == NULL) {
+    /* kept as text: a later step's reference parses it (jdoc), the answer copies it */
+    gw_buf_free(&st->answer);
+    if (gw_route_write_result(&st->answer, st->route, f, job->result, job->nresult, NULL) != 0) {
         step_fail(st, GW_ENOMEM, 0, "cannot build the answer", NULL);
         return 0;
     }
@@ -1558,18 +1538,41 @@ static enum MHD_Result batch_answer(req_t *r)
         step_fail(&r->steps[r->bcur], r->job.err, 0, r->job.detail, extra);
         r->bfailed = (int)r->bcur;
     }
-    json_t *results = json_array();
+    /* ,"results":[{"status":200,"body":…},…]: the step answers are text already; copy them */
+    gw_buf_t res;
+    size_t total = 64;
+    for (size_t i = 0; i < r->nsteps; i++)
+        total += r->steps[i].answer.len + 32;
+    gw_buf_init(&res, 0);
+    gw_buf_reserve(&res, total);
+    int ok = r->bfailed < 0 && r->job.err == 0;
+    if (ok)
+        gw_buf_printf(&res, "{\"committed\":%s", r->bcommitted ? "true" : "false");
+    gw_buf_append(&res, ",\"results\":[", 12);
     for (size_t i = 0; i < r->nsteps; i++) {
         bstep_t *st = &r->steps[i];
-        json_t *x = st->status ? json_pack("{s:i, s:O}", "status", st->status, "body",
-                                           st->answer ? st->answer : json_null())
-                               : json_pack("{s:s}", "status", "skipped");
-        json_array_append_new(results, x);
+        if (i)
+            gw_buf_append(&res, ",", 1);
+        if (st->status == 0) {
+            gw_buf_append(&res, "{\"status\":\"skipped\"}", 20);
+            continue;
+        }
+        gw_buf_printf(&res, "{\"status\":%d,\"body\":", st->status);
+        if (st->answer.len)
+            gw_buf_append(&res, st->answer.data, st->answer.len);
+        else
+            gw_buf_append(&res, "null", 4);
+        gw_buf_append(&res, "}", 1);
     }
-    if (r->bfailed < 0 && r->job.err == 0)
-        return send_json(r, MHD_HTTP_OK,
-                         json_pack("{s:b, s:o}", "committed", r->bcommitted, "results", results),
-                         "application/json", NULL, NULL);
+    gw_buf_append(&res, "]", 1);
+    if (ok) {
+        gw_buf_append(&res, "}", 1);
+        if (res.failed) {
+            gw_buf_free(&res);
+            return problem(r, GW_ENOMEM, "cannot build the answer", NULL, NULL, NULL);
+        }
+        return send_buf(r, &res, NULL, NULL);
+    }
     int failed = r->bfailed;
     char d[256];
     if (failed >= 0)
@@ -1579,11 +1582,12 @@ static enum MHD_Result batch_answer(req_t *r)
                                                    : "nothing was committed");
     else
         snprintf(d, sizeof(d), "the commit failed: %.200s", r->job.detail);
-    json_t *extra = json_pack("{s:b, s:o}", "committed", 0, "results", results);
     if (failed >= 0)
-        json_object_set_new(extra, "failedStep", json_integer(failed));
-    return problem_status(r, GW_EBATCH, failed >= 0 ? r->steps[failed].status : 502, d, extra, NULL,
-                          NULL);
+        gw_buf_printf(&res, ",\"failedStep\":%d", failed);
+    enum MHD_Result ret = problem_raw(r, GW_EBATCH, failed >= 0 ? r->steps[failed].status : 502, d,
+                                      json_pack("{s:b}", "committed", 0), &res, NULL, NULL);
+    gw_buf_free(&res);
+    return ret;
 }
 
 /* Describes the next step whose function description is not cached, or starts the unit. */
@@ -2407,7 +2411,7 @@ static void req_free(req_t *r)
         gw_desc_release(r->oa_descs[i]);
     for (size_t i = 0; r->steps && i < r->nsteps; i++) {
         gw_desc_release(r->steps[i].desc_ref);
-        json_decref(r->steps[i].answer);
+        gw_buf_free(&r->steps[i].answer);
     }
     gw_desc_release(r->desc_ref);
     gw_route_table_free(r->routes);

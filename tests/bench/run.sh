@@ -14,6 +14,8 @@
 #   http     nginx `return 200` (workers = rfmgw's HTTP threads) vs rfmgw /healthz, wrk -c64
 #   rows     STFC_STRUCTURE with an R-row RFCTABLE: wsclient --rows R vs POST /api/v1/structure
 #            (rfmgw with the default listen.threads = 0)
+#   batch    POST /api/v1/batch with one step GET /api/v1/sbook10k (10,000 rows) vs that GET alone:
+#            rfmgw's CPU per request, c=1 (what the batch machinery adds to a large answer)
 #   memory   RssAnon of a fresh rfmgw idle, and its growth per idle keep-alive client with IDLE
 #            clients, next to a minimal libmicrohttpd server (mhd_min) with the same limits
 #   isolation  c=1 connection-test latency while another client keeps fetching 10,000-row
@@ -171,6 +173,8 @@ report='done = function(summary, latency, requests)
 end'
 printf '%s\n' "$report" > "$W/get.lua"
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n%s\n' \
+  "'{\"steps\":[{\"method\":\"GET\",\"path\":\"/api/v1/sbook10k\"}]}'" "$report" > "$W/batch.lua"
+printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n%s\n' \
   "'{\"REQUTEXT\":\"hello\"}'" "$report" > "$W/post.lua"
 # STFC_STRUCTURE with R rows: the same values as wsclient --rows R (row i; IMPORTSTRUCT = row 0)
 make_rows_json() { # rows file
@@ -266,6 +270,9 @@ for round in $(seq 1 "$rounds"); do
     RUN_SECS=$rs ws "direct-rows$r" 1 --rows "$r"
     RUN_SECS=$rs wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "loop$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "loop$n1")"
   done
+  # a batch whose one step reads 10,000 rows vs the same call alone: what the batch adds
+  wrk_run rfmgw-get10k 1 "http://127.0.0.1:$(gw_port "loop$n1")/api/v1/sbook10k" "$W/get.lua" "$(gw_pid "loop$n1")"
+  wrk_run rfmgw-batch10k 1 "http://127.0.0.1:$(gw_port "loop$n1")/api/v1/batch" "$W/batch.lua" "$(gw_pid "loop$n1")"
   if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     taskset -a -p -c 1 "$sim_pid" >/dev/null
     for ct in 1 s 0; do # c=1 small calls while 10,000-row answers are converted (s: short slices)
@@ -353,6 +360,8 @@ for r in $rowsets; do
     "$(awk -v c="$(med "direct-rows$r" 1 6)" -v r="$r" 'BEGIN { printf "%.3f", c / r }')" "$rr" \
     "$([ "$r" = 10000 ] && echo " (target <= 1.5: $(verdict "$rr" 1.5))")"
 done
+printf 'batch: one 10,000-row RFC_READ_TABLE step costs rfmgw %.0f µs CPU, the same call alone %.0f µs: ratio %s\n' \
+  "$(med rfmgw-batch10k 1 6)" "$(med rfmgw-get10k 1 6)" "$(ratio "$(med rfmgw-batch10k 1 6)" "$(med rfmgw-get10k 1 6)")"
 if [ -s "$W/mem" ]; then
   ia=$(mmed mem-rfmgw 3)
   gr=$(ratio "$(mmed mem-rfmgw 5)" "$(mmed mem-mhd_min 5)")

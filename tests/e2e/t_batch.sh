@@ -33,6 +33,26 @@ expect_json '.type == "urn:rfmgw:problem:batch-failed" and .failedStep == 1 and 
 expect_json '[.results[].status] == [200,422,"skipped"]' "step results: ok, failed, skipped"
 [ "$(free)" -eq $((f0 - 2)) ] && ok "the batch left nothing behind (first booking rolled back)" || fail "seats changed: $(free)"
 
+# Step answers are kept as JSON text: a large one is copied into the batch's answer unchanged,
+# also into a failed batch's problem; references reach into arrays by index.
+req GET '/api/v1/tables/SBOOK?count=3000'
+printf '%s' "$BODY" | jq -cS . > "$WORK/plain.json"
+req POST /api/v1/batch '{"steps":[{"method":"GET","path":"/api/v1/tables/SBOOK?count=3000"},
+  {"method":"POST","path":"/api/v1/connection-test","body":{"REQUTEXT":"${0.DATA.2999.WA}"}}]}'
+expect_status 200 "a batch whose first step answers 3,000 rows"
+printf '%s' "$BODY" | jq -cS '.results[0].body' > "$WORK/step.json"
+cmp -s "$WORK/plain.json" "$WORK/step.json" && ok "the step's answer equals the plain call's" ||
+  fail "the step's answer differs from the plain call's ($(wc -c < "$WORK/step.json") vs $(wc -c < "$WORK/plain.json") bytes)"
+expect_json '.results[1].body.ECHOTEXT == .results[0].body.DATA[2999].WA' "a reference by array index (row 2999)"
+req POST /api/v1/batch '{"steps":[{"method":"GET","path":"/api/v1/tables/SBOOK?count=3000"},
+  {"method":"POST","path":"/api/v1/connection-test","body":{"REQUTEXT":"${0.DATA.3000.WA}"}}]}'
+expect_status 400 "a reference past the last row"
+expect_json '.failedStep == 1 and (.results[1].body.detail | test("has no such value")) and (.results[0].body.DATA | length) == 3000' \
+  "the problem names the step and carries the 3,000 rows of the step before it"
+printf '%s' "$BODY" | jq -cS '.results[0].body' > "$WORK/step.json"
+cmp -s "$WORK/plain.json" "$WORK/step.json" && ok "the failed batch carries the step's answer unchanged" ||
+  fail "the failed batch's step answer differs from the plain call's"
+
 req POST /api/v1/batch '{"steps":[{"method":"GET","path":"/api/v1/ping"},{"method":"GET","path":"/nowhere"}]}'
 expect_status 400 "a step without a route"
 expect_json '.errors[0].pointer == "/steps/1"' "points at the step"
