@@ -164,12 +164,14 @@ typedef struct req {
     const char *url;
     gw_route_table_t *routes; /* the table this request started with (a reference) */
     uint64_t idem_ticket;     /* an open Idempotency-Key entry */
-    char request_id[72];      /* X-Request-Id: the caller's, or one made up */
-    char traceparent[56];     /* W3C traceparent to pass to the backend, or "" */
-    int64_t t0_us;            /* arrival */
-    int64_t serialize_us;     /* start of building the answer, 0 = not reached */
-    const char *endpoint;     /* metrics label of a built-in endpoint, e.g. "GET /healthz" */
-    gw_desc_t **oa_descs;     /* GET /openapi.json: one description (or NULL) per route */
+    const char *idem_key; /* Idempotency-Key of a body hashed on a work thread (libmicrohttpd's) */
+    uint8_t *idem_hash;   /* that body's SHA-256 (arena), or NULL */
+    char request_id[72];  /* X-Request-Id: the caller's, or one made up */
+    char traceparent[56]; /* W3C traceparent to pass to the backend, or "" */
+    int64_t t0_us;        /* arrival */
+    int64_t serialize_us; /* start of building the answer, 0 = not reached */
+    const char *endpoint; /* metrics label of a built-in endpoint, e.g. "GET /healthz" */
+    gw_desc_t **oa_descs; /* GET /openapi.json: one description (or NULL) per route */
     size_t oa_i;
     int called;         /* a CALL went to the backend */
     gw_caller_t caller; /* who is calling (gate()); id NULL until authenticated */
@@ -1029,14 +1031,14 @@ static int described(req_t *r)
  */
 static int idem_begin(req_t *r, const char *key, enum MHD_Result *ret)
 {
-    uint8_t hash[32];
+    uint8_t own[32], *hash = r->idem_hash ? r->idem_hash : own;
     char route[300];
     snprintf(route, sizeof(route), "%s %s", r->batch ? "POST" : r->route->method,
              r->batch ? "/api/v1/batch" : r->route->path);
     gw_idem_state_t state;
     gw_idem_response_t rec;
     memset(&rec, 0, sizeof(rec));
-    int err = gw_idem_hash(r->body.data, r->body.len, hash);
+    int err = r->idem_hash ? 0 : gw_idem_hash(r->body.data, r->body.len, hash);
     if (err == 0)
         err = gw_idem_begin(r->h->idem, gw_slice(caller_of(r)), gw_slice(route), gw_slice(key),
                             hash, &state, &rec, &r->idem_ticket);
@@ -1077,21 +1079,25 @@ static enum MHD_Result on_body_complete(req_t *r)
         return problem(r, GW_ETOOBIG, d, NULL, NULL, NULL);
     }
     const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
-    if (key && r->h->idem && (r->batch || (r->route && !r->route->read_only))) {
-        enum MHD_Result ret;
-        if (idem_begin(r, key, &ret))
-            return ret;
+    if (!(r->h->idem && (r->batch || (r->route && !r->route->read_only))))
+        key = NULL;
+    if (r->body.len >= (size_t)r->h->deps.cfg->limits.convert_body && r->h->workers) {
+        /* convert_body >= 1: a body; its hash (~1 ms per MB) is taken there too, the key looked
+         * up after the resume (on_resumed), before anything else is answered */
+        r->idem_key = key;
+        return offload(r, ST_PARSING, body_run);
     }
+    enum MHD_Result ret;
+    if (key && idem_begin(r, key, &ret))
+        return ret;
     if (r->body.len == 0 && r->json_declared)
         return problem(r, GW_EJSON,
                        "the body is empty but declared as JSON; send {} for no parameters", NULL,
                        NULL, NULL);
-    if (r->body.len >= (size_t)r->h->deps.cfg->limits.convert_body && r->h->workers)
-        return offload(r, ST_PARSING, body_run); /* convert_body >= 1: a body */
     gw_jdoc_error_t jerr; /* on the stack: req_t stays small (it is zeroed per request) */
     if (r->body.len > 0)
         parse_body(r, &jerr);
-    enum MHD_Result ret = on_parsed(r);
+    ret = on_parsed(r);
     r->jerr = NULL;
     return ret;
 }
@@ -1109,6 +1115,9 @@ static void parse_body(req_t *r, gw_jdoc_error_t *e)
 static void body_run(gw_work_t *w)
 {
     req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
+    if (r->idem_key && (r->idem_hash = gw_arena_alloc(&r->arena, 32)) != NULL &&
+        gw_idem_hash(r->body.data, r->body.len, r->idem_hash) != 0)
+        r->idem_hash = NULL; /* idem_begin() hashes again on the loop */
     parse_body(r, gw_arena_alloc(&r->arena, sizeof(gw_jdoc_error_t)));
     if (r->parse_err == 0 && r->json->type == GW_JDOC_OBJECT && !r->batch) {
         r->desc_ref = gw_pool_desc_get(r->pool, gw_slice(r->route->function));
@@ -1117,8 +1126,8 @@ static void body_run(gw_work_t *w)
             convert_params(r);
         }
     }
-    GW_LOGD("http", "request %s: body of %zu bytes parsed%s on a work thread", r->request_id,
-            r->body.len, r->cv_done ? " and converted" : "");
+    GW_LOGD("http", "request %s: body of %zu bytes %sparsed%s on a work thread", r->request_id,
+            r->body.len, r->idem_hash ? "hashed, " : "", r->cv_done ? " and converted" : "");
     r->state = ST_PARSED;
     resume(r);
 }
@@ -1743,7 +1752,10 @@ static void convert_run(gw_work_t *w)
 static enum MHD_Result on_resumed(req_t *r)
 {
     if (r->state == ST_PARSED) {
+        enum MHD_Result ret;
         r->state = ST_READ;
+        if (r->idem_key && idem_begin(r, r->idem_key, &ret))
+            return ret;
         return on_parsed(r);
     }
     if (r->state == ST_CONVERTING) {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Idempotency-Key: a repeat gets the recorded answer without calling the backend again; the same
 # key with another body is 422; while the first runs 409; after a timeout (outcome unknown) 409;
-# a request refused before the backend saw it leaves the key free.
+# a request refused before the backend saw it leaves the key free. Bodies of limits.convert_body
+# (here 40) bytes or more are hashed and parsed on a work thread: the same rules hold for them.
 source "$(dirname "$0")/lib.sh"
 make_pki
 write_sim_conf
 start_sim
 GW_CALL_TIMEOUT_MS=1000
-write_gw_conf "$SIM_PORT"
+GW_EXTRA_TOP="limits = { convert_body = 40; };" write_gw_conf "$SIM_PORT"
 start_gw
 
 ik() { # key method path body
@@ -57,6 +58,22 @@ ik K4 POST /api/v1/connection-test '{"REQUTEXT":1}'
 expect_status 400 "refused before the backend"
 ik K4 POST /api/v1/connection-test '{"REQUTEXT":"fixed"}'
 expect_status 200 "the key is free again after a refusal"
+
+big='{"REQUTEXT":"a body past limits.convert_body"}' # 46 bytes
+ik K6 POST /api/v1/connection-test "$big"
+expect_status 200 "a large body with a key"
+first=$BODY
+n=$(calls)
+ik K6 POST /api/v1/connection-test "$big"
+expect_status 200 "the same large body again"
+[ "$BODY" = "$first" ] && ok "the recorded answer, byte for byte" || fail "a different answer: $BODY"
+[ "$(calls)" -eq "$n" ] && ok "the backend was not called again" || fail "the backend was called again"
+ik K6 POST /api/v1/connection-test '{"REQUTEXT":"another body past the limit, sent"}'
+expect_status 422 "the same key with another large body"
+ik K6 POST /api/v1/connection-test '{"REQUTEXT":"another body, and not JSON at all"'
+expect_status 422 "the key is looked at before the body's syntax"
+grep -q 'body of 46 bytes hashed, parsed and converted on a work thread' "$WORK/rfmgw.log" &&
+  ok "the large body was hashed and parsed on a work thread" || fail "no large body hashed on a work thread (log)"
 
 ik K5 GET /api/v1/ping ''
 ik K5 GET /api/v1/ping ''
