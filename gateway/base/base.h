@@ -82,6 +82,21 @@ void gw_buf_init(gw_buf_t *b, size_t max);
 int gw_buf_reserve(gw_buf_t *b, size_t extra);
 /** Appends bytes; on failure marks the buffer failed and returns the error. */
 int gw_buf_append(gw_buf_t *b, const void *p, size_t n);
+/**
+ * gw_buf_append() for the many small pieces of an encoder: copies in place
+ * while the buffer has room (cap never exceeds max), grows through
+ * gw_buf_append() otherwise.
+ */
+static inline int gw_buf_put(gw_buf_t *b, const void *p, size_t n)
+{
+    if (!b->failed && b->cap - b->len >= n) {
+        if (n) /* p may be NULL when n is 0 */
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return 0;
+    }
+    return gw_buf_append(b, p, n);
+}
 /** Appends printf output. */
 int gw_buf_printf(gw_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Releases the memory; the buffer is empty afterwards. */

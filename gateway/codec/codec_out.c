@@ -24,16 +24,10 @@ typedef struct {
     int err; /* GW_EINVAL when a value nests beyond any sane depth */
 } wr_t;
 
-/* Most pieces are a few bytes: copy them in place while there is room, grow through the buffer. */
+/* Most pieces are a few bytes: gw_buf_put copies them in place while there is room. */
 static inline void put(wr_t *w, const char *s, size_t n)
 {
-    gw_buf_t *b = w->b;
-    if (!b->failed && b->cap - b->len >= n) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        return;
-    }
-    gw_buf_append(b, s, n);
+    (void)gw_buf_put(w->b, s, n);
 }
 
 static void put_lit(wr_t *w, const char *s)

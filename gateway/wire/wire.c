@@ -94,13 +94,13 @@ static int is_known_type(int t)
 
 static int put_u8(gw_buf_t *b, uint8_t v)
 {
-    return gw_buf_append(b, &v, 1);
+    return gw_buf_put(b, &v, 1);
 }
 
 static int put_u16(gw_buf_t *b, uint16_t v)
 {
     uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    return gw_buf_append(b, x, sizeof(x));
+    return gw_buf_put(b, x, sizeof(x));
 }
 
 static void store_u32(uint8_t *x, uint32_t v)
@@ -115,7 +115,7 @@ static int put_u32(gw_buf_t *b, uint32_t v)
 {
     uint8_t x[4];
     store_u32(x, v);
-    return gw_buf_append(b, x, sizeof(x));
+    return gw_buf_put(b, x, sizeof(x));
 }
 
 static int put_u64(gw_buf_t *b, uint64_t v)
@@ -123,7 +123,7 @@ static int put_u64(gw_buf_t *b, uint64_t v)
     uint8_t x[8];
     for (int i = 0; i < 8; i++)
         x[i] = (uint8_t)(v >> (8 * i));
-    return gw_buf_append(b, x, sizeof(x));
+    return gw_buf_put(b, x, sizeof(x));
 }
 
 /* A count or length that must fit a u32 field. */
@@ -138,7 +138,7 @@ static int put_str(gw_buf_t *b, gw_slice_t s)
 {
     int ret = put_count(b, s.len);
     if (ret == 0 && s.len)
-        ret = gw_buf_append(b, s.ptr, s.len);
+        ret = gw_buf_put(b, s.ptr, s.len);
     return ret;
 }
 
@@ -149,7 +149,7 @@ static int put_name(gw_buf_t *b, gw_slice_t s)
         return GW_EINVAL;
     ret = put_u16(b, (uint16_t)s.len);
     if (ret == 0 && s.len)
-        ret = gw_buf_append(b, s.ptr, s.len);
+        ret = gw_buf_put(b, s.ptr, s.len);
     return ret;
 }
 

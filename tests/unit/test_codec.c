@@ -898,6 +898,32 @@ static void test_json_plain_len(void **state)
     }
 }
 
+/* gw_buf_put (base; the wire encoder and codec_out append with it): in place up to the exact
+ * capacity, through growth beyond it, never past max, and nothing once the buffer failed. */
+static void test_buf_put(void **state)
+{
+    (void)state;
+    gw_buf_t b;
+    gw_buf_init(&b, 300);
+    assert_int_equal(gw_buf_put(&b, NULL, 0), 0); /* empty, no storage yet */
+    assert_int_equal(b.len, 0);
+    assert_int_equal(gw_buf_put(&b, "a", 1), 0); /* grows to the first 256 bytes */
+    assert_int_equal(b.cap, 256);
+    for (size_t i = 1; i < 256; i++)
+        assert_int_equal(gw_buf_put(&b, &"abcdefgh"[i % 8], 1), 0);
+    assert_int_equal(b.len, 256);
+    assert_int_equal(b.cap, 256);                          /* filled exactly, in place */
+    assert_int_equal(gw_buf_put(&b, "0123456789", 10), 0); /* grows, capped at max */
+    assert_int_equal(b.cap, 300);
+    assert_int_equal(b.len, 266);
+    assert_memory_equal(b.data + 250, "cdefgh0123456789", 16);
+    assert_int_equal(gw_buf_put(&b, "0123456789012345678901234567890123456789", 35), GW_ETOOBIG);
+    assert_int_equal(b.len, 266);
+    assert_int_equal(gw_buf_put(&b, "x", 1), GW_ETOOBIG); /* failed: later puts are refused */
+    assert_int_equal(b.len, 266);
+    gw_buf_free(&b);
+}
+
 static void test_text_out(void **state)
 {
     (void)state;
@@ -1435,6 +1461,7 @@ int main(void)
         cmocka_unit_test(test_value_read),
         cmocka_unit_test(test_initial_values),
         cmocka_unit_test(test_json_plain_len),
+        cmocka_unit_test(test_buf_put),
         cmocka_unit_test(test_text_out),
         cmocka_unit_test(test_invalid_utf8_out),
         cmocka_unit_test(test_num_out),
