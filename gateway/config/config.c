@@ -236,7 +236,10 @@ static const gw_cfg_decl_t listen_decls[] = {
      "Most concurrent HTTP connections from one client address (0 = no limit). Leave it off "
      "behind a proxy, where every caller has the proxy's address."},
     {"connection_memory", GW_CFG_INT, C(listen.connection_memory), "8192", 4096, 1048576, 0,
-     "Memory per HTTP connection for headers (libmicrohttpd's connection memory limit)."},
+     "Memory per HTTP connection (libmicrohttpd's connection memory limit): it bounds the "
+     "request headers, and half of it is the read buffer a request body arrives through (~4 KiB "
+     "per `recv` at the default). Each idle keep-alive connection keeps it resident; a larger "
+     "value means fewer, larger reads for large bodies (docs/performance.md, session 7)."},
     {"timeout_s", GW_CFG_INT, C(listen.timeout_s), "60", 1, 3600, 0,
      "Idle HTTP connections are closed after this many seconds."},
     {"tls_cert", GW_CFG_PATH, C(listen.tls_cert), NULL, 0, 0, 0,
