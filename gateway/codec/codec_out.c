@@ -15,6 +15,7 @@
 #include "error/error.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,22 @@ typedef struct {
 static inline void put(wr_t *w, const char *s, size_t n)
 {
     (void)gw_buf_put(w->b, s, n);
+}
+
+/*
+ * A piece formatted in a local buffer: `n` bytes at `s`, of which `size` may
+ * be read. With room for all `size` bytes it is one fixed-size copy instead
+ * of a call to memcpy; the bytes past `n` are overwritten by what follows.
+ */
+static inline void put_local(wr_t *w, const char *s, size_t size, size_t n)
+{
+    gw_buf_t *b = w->b;
+    if (!b->failed && b->cap - b->len >= size) {
+        memcpy(b->data + b->len, s, size);
+        b->len += n;
+        return;
+    }
+    put(w, s, n);
 }
 
 static void put_lit(wr_t *w, const char *s)
@@ -111,8 +128,8 @@ static void put_string(wr_t *w, const char *str, size_t n)
 
 static void put_int(wr_t *w, int64_t x, int quoted)
 {
-    char buf[24];
-    char *e = buf + sizeof(buf), *p = e;
+    char buf[48]; /* the text ends at buf + 24; put_local may read 24 bytes from its start */
+    char *e = buf + 24, *p = e;
     uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
     if (quoted)
         *--p = '"';
@@ -124,7 +141,7 @@ static void put_int(wr_t *w, int64_t x, int quoted)
         *--p = '-';
     if (quoted)
         *--p = '"';
-    put(w, p, (size_t)(e - p));
+    put_local(w, p, 24, (size_t)(e - p));
 }
 
 static int is_digits(gw_slice_t s)
@@ -205,7 +222,7 @@ static void put_float(wr_t *w, double x)
         put_lit(w, "null"); /* JSON has no NaN or infinities */
         return;
     }
-    put(w, buf, (size_t)gw__codec_fmt_double(x, buf));
+    put_local(w, buf, sizeof(buf), (size_t)gw__codec_fmt_double(x, buf));
 }
 
 /* The description of field `i` named `name` of structure type `t`, or NULL. */
@@ -219,6 +236,77 @@ static const gw_rfc_typedesc_t *field_type(const gw_rfc_typedesc_t *t, uint32_t 
         if (gw_slice_eq(t->fields[k].name, name))
             return t->fields[k].type;
     return NULL;
+}
+
+static void put_value(wr_t *w, const gw_rfc_value_t *v, const gw_rfc_typedesc_t *t, unsigned depth);
+
+/* One column of a table of structures: its `,"NAME":` text in keys and its description. */
+typedef struct {
+    gw_slice_t name;
+    const gw_rfc_typedesc_t *type;
+    size_t at, len;
+} col_t;
+
+/*
+ * The rows of a table whose first row is a structure (`line` describes a
+ * row, `depth` is the rows' level). Each column's key text and type are
+ * worked out once from the first row; a later field with the same name in
+ * the same place (the wire decoder hands every row the same name slices)
+ * takes them as they are. Returns 0 when it could not set up (then nothing
+ * was written and the caller writes row by row).
+ */
+static int put_rows(wr_t *w, const gw_rfc_value_t *rows, uint32_t n, const gw_rfc_typedesc_t *line,
+                    unsigned depth)
+{
+    uint32_t ncols = rows[0].u.st.count;
+    const gw_rfc_field_t *first = rows[0].u.st.fields;
+    if (ncols == 0 || depth > GW__CODEC_MAX_RECURSION || (line && line->type != GW_RFC_STRUCTURE))
+        return 0;
+    col_t *cols = malloc(ncols * sizeof(*cols));
+    gw_buf_t keys;
+    gw_buf_init(&keys, 0);
+    wr_t kw = {&keys, w->o, 0};
+    for (uint32_t c = 0; cols && c < ncols; c++) {
+        cols[c].name = first[c].name;
+        cols[c].type = field_type(line, c, first[c].name);
+        cols[c].at = keys.len;
+        put(&kw, ",", 1);
+        put_string(&kw, first[c].name.ptr, first[c].name.len);
+        put(&kw, ":", 1);
+        cols[c].len = keys.len - cols[c].at;
+    }
+    if (cols == NULL || keys.failed) {
+        free(cols);
+        gw_buf_free(&keys);
+        return 0;
+    }
+    for (uint32_t i = 0; i < n && !w->b->failed; i++) {
+        const gw_rfc_value_t *row = &rows[i];
+        if (i)
+            put(w, ",", 1);
+        if (row->type != GW_RFC_STRUCTURE || row->u.st.count != ncols) {
+            put_value(w, row, line, depth);
+            continue;
+        }
+        put(w, "{", 1);
+        for (uint32_t c = 0; c < ncols; c++) {
+            const gw_rfc_field_t *f = &row->u.st.fields[c];
+            if (gw_slice_eq(f->name, cols[c].name)) {
+                put(w, (const char *)keys.data + cols[c].at + !c, cols[c].len - !c);
+                put_value(w, &f->value, cols[c].type, depth + 1);
+                continue;
+            }
+            if (c)
+                put(w, ",", 1);
+            put_string(w, f->name.ptr, f->name.len);
+            put(w, ":", 1);
+            put_value(w, &f->value, field_type(line, c, f->name), depth + 1);
+        }
+        put(w, "}", 1);
+    }
+    free(cols);
+    gw_buf_free(&keys);
+    return 1;
 }
 
 static void put_value(wr_t *w, const gw_rfc_value_t *v, const gw_rfc_typedesc_t *t, unsigned depth)
@@ -282,6 +370,11 @@ static void put_value(wr_t *w, const gw_rfc_value_t *v, const gw_rfc_typedesc_t 
         return;
     case GW_RFC_TABLE:
         put(w, "[", 1);
+        if (v->u.tab.count > 1 && v->u.tab.rows[0].type == GW_RFC_STRUCTURE &&
+            put_rows(w, v->u.tab.rows, v->u.tab.count, t ? t->line : NULL, depth + 1)) {
+            put(w, "]", 1);
+            return;
+        }
         for (uint32_t i = 0; i < v->u.tab.count && !w->b->failed; i++) {
             if (i)
                 put(w, ",", 1);

@@ -924,6 +924,58 @@ static void test_buf_put(void **state)
     gw_buf_free(&b);
 }
 
+/* A table of structures is written with each column's key and type worked out once (put_rows);
+ * every row must read exactly as if written on its own, whatever its fields are called. */
+static void test_table_rows_out(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"RFCFLOAT", "RFCCHAR1", "RFCDATE", "RFCNUM", "RFCINT2"};
+    enum { NCOL = 5, NROW = 8 };
+    char copies[NCOL][16];
+    gw_rfc_field_t f[NROW][NCOL];
+    gw_rfc_value_t rows[NROW];
+    for (int r = 0; r < NROW; r++) {
+        for (int c = 0; c < NCOL; c++) {
+            snprintf(copies[c], sizeof(copies[c]), "%s", names[c]);
+            /* rows 0, 1, 4 share the first row's name slices, as the wire decoder gives them */
+            f[r][c].name = r == 2 ? gw_slice(copies[c]) : gw_slice(names[c]);
+        }
+        f[r][0].value = (gw_rfc_value_t){.type = GW_RFC_FLOAT, .u.f = 0.5 + r};
+        f[r][1].value = text_value(GW_RFC_CHAR, "x ");
+        f[r][2].value = text_value(GW_RFC_DATE, "20240131");
+        f[r][3].value = text_value(GW_RFC_NUM, "42");
+        f[r][4].value = (gw_rfc_value_t){.type = GW_RFC_INT2, .u.i = -r};
+        rows[r] = (gw_rfc_value_t){.type = GW_RFC_STRUCTURE, .u.st = {NCOL, f[r]}};
+    }
+    f[3][1].name = gw_slice("RFCNUM"); /* two columns swapped: types found by name */
+    f[3][3].name = gw_slice("RFCCHAR1");
+    f[4][0].name = gw_slice("A\"B"); /* an unknown name that needs escaping */
+    rows[5].u.st.count = 2;          /* fewer fields */
+    rows[6] = (gw_rfc_value_t){.type = GW_RFC_INT4, .u.i = 7}; /* not a structure */
+    const gw_rfc_typedesc_t *descs[] = {&rfctest_tab, NULL};
+    for (size_t d = 0; d < GW_ARRAY_SIZE(descs); d++) {
+        gw_buf_t want;
+        gw_buf_init(&want, 0);
+        gw_buf_append(&want, "[", 1);
+        for (int r = 0; r < NROW; r++) {
+            char *one = write_value(&rows[r], descs[d] ? descs[d]->line : NULL, NULL);
+            if (r)
+                gw_buf_append(&want, ",", 1);
+            gw_buf_append(&want, one, strlen(one));
+            free(one);
+        }
+        gw_buf_append(&want, "]", 1);
+        gw_rfc_value_t tab = {.type = GW_RFC_TABLE, .u.tab = {NROW, rows}};
+        char *got = write_value(&tab, descs[d], NULL);
+        if (strlen(got) != want.len || memcmp(got, want.data, want.len) != 0)
+            fail_msg("got  %s\nwant %.*s", got, (int)want.len, (const char *)want.data);
+        /* with the description, NUM takes the width of its type (10 digits) */
+        assert_non_null(strstr(got, d == 0 ? "\"RFCNUM\":\"0000000042\"" : "\"RFCNUM\":\"42\""));
+        free(got);
+        gw_buf_free(&want);
+    }
+}
+
 static void test_text_out(void **state)
 {
     (void)state;
@@ -1462,6 +1514,7 @@ int main(void)
         cmocka_unit_test(test_initial_values),
         cmocka_unit_test(test_json_plain_len),
         cmocka_unit_test(test_buf_put),
+        cmocka_unit_test(test_table_rows_out),
         cmocka_unit_test(test_text_out),
         cmocka_unit_test(test_invalid_utf8_out),
         cmocka_unit_test(test_num_out),
