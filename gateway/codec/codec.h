@@ -90,8 +90,9 @@ int gw_codec_errors_init(gw_arena_t *a, gw_codec_errors_t *errs, size_t max);
  * Parameters come out in the order of the description. An optional
  * parameter absent from `body` (or null, except DATE under
  * initial_date_null) is not sent, so its ABAP default applies. Every value
- * is allocated from `a` (nothing points into `body`, which may be released
- * right after). Returns 0 with `*out`/`*n` set, GW_EPARAM when `errs`
+ * is allocated from `a`, except that CHAR and STRING values point at the
+ * strings of `body`: keep `body` (normally parsed into the same
+ * arena) as long as the values. Returns 0 with `*out`/`*n` set, GW_EPARAM when `errs`
  * holds problems, GW_ENOMEM when the arena fails.
  */
 int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const gw_jdoc_t *body,
@@ -102,6 +103,7 @@ int gw_codec_params_read(gw_arena_t *a, const gw_rfc_func_t *f, const gw_jdoc_t 
  * Converts one JSON value of type `t` into `*out` (allocated from `a`),
  * reporting problems under JSON Pointer `pointer` (e.g. "/IMPORTSTRUCT").
  * JSON null is an error here except for DATE under initial_date_null.
+ * CHAR and STRING values point at the strings of `j`: keep it as long.
  * Returns 0, GW_EPARAM when `errs` received problems, GW_ENOMEM.
  */
 int gw_codec_value_read(gw_arena_t *a, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j,

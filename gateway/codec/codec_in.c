@@ -179,6 +179,13 @@ static int set_text(rd_t *r, gw_rfc_value_t *v, const char *s, size_t n)
     return 0;
 }
 
+/* Text taken as it is from the body: the value points at the jdoc string (same arena). */
+static int set_slice(gw_rfc_value_t *v, gw_slice_t s)
+{
+    v->u.s = s;
+    return 0;
+}
+
 static int digits_only(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -216,7 +223,7 @@ static int read_char(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, co
         fail(r, p, "is %zu characters long; CHAR %u holds at most %u", n16, t->length, t->length);
         return GW_EPARAM;
     }
-    return set_text(r, v, s.ptr, s.len);
+    return set_slice(v, s);
 }
 
 static int read_num(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
@@ -546,7 +553,7 @@ static int read_decf(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, co
             return GW_EPARAM;
         }
     }
-    return set_text(r, v, s.ptr, s.len);
+    return set_text(r, v, s.ptr, s.len); /* s may be in buf */
 }
 
 static int read_int(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
@@ -758,7 +765,7 @@ static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, c
     case GW_RFC_STRING: {
         gw_slice_t s;
         int ret = text_of(r, t, j, p, &s);
-        return ret ? ret : set_text(r, v, s.ptr, s.len);
+        return ret ? ret : set_slice(v, s);
     }
     case GW_RFC_NUM:
         return read_num(r, t, j, p, v);
