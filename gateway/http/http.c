@@ -70,11 +70,12 @@ enum {
     ST_BATCH_DESCRIBING,
     ST_BATCH,
     ST_OPENAPI,
-    ST_CONVERTING, /* a work thread writes the answer */
-    ST_AUTHING,    /* a work thread checks a password (a PBKDF2 hash) */
-    ST_AUTHED,     /* checked: on_new() runs again and gate() takes the result */
-    ST_PARSING,    /* a work thread parses (and converts) a large body */
-    ST_PARSED,     /* parsed: on_parsed() goes on */
+    ST_CONVERTING,    /* a work thread writes the answer */
+    ST_BATCH_WRITING, /* a work thread writes the step answers of a batch */
+    ST_AUTHING,       /* a work thread checks a password (a PBKDF2 hash) */
+    ST_AUTHED,        /* checked: on_new() runs again and gate() takes the result */
+    ST_PARSING,       /* a work thread parses (and converts) a large body */
+    ST_PARSED,        /* parsed: on_parsed() goes on */
 };
 
 /* A password check done on a work thread, for gate() to take when on_new() runs again. */
@@ -106,6 +107,10 @@ typedef struct {
     int status;           /* the step's HTTP status; 0 = not run */
     gw_buf_t answer;      /* the step's answer as JSON text (shaped result or problem) */
     const gw_jdoc_t *doc; /* the answer parsed, once a later step refers to it */
+    /* a successful step's result, until its answer is written (step_write) */
+    const gw_rfc_field_t *result;
+    uint32_t nresult;
+    int unwritten;
 } bstep_t;
 
 /* A /readyz probe: an RFC_PING through one destination's pool. */
@@ -1323,6 +1328,24 @@ static enum MHD_Result on_functions(req_t *r, const char *name)
  */
 
 /*
+ * Writes a successful step's answer from its result, once: when a later step
+ * refers to it (on the loop), or for the batch's answer (on a work thread
+ * when the results are large, batch_answer). Returns 0 or GW_ENOMEM.
+ */
+static int step_write(bstep_t *st)
+{
+    if (!st->unwritten)
+        return 0;
+    st->unwritten = 0;
+    gw_buf_free(&st->answer);
+    st->doc = NULL;
+    return gw_route_write_result(&st->answer, st->route, gw_desc_func(st->desc_ref), st->result,
+                                 st->nresult, NULL)
+               ? GW_ENOMEM
+               : 0;
+}
+
+/*
  * A step's body with every "${N.path}" replaced by that value of step N's
  * answer. Returns 0, GW_EPARAM with the reason in `why`, GW_ENOMEM.
  */
@@ -1341,9 +1364,12 @@ static int resolve_refs(req_t *r, const gw_jdoc_t *j, size_t step, gw_jdoc_t *ou
             snprintf(why, whylen, "%.60s does not name an earlier step", v);
             return GW_EPARAM;
         }
-        /* the answer is our own JSON text: parsed once, when a step first refers to it */
+        /* the answer is our own JSON text: written and parsed once, when a step first refers to it
+         */
         bstep_t *src = &r->steps[n];
         gw_jdoc_error_t jerr;
+        if (step_write(src) != 0)
+            return GW_ENOMEM;
         if (src->doc == NULL && src->answer.len &&
             gw_jdoc_parse(&r->arena, (const char *)src->answer.data, src->answer.len, 1024,
                           &src->doc, &jerr) == GW_ENOMEM)
@@ -1409,6 +1435,7 @@ static void step_fail(bstep_t *st, int err, int status, const char *detail, json
     json_decref(o);
     gw_buf_free(&st->answer);
     st->doc = NULL;
+    st->unwritten = 0;
     if (text)
         gw_buf_append(&st->answer, text, strlen(text));
     free(text);
@@ -1484,12 +1511,10 @@ static int batch_record(req_t *r, gw_job_t *job)
                   json_pack("{s:o}", "messages", msgs ? msgs : json_array()));
         return 0;
     }
-    /* kept as text: a later step's reference parses it (jdoc), the answer copies it */
-    gw_buf_free(&st->answer);
-    if (gw_route_write_result(&st->answer, st->route, f, job->result, job->nresult, NULL) != 0) {
-        step_fail(st, GW_ENOMEM, 0, "cannot build the answer", NULL);
-        return 0;
-    }
+    /* kept as values (in the request arena) until step_write turns them into text */
+    st->result = job->result;
+    st->nresult = job->nresult;
+    st->unwritten = 1;
     st->status = 200;
     return 1;
 }
@@ -1536,6 +1561,19 @@ static int batch_next(gw_job_t *job)
     return 1;
 }
 
+static uint64_t result_rows(const gw_rfc_field_t *f, uint32_t n);
+
+/* On a work thread: the answers of a batch's steps with large results. */
+static void batch_write_run(gw_work_t *w)
+{
+    req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
+    r->conv_ret = 0;
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (step_write(&r->steps[i]) != 0)
+            r->conv_ret = GW_ENOMEM;
+    resume(r);
+}
+
 static enum MHD_Result batch_answer(req_t *r)
 {
     /* The pool refused or lost the unit before a step finished (no capacity, timeout, …). */
@@ -1547,6 +1585,19 @@ static enum MHD_Result batch_answer(req_t *r)
         step_fail(&r->steps[r->bcur], r->job.err, 0, r->job.detail, extra);
         r->bfailed = (int)r->bcur;
     }
+    /* the answers still kept as values: written here, or on a work thread when large */
+    uint64_t rows = 0;
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (r->steps[i].unwritten)
+            rows += result_rows(r->steps[i].result, r->steps[i].nresult);
+    if (rows && r->h->workers && rows >= (uint64_t)r->h->deps.cfg->limits.convert_rows) {
+        GW_LOGD("http", "request %s: batch answers of %llu rows written on a work thread",
+                r->request_id, (unsigned long long)rows);
+        return offload(r, ST_BATCH_WRITING, batch_write_run);
+    }
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (step_write(&r->steps[i]) != 0)
+            return problem(r, GW_ENOMEM, "cannot build the answer", NULL, NULL, NULL);
     /* ,"results":[{"status":200,"body":…},…]: the step answers are text already; copy them */
     gw_buf_t res;
     size_t total = 64;
@@ -1778,6 +1829,12 @@ static enum MHD_Result on_resumed(req_t *r)
     }
     if (r->state == ST_BATCH)
         return batch_answer(r);
+    if (r->state == ST_BATCH_WRITING) {
+        r->state = ST_BATCH;
+        if (r->conv_ret != 0)
+            return problem(r, r->conv_ret, "cannot build the answer", NULL, NULL, NULL);
+        return batch_answer(r); /* every answer is text now */
+    }
     if (r->state == ST_BATCH_DESCRIBING) {
         if (r->job.err)
             return job_problem(r);

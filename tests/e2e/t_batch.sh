@@ -53,6 +53,27 @@ printf '%s' "$BODY" | jq -cS '.results[0].body' > "$WORK/step.json"
 cmp -s "$WORK/plain.json" "$WORK/step.json" && ok "the failed batch carries the step's answer unchanged" ||
   fail "the failed batch's step answer differs from the plain call's"
 
+# Answers no later step refers to are written when the batch answers: on a work thread once the
+# steps' rows reach limits.convert_rows (1,000), also for a failed batch's problem.
+req POST /api/v1/batch "{\"steps\":[{\"method\":\"GET\",\"path\":\"/api/v1/tables/SBOOK?count=3000\"},
+  {\"method\":\"POST\",\"path\":\"/api/v1/bookings\",\"body\":$(printf '%s' "$bk" | jq -c '.class = "Z"')}]}"
+expect_status 422 "a batch whose 3,000-row first step is followed by a failing step"
+expect_json '.failedStep == 1 and .results[1].status == 422' "names the failed step"
+printf '%s' "$BODY" | jq -cS '.results[0].body' > "$WORK/step.json"
+cmp -s "$WORK/plain.json" "$WORK/step.json" && ok "its problem carries the step's answer unchanged" ||
+  fail "the failed batch's step answer differs from the plain call's"
+req POST /api/v1/batch '{"steps":[{"method":"GET","path":"/api/v1/tables/SBOOK?count=3000"},{"method":"GET","path":"/api/v1/ping"}]}'
+expect_status 200 "a batch with a 3,000-row step and no references"
+printf '%s' "$BODY" | jq -cS '.results[0].body' > "$WORK/step.json"
+cmp -s "$WORK/plain.json" "$WORK/step.json" && ok "the step's answer equals the plain call's" ||
+  fail "the step's answer differs from the plain call's"
+# (3,024 rows: RFC_READ_TABLE's FIELDS table counts too.) The batches before these wrote their
+# large answer on the loop, when a later step referred to it; small ones never go to a work thread.
+n=$(grep -c 'batch answers of 3024 rows written on a work thread' "$WORK/rfmgw.log" || true)
+all=$(grep -c 'batch answers of .* written on a work thread' "$WORK/rfmgw.log" || true)
+[ "$n" -eq 2 ] && [ "$all" -eq 2 ] && ok "exactly these two batches' answers were written on a work thread" ||
+  fail "work-thread writes logged: $n of 3,024 rows, $all in all; expected 2 and 2"
+
 req POST /api/v1/batch '{"steps":[{"method":"GET","path":"/api/v1/ping"},{"method":"GET","path":"/nowhere"}]}'
 expect_status 400 "a step without a route"
 expect_json '.errors[0].pointer == "/steps/1"' "points at the step"
