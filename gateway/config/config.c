@@ -296,7 +296,8 @@ static const gw_cfg_decl_t limits_decls[] = {
      "Most entries in the `errors` list of one 400 answer."},
     {"convert_rows", GW_CFG_INT, C(limits.convert_rows), "1000", 1, 100000000, 0,
      "A result with at least this many table rows is turned into JSON on a background thread "
-     "(`listen.convert_threads`)."},
+     "(`listen.convert_threads`); so are a batch's step answers when their rows together reach "
+     "it."},
     {"convert_body", GW_CFG_INT, C(limits.convert_body), "262144", 1, 1073741824, 0,
      "A request body of at least this many bytes is parsed and converted into RFC values on a "
      "background thread (`listen.convert_threads`), so that the event loop that received it "
