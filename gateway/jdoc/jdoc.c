@@ -37,6 +37,7 @@ typedef struct {
     gw_jdoc_member_t *stack;  /* scratch: children of the open containers */
     const unsigned char **at; /* beside each scratch entry: where its key starts (objects) */
     size_t top, cap;
+    int heap;      /* the scratch is malloc'd (it starts on the caller's stack: SMALL_SCRATCH) */
     char *sp, *se; /* strings go here, unaligned, one after another (a block of the arena) */
     gw_jdoc_error_t *err;
 } ps_t;
@@ -102,17 +103,36 @@ static void skip_ws(ps_t *ps)
     ps->p = p;
 }
 
+/* Scratch entries on the C stack: a small body needs no malloc (a first one of 8 KiB used to). */
+#define SMALL_SCRATCH 32
+
 static int push(ps_t *ps, gw_jdoc_member_t **slot)
 {
     if (ps->top == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 256;
-        gw_jdoc_member_t *s = realloc(ps->stack, cap * sizeof(*s));
-        if (s != NULL)
+        size_t cap = ps->cap < 256 ? 256 : ps->cap * 2;
+        if (!ps->heap) {
+            gw_jdoc_member_t *s = malloc(cap * sizeof(*s));
+            const unsigned char **at = malloc(cap * sizeof(*at));
+            if (s == NULL || at == NULL) {
+                free(s);
+                free(at);
+                return GW_ENOMEM;
+            }
+            memcpy(s, ps->stack, ps->top * sizeof(*s));
+            memcpy(at, ps->at, ps->top * sizeof(*at));
             ps->stack = s;
-        const unsigned char **at = s ? realloc(ps->at, cap * sizeof(*at)) : NULL;
-        if (at == NULL)
-            return GW_ENOMEM;
-        ps->at = at;
+            ps->at = at;
+            ps->heap = 1;
+        } else {
+            gw_jdoc_member_t *s = realloc(ps->stack, cap * sizeof(*s));
+            if (s == NULL)
+                return GW_ENOMEM;
+            ps->stack = s;
+            const unsigned char **at = realloc(ps->at, cap * sizeof(*at));
+            if (at == NULL)
+                return GW_ENOMEM; /* both freed at the end; cap stays what `at` holds */
+            ps->at = at;
+        }
         ps->cap = cap;
     }
     *slot = &ps->stack[ps->top++];
@@ -570,11 +590,16 @@ static int parse_value(ps_t *ps, gw_jdoc_t *v, uint32_t level)
 int gw_jdoc_parse(gw_arena_t *a, const char *text, size_t len, uint32_t max_depth,
                   const gw_jdoc_t **out, gw_jdoc_error_t *err)
 {
+    gw_jdoc_member_t small[SMALL_SCRATCH];
+    const unsigned char *small_at[SMALL_SCRATCH];
     ps_t ps = {.a = a,
                .p = (const unsigned char *)text,
                .beg = (const unsigned char *)text,
                .end = (const unsigned char *)text + len,
                .max_depth = max_depth,
+               .stack = small,
+               .at = small_at,
+               .cap = SMALL_SCRATCH,
                .err = err};
     memset(err, 0, sizeof(*err));
     *out = NULL;
@@ -589,8 +614,10 @@ int gw_jdoc_parse(gw_arena_t *a, const char *text, size_t len, uint32_t max_dept
         if (ps.p < ps.end)
             ret = fail(&ps, ps.p, 1, "end of file expected");
     }
-    free(ps.stack);
-    free(ps.at);
+    if (ps.heap) {
+        free(ps.stack);
+        free(ps.at);
+    }
     if (ret == 0)
         *out = root;
     return ret;
