@@ -70,12 +70,13 @@ enum {
     ST_BATCH_DESCRIBING,
     ST_BATCH,
     ST_OPENAPI,
-    ST_CONVERTING,    /* a work thread writes the answer */
-    ST_BATCH_WRITING, /* a work thread writes the step answers of a batch */
-    ST_AUTHING,       /* a work thread checks a password (a PBKDF2 hash) */
-    ST_AUTHED,        /* checked: on_new() runs again and gate() takes the result */
-    ST_PARSING,       /* a work thread parses (and converts) a large body */
-    ST_PARSED,        /* parsed: on_parsed() goes on */
+    ST_CONVERTING,       /* a work thread writes the answer */
+    ST_BATCH_WRITING,    /* a work thread writes the step answers of a batch */
+    ST_BATCH_CONVERTING, /* a work thread converts the step bodies of a large batch */
+    ST_AUTHING,          /* a work thread checks a password (a PBKDF2 hash) */
+    ST_AUTHED,           /* checked: on_new() runs again and gate() takes the result */
+    ST_PARSING,          /* a work thread parses (and converts) a large body */
+    ST_PARSED,           /* parsed: on_parsed() goes on */
 };
 
 /* A password check done on a work thread, for gate() to take when on_new() runs again. */
@@ -111,6 +112,13 @@ typedef struct {
     const gw_rfc_field_t *result;
     uint32_t nresult;
     int unwritten;
+    /* converted before the unit started, on a work thread (a step without references) */
+    int pre;
+    int pre_ret;
+    char pre_why[200];
+    gw_codec_errors_t pre_errs;
+    gw_rfc_field_t *pre_params;
+    uint32_t pre_n;
 } bstep_t;
 
 /* A /readyz probe: an RFC_PING through one destination's pool. */
@@ -155,6 +163,7 @@ typedef struct req {
     size_t bcur; /* the step being described or run */
     int bcommit; /* commit when every step succeeded */
     int bphase;  /* 0: steps; 1: COMMIT sent; 2: ROLLBACK sent */
+    int bbig;    /* a large batch body: its step bodies go to a work thread (batch_convert_run) */
     int bfailed; /* index of the failed step, -1 when none */
     int bcommitted;
     int batch;               /* this is POST /api/v1/batch */
@@ -1160,6 +1169,7 @@ static enum MHD_Result on_parsed(req_t *r)
             return problem(r, GW_EJSON, "the body must be a JSON object of parameters", NULL, NULL,
                            NULL);
     }
+    r->bbig = r->batch && r->body.len >= (size_t)r->h->deps.cfg->limits.convert_body;
     gw_buf_free(&r->body);
     if (r->batch)
         return batch_start(r);
@@ -1441,37 +1451,92 @@ static void step_fail(bstep_t *st, int err, int status, const char *detail, json
     free(text);
 }
 
-/* Converts step i's parameters into the job. Returns 0, or -1 after step_fail. */
-static int batch_prepare(req_t *r, size_t i)
+/*
+ * Step i's body (references resolved) → its RFC parameters. Returns 0; or an
+ * error with the reason in `why`, or — why empty — with the problems in `errs`.
+ */
+static int step_convert(req_t *r, size_t i, gw_codec_errors_t *errs, char *why, size_t whylen,
+                        gw_rfc_field_t **params, uint32_t *n)
 {
     bstep_t *st = &r->steps[i];
     const gw_rfc_func_t *f = gw_desc_func(st->desc_ref);
-    char why[200] = "";
-    gw_codec_errors_t errs;
-    r->bcur = i;
-    if (gw_codec_errors_init(&r->arena, &errs, (size_t)r->h->deps.cfg->limits.max_errors)) {
-        step_fail(st, GW_ENOMEM, 0, "out of memory", NULL);
-        return -1;
+    why[0] = '\0';
+    r->bcur = i; /* lookup() takes the step's query */
+    if (gw_codec_errors_init(&r->arena, errs, (size_t)r->h->deps.cfg->limits.max_errors)) {
+        snprintf(why, whylen, "out of memory");
+        return GW_ENOMEM;
     }
     gw_jdoc_t body;
-    int ret = st->body ? resolve_refs(r, st->body, i, &body, why, sizeof(why)) : 0;
-    if (ret == GW_ENOMEM) {
-        step_fail(st, GW_ENOMEM, 0, "out of memory", NULL);
-        return -1;
-    }
+    int ret = st->body ? resolve_refs(r, st->body, i, &body, why, whylen) : 0;
     if (ret != 0) {
-        step_fail(st, GW_EPARAM, 0, why, NULL);
-        return -1;
+        if (ret == GW_ENOMEM)
+            snprintf(why, whylen, "out of memory");
+        return ret;
     }
-    gw_rfc_field_t *params = NULL;
-    uint32_t n = 0;
     ret = GW_EPARAM;
     const gw_jdoc_t *pj = gw_route_params(&r->arena, st->route, f, st->body ? &body : NULL,
-                                          &st->caps, lookup, r, &errs);
-    if (pj) {
-        ret = gw_codec_params_read(&r->arena, f, pj, &st->route->opts, &params, &n, &errs);
-    } else if (errs.n == 0) {
+                                          &st->caps, lookup, r, errs);
+    if (pj)
+        ret = gw_codec_params_read(&r->arena, f, pj, &st->route->opts, params, n, errs);
+    else if (errs->n == 0)
         ret = GW_ENOMEM;
+    return ret;
+}
+
+/* 1 when a step body holds a "${N.path}" reference to an earlier step's answer. */
+static int has_refs(const gw_jdoc_t *j)
+{
+    if (j->type == GW_JDOC_STRING)
+        return j->n >= 5 && strncmp(j->u.s, "${", 2) == 0 && j->u.s[j->n - 1] == '}';
+    for (uint32_t i = 0; i < j->n && (j->type == GW_JDOC_OBJECT || j->type == GW_JDOC_ARRAY); i++)
+        if (has_refs(j->type == GW_JDOC_OBJECT ? &j->u.members[i].value : &j->u.items[i]))
+            return 1;
+    return 0;
+}
+
+/* On a work thread: the bodies of a large batch's steps that refer to no earlier step. */
+static void batch_convert_run(gw_work_t *w)
+{
+    req_t *r = (req_t *)((char *)w - offsetof(req_t, work));
+    size_t done = 0;
+    for (size_t i = 0; i < r->nsteps; i++) {
+        bstep_t *st = &r->steps[i];
+        if (st->body == NULL || has_refs(st->body))
+            continue;
+        st->pre_ret = step_convert(r, i, &st->pre_errs, st->pre_why, sizeof(st->pre_why),
+                                   &st->pre_params, &st->pre_n);
+        st->pre = 1;
+        done++;
+    }
+    r->bcur = r->nsteps;
+    GW_LOGD("http", "request %s: %zu batch step bodies converted on a work thread", r->request_id,
+            done);
+    resume(r);
+}
+
+/* Puts step i's parameters into the job (converted now or before). Returns 0, or -1 after
+ * step_fail. */
+static int batch_prepare(req_t *r, size_t i)
+{
+    bstep_t *st = &r->steps[i];
+    char why[200];
+    gw_codec_errors_t errs;
+    gw_rfc_field_t *params = NULL;
+    uint32_t n = 0;
+    int ret;
+    if (st->pre) {
+        ret = st->pre_ret;
+        errs = st->pre_errs;
+        snprintf(why, sizeof(why), "%s", st->pre_why);
+        params = st->pre_params;
+        n = st->pre_n;
+    } else {
+        ret = step_convert(r, i, &errs, why, sizeof(why), &params, &n);
+    }
+    r->bcur = i;
+    if (ret != 0 && why[0]) {
+        step_fail(st, ret, 0, why, NULL);
+        return -1;
     }
     if (ret != 0) {
         char prefix[48];
@@ -1484,7 +1549,7 @@ static int batch_prepare(req_t *r, size_t i)
     }
     r->bparams = params;
     r->bn = n;
-    r->bwant = gw_route_want(&r->arena, st->route, f, &r->bnwant);
+    r->bwant = gw_route_want(&r->arena, st->route, gw_desc_func(st->desc_ref), &r->bnwant);
     return 0;
 }
 
@@ -1663,6 +1728,11 @@ static enum MHD_Result batch_continue(req_t *r)
             return MHD_YES;
         }
     }
+    /* a large batch: the steps that refer to no earlier step are converted on a work thread */
+    if (r->bbig && r->h->workers) {
+        r->bbig = 0;
+        return offload(r, ST_BATCH_CONVERTING, batch_convert_run);
+    }
     if (batch_prepare(r, 0) != 0) {
         r->bfailed = 0;
         return batch_answer(r);
@@ -1829,6 +1899,10 @@ static enum MHD_Result on_resumed(req_t *r)
     }
     if (r->state == ST_BATCH)
         return batch_answer(r);
+    if (r->state == ST_BATCH_CONVERTING) {
+        r->state = ST_READ;
+        return batch_continue(r);
+    }
     if (r->state == ST_BATCH_WRITING) {
         r->state = ST_BATCH;
         if (r->conv_ret != 0)

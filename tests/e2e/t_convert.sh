@@ -53,18 +53,41 @@ bodies() { # tag convert_threads convert_body → files b.<case>.<tag>
   jq -c .detail "$WORK/body" > "$WORK/b.array.$tag"
   curl -s -X POST -H 'Content-Type: application/json' -H 'X-Counter: 7' --data-binary '{}' \
     "$GW/api/v1/changing?start=35" > "$WORK/b.bound.$tag"
+  # batches: step bodies without references are converted before the unit starts (on the work
+  # thread when the batch body is large), a step with a reference when its turn comes
+  for c in batchok batchbad batchref; do
+    curl -s -X POST -H 'Content-Type: application/json' -H 'X-Counter: 7' --data-binary "@$WORK/$c.json" \
+      "$GW/api/v1/batch" | jq -S 'del(.results[]?.body.RESPTEXT)' > "$WORK/b.$c.$tag"
+  done
   stop_gw
 }
+jq -c -n --slurpfile b "$WORK/rows.json" '{steps: [{method: "POST", path: "/api/v1/structure", body: $b[0]},
+  {method: "POST", path: "/api/v1/changing?start=35", body: {}}]}' > "$WORK/batchok.json"
+jq -c -n --slurpfile b "$WORK/rows.json" '{steps: [{method: "POST", path: "/api/v1/changing?start=1", body: {}},
+  {method: "POST", path: "/api/v1/structure", body: {IMPORTSTRUCT: {RFCINT4: 1}, NOPE: 1}},
+  {method: "POST", path: "/api/v1/structure", body: $b[0]}]}' > "$WORK/batchbad.json"
+jq -c -n --slurpfile b "$WORK/rows.json" '{steps: [{method: "POST", path: "/api/v1/structure", body: $b[0]},
+  {method: "POST", path: "/api/v1/structure", body: {IMPORTSTRUCT: {RFCINT4: "${0.RFCTABLE.2999.RFCINT4}"}}}]}' > "$WORK/batchref.json"
 bodies http 0 262144
 bodies work 1 1
 grep -q 'convert_body = 1;' "$WORK/gw.conf" && grep -q 'convert_threads = 1;' "$WORK/gw.conf" && ok "ran with convert_body = 1" || fail "config"
 n=$(grep -c 'parsed and converted on a work thread' "$WORK/rfmgw.log" || true)
 [ "$n" -ge 2 ] && ok "bodies parsed and converted on the work thread ($n)" || fail "no body converted on a work thread"
-for c in rows1 rows2 unknown syntax array bound; do
+n=$(grep -c 'batch step bodies converted on a work thread' "$WORK/rfmgw.log" || true)
+[ "$n" -eq 3 ] && ok "the three batches' step bodies were converted on the work thread" || fail "batch conversions on a work thread: $n"
+for c in rows1 rows2 unknown syntax array bound batchok batchbad batchref; do
   cmp -s "$WORK/b.$c.http" "$WORK/b.$c.work" && ok "body $c: the same answer as on the HTTP thread" \
     || fail "body $c differs: $(head -c 300 "$WORK/b.$c.http") / $(head -c 300 "$WORK/b.$c.work")"
 done
 jq -e '.RFCTABLE | length == 3001' "$WORK/b.rows2.work" >/dev/null && ok "3,001 rows back" || fail "rows back: $(head -c 200 "$WORK/b.rows2.work")"
 jq -e '.RESULT == 42' "$WORK/b.bound.work" >/dev/null && ok "query and header values bound on the work thread" || fail "bound: $(cat "$WORK/b.bound.work")"
+jq -e '.committed == true and (.results[0].body.RFCTABLE | length) == 3001 and .results[1].body.RESULT == 42' "$WORK/b.batchok.work" >/dev/null &&
+  ok "a batch converted ahead: 3,001 rows back, the step's query and header bound" || fail "batchok: $(head -c 300 "$WORK/b.batchok.work")"
+jq -e '.failedStep == 1 and .results[0].status == 200 and .results[2].status == "skipped" and
+  .results[1].body.errors[0].pointer == "/steps/1/body/NOPE"' "$WORK/b.batchbad.work" >/dev/null &&
+  ok "a step that failed its conversion ahead fails in its turn: the step before ran, the one after is skipped" ||
+  fail "batchbad: $(head -c 400 "$WORK/b.batchbad.work")"
+jq -e '.results[1].body.ECHOSTRUCT.RFCINT4 == .results[0].body.RFCTABLE[2999].RFCINT4' "$WORK/b.batchref.work" >/dev/null &&
+  ok "a step with a reference is converted in its turn" || fail "batchref: $(head -c 300 "$WORK/b.batchref.work")"
 grep -q 'line' "$WORK/b.syntax.work" && jq -e '.line == 2' "$WORK/b.syntax.work" >/dev/null && ok "the syntax error keeps its line" || fail "syntax: $(cat "$WORK/b.syntax.work")"
 finish
