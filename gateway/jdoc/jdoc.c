@@ -37,7 +37,10 @@ typedef struct {
     gw_jdoc_member_t *stack;  /* scratch: children of the open containers */
     const unsigned char **at; /* beside each scratch entry: where its key starts (objects) */
     size_t top, cap;
-    int heap;      /* the scratch is malloc'd (it starts on the caller's stack: SMALL_SCRATCH) */
+    int heap; /* the scratch is malloc'd (it starts on the caller's stack: SMALL_SCRATCH) */
+    /* the key prints of the last object whose prints were all distinct (rows of a table repeat) */
+    uint64_t seen_fp[DUP_LINEAR];
+    size_t seen_n;
     char *sp, *se; /* strings go here, unaligned, one after another (a block of the arena) */
     gw_jdoc_error_t *err;
 } ps_t;
@@ -505,11 +508,22 @@ done:;
         const gw_jdoc_member_t *dup = NULL;
         if (n <= DUP_LINEAR) {
             uint64_t fp[DUP_LINEAR];
-            for (size_t i = 0; i < n && !dup; i++) {
+            int same = n == ps->seen_n, distinct = 1;
+            for (size_t i = 0; i < n; i++) {
                 fp[i] = key_print(m[i].key);
+                same &= fp[i] == ps->seen_fp[i];
+            }
+            /* the same prints as an object whose prints were distinct: distinct keys, no check */
+            for (size_t i = 0; i < n && !same && !dup; i++)
                 for (size_t k = 0; k < i && !dup; k++)
-                    if (fp[k] == fp[i] && gw_slice_eq(m[i].key, m[k].key))
-                        dup = &m[i];
+                    if (fp[k] == fp[i]) {
+                        distinct = 0;
+                        if (gw_slice_eq(m[i].key, m[k].key))
+                            dup = &m[i];
+                    }
+            if (!same && distinct && !dup) {
+                memcpy(ps->seen_fp, fp, n * sizeof(*fp));
+                ps->seen_n = n;
             }
         } else if ((ret = dup_sorted(m, n, &dup)) != 0) {
             return ret;

@@ -941,6 +941,19 @@ static void test_duplicate_keys(void **state)
     assert_int_equal(j->n, 5);
     j = OK(&a, "[{\"k\":1},{\"k\":2}]");
     assert_int_equal(j->n, 2);
+    /* Rows with the key prints of an earlier row skip the pairwise check; a row that repeats a
+     * key never has those prints, also after rows of the same size, in any order. */
+    FAIL("[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2},{\"a\":1,\"a\":2}]");
+    FAIL("[{\"a\":1,\"b\":2},{\"b\":1,\"a\":2},{\"b\":1,\"b\":2}]");
+    FAIL("[{\"a\":1,\"b\":2},{\"x\":{\"a\":1,\"b\":2}},{\"a\":1,\"b\":2,\"a\":3}]");
+    /* Keys of 17 bytes that differ only in the middle share a print: compared in full, every row.
+     */
+    j = OK(&a, "[{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaYbbbbbbbb\":2},"
+               "{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaYbbbbbbbb\":2}]");
+    assert_int_equal(j->n, 2);
+    FAIL("[{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaYbbbbbbbb\":2},"
+         "{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaXbbbbbbbb\":2}]");
+    FAIL("[{\"a\":1,\"b\":2},{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaXbbbbbbbb\":2}]");
     gw_arena_free(&a);
 }
 
