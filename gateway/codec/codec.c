@@ -75,8 +75,15 @@ int gw_codec_errors_init(gw_arena_t *a, gw_codec_errors_t *errs, size_t max)
 
 size_t gw_codec_utf16_len(gw_slice_t s)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s.len; i++) {
+    size_t n = 0, i = 0;
+    for (; i + 8 <= s.len; i += 8) { /* ASCII, eight bytes at a time: one unit each */
+        uint64_t w;
+        memcpy(&w, s.ptr + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+        n += 8;
+    }
+    for (; i < s.len; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
         if ((c & 0xc0) == 0x80)
             continue; /* continuation byte */

@@ -270,6 +270,26 @@ static void test_utf16_length(void **state)
     assert_int_equal(gw_codec_utf16_len(gw_slice("€")), 1);
     assert_int_equal(gw_codec_utf16_len(gw_slice("😀")), 2); /* surrogate pair */
     assert_int_equal(gw_codec_utf16_len(gw_slice("")), 0);
+    /* ASCII runs go eight bytes at a time: against a byte-wise count, every lead byte kind at
+     * every position of texts up to 40 bytes, in buffers of exactly their length. */
+    static const char *const kinds[] = {"a", "\xc3\x84", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t k = 0; k < 4; k++) {
+            for (size_t pos = 0; pos + strlen(kinds[k]) <= len; pos++) {
+                char *buf = malloc(len ? len : 1);
+                assert_non_null(buf);
+                memset(buf, 'x', len);
+                memcpy(buf + pos, kinds[k], strlen(kinds[k]));
+                size_t want = 0;
+                for (size_t i = 0; i < len; i++)
+                    want += ((unsigned char)buf[i] & 0xc0) == 0x80 ? 0
+                            : (unsigned char)buf[i] >= 0xf0        ? 2
+                                                                   : 1;
+                assert_int_equal(gw_codec_utf16_len((gw_slice_t){buf, len}), want);
+                free(buf);
+            }
+        }
+    }
 }
 
 static void test_num_in(void **state)
