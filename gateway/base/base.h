@@ -30,10 +30,35 @@ static inline gw_slice_t gw_slice(const char *s)
     return (gw_slice_t){s ? s : "", s ? strlen(s) : 0};
 }
 
+/* n bytes equal, for 4 <= n <= 16: two loads from each end that overlap, no call to memcmp. */
+static inline int gw__eq4to16(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x0, x1, y0, y1;
+        memcpy(&x0, a, 8);
+        memcpy(&y0, b, 8);
+        memcpy(&x1, a + n - 8, 8);
+        memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    uint32_t x0, x1, y0, y1;
+    memcpy(&x0, a, 4);
+    memcpy(&y0, b, 4);
+    memcpy(&x1, a + n - 4, 4);
+    memcpy(&y1, b + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
 /** Returns 1 when both slices hold the same bytes. */
 static inline int gw_slice_eq(gw_slice_t a, gw_slice_t b)
 {
-    return a.len == b.len && (a.ptr == b.ptr || a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+    if (a.len != b.len)
+        return 0;
+    if (a.ptr == b.ptr || a.len == 0)
+        return 1;
+    if (a.len >= 4 && a.len <= 16) /* names of fields and parameters, mostly */
+        return gw__eq4to16(a.ptr, b.ptr, a.len);
+    return memcmp(a.ptr, b.ptr, a.len) == 0;
 }
 
 /** Returns 1 when the slice equals the NUL-terminated string `s`. */

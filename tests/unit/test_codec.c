@@ -918,6 +918,30 @@ static void test_json_plain_len(void **state)
     }
 }
 
+/* gw_slice_eq (base): names of 4 to 16 bytes are compared with overlapping word loads — every
+ * length up to 20, a difference at every position, in buffers of exactly their length. */
+static void test_slice_eq(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n <= 20; n++) {
+        char *x = malloc(n ? n : 1), *y = malloc(n ? n : 1);
+        assert_true(x && y);
+        for (size_t i = 0; i < n; i++)
+            x[i] = y[i] = (char)('a' + i);
+        assert_true(gw_slice_eq((gw_slice_t){x, n}, (gw_slice_t){y, n}));
+        assert_true(gw_slice_eq((gw_slice_t){x, n}, (gw_slice_t){x, n}));
+        for (size_t pos = 0; pos < n; pos++) {
+            y[pos] ^= 0x20;
+            assert_false(gw_slice_eq((gw_slice_t){x, n}, (gw_slice_t){y, n}));
+            y[pos] ^= 0x20;
+        }
+        if (n)
+            assert_false(gw_slice_eq((gw_slice_t){x, n}, (gw_slice_t){y, n - 1}));
+        free(x);
+        free(y);
+    }
+}
+
 /* gw_buf_put (base; the wire encoder and codec_out append with it): in place up to the exact
  * capacity, through growth beyond it, never past max, and nothing once the buffer failed. */
 static void test_buf_put(void **state)
@@ -1534,6 +1558,7 @@ int main(void)
         cmocka_unit_test(test_initial_values),
         cmocka_unit_test(test_json_plain_len),
         cmocka_unit_test(test_buf_put),
+        cmocka_unit_test(test_slice_eq),
         cmocka_unit_test(test_table_rows_out),
         cmocka_unit_test(test_text_out),
         cmocka_unit_test(test_invalid_utf8_out),
