@@ -1355,6 +1355,13 @@ static int step_write(bstep_t *st)
                : 0;
 }
 
+/* 1 when the string `j` has the form of a reference, "${N.path}" (at least 5 bytes). */
+static int is_ref(const gw_jdoc_t *j)
+{
+    return j->type == GW_JDOC_STRING && j->n >= 5 && strncmp(j->u.s, "${", 2) == 0 &&
+           j->u.s[j->n - 1] == '}';
+}
+
 /*
  * A step's body with every "${N.path}" replaced by that value of step N's
  * answer. Returns 0, GW_EPARAM with the reason in `why`, GW_ENOMEM.
@@ -1365,8 +1372,7 @@ static int resolve_refs(req_t *r, const gw_jdoc_t *j, size_t step, gw_jdoc_t *ou
     *out = *j;
     if (j->type == GW_JDOC_STRING) {
         const char *v = j->u.s;
-        size_t len = j->n;
-        if (len < 5 || strncmp(v, "${", 2) != 0 || v[len - 1] != '}')
+        if (!is_ref(j))
             return 0;
         char *end;
         unsigned long n = strtoul(v + 2, &end, 10);
@@ -1487,7 +1493,7 @@ static int step_convert(req_t *r, size_t i, gw_codec_errors_t *errs, char *why, 
 static int has_refs(const gw_jdoc_t *j)
 {
     if (j->type == GW_JDOC_STRING)
-        return j->n >= 5 && strncmp(j->u.s, "${", 2) == 0 && j->u.s[j->n - 1] == '}';
+        return is_ref(j);
     for (uint32_t i = 0; i < j->n && (j->type == GW_JDOC_OBJECT || j->type == GW_JDOC_ARRAY); i++)
         if (has_refs(j->type == GW_JDOC_OBJECT ? &j->u.members[i].value : &j->u.items[i]))
             return 1;
