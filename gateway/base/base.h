@@ -30,23 +30,23 @@ static inline gw_slice_t gw_slice(const char *s)
     return (gw_slice_t){s ? s : "", s ? strlen(s) : 0};
 }
 
-/* n bytes equal, for 4 <= n <= 16: two loads from each end that overlap, no call to memcmp. */
-static inline int gw__eq4to16(const char *a, const char *b, size_t n)
+/**
+ * The first and the last bytes of p[0..n), n >= 4: eight of each from n = 8
+ * on, four of each below (they overlap for short n; up to n = 16 they cover
+ * every byte). Fixed-size loads only — no call to memcpy or memcmp.
+ */
+static inline void gw_load_ends(const char *p, size_t n, uint64_t *first, uint64_t *last)
 {
     if (n >= 8) {
-        uint64_t x0, x1, y0, y1;
-        memcpy(&x0, a, 8);
-        memcpy(&y0, b, 8);
-        memcpy(&x1, a + n - 8, 8);
-        memcpy(&y1, b + n - 8, 8);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+        memcpy(first, p, 8);
+        memcpy(last, p + n - 8, 8);
+        return;
     }
-    uint32_t x0, x1, y0, y1;
-    memcpy(&x0, a, 4);
-    memcpy(&y0, b, 4);
-    memcpy(&x1, a + n - 4, 4);
-    memcpy(&y1, b + n - 4, 4);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    uint32_t x, y;
+    memcpy(&x, p, 4);
+    memcpy(&y, p + n - 4, 4);
+    *first = x;
+    *last = y;
 }
 
 /** Returns 1 when both slices hold the same bytes. */
@@ -56,8 +56,12 @@ static inline int gw_slice_eq(gw_slice_t a, gw_slice_t b)
         return 0;
     if (a.ptr == b.ptr || a.len == 0)
         return 1;
-    if (a.len >= 4 && a.len <= 16) /* names of fields and parameters, mostly */
-        return gw__eq4to16(a.ptr, b.ptr, a.len);
+    if (a.len >= 4 && a.len <= 16) { /* names of fields and parameters, mostly */
+        uint64_t x0, x1, y0, y1;
+        gw_load_ends(a.ptr, a.len, &x0, &x1);
+        gw_load_ends(b.ptr, b.len, &y0, &y1);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
     return memcmp(a.ptr, b.ptr, a.len) == 0;
 }
 

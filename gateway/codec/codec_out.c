@@ -240,6 +240,17 @@ static const gw_rfc_typedesc_t *field_type(const gw_rfc_typedesc_t *t, uint32_t 
 
 static void put_value(wr_t *w, const gw_rfc_value_t *v, const gw_rfc_typedesc_t *t, unsigned depth);
 
+/* `"NAME":value` of field `i` of a structure of type `t` (preceded by a comma after the first). */
+static void put_member(wr_t *w, const gw_rfc_field_t *f, uint32_t i, const gw_rfc_typedesc_t *t,
+                       unsigned depth)
+{
+    if (i)
+        put(w, ",", 1);
+    put_string(w, f->name.ptr, f->name.len);
+    put(w, ":", 1);
+    put_value(w, &f->value, field_type(t, i, f->name), depth);
+}
+
 /* One column of a table of structures: its `,"NAME":` text in keys and its description. */
 typedef struct {
     gw_slice_t name;
@@ -296,11 +307,7 @@ static int put_rows(wr_t *w, const gw_rfc_value_t *rows, uint32_t n, const gw_rf
                 put_value(w, &f->value, cols[c].type, depth + 1);
                 continue;
             }
-            if (c)
-                put(w, ",", 1);
-            put_string(w, f->name.ptr, f->name.len);
-            put(w, ":", 1);
-            put_value(w, &f->value, field_type(line, c, f->name), depth + 1);
+            put_member(w, f, c, line, depth + 1);
         }
         put(w, "}", 1);
     }
@@ -358,14 +365,8 @@ static void put_value(wr_t *w, const gw_rfc_value_t *v, const gw_rfc_typedesc_t 
         return;
     case GW_RFC_STRUCTURE:
         put(w, "{", 1);
-        for (uint32_t i = 0; i < v->u.st.count; i++) {
-            const gw_rfc_field_t *f = &v->u.st.fields[i];
-            if (i)
-                put(w, ",", 1);
-            put_string(w, f->name.ptr, f->name.len);
-            put(w, ":", 1);
-            put_value(w, &f->value, field_type(t, i, f->name), depth + 1);
-        }
+        for (uint32_t i = 0; i < v->u.st.count; i++)
+            put_member(w, &v->u.st.fields[i], i, t, depth + 1);
         put(w, "}", 1);
         return;
     case GW_RFC_TABLE:

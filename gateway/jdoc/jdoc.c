@@ -396,14 +396,8 @@ static uint64_t key_print(gw_slice_t k)
 {
     uint64_t a = 0, b = 0;
     /* fixed-size loads only: a variable-length copy into `a` would stall the load of `a` */
-    if (k.len >= 8) {
-        memcpy(&a, k.ptr, 8);
-        memcpy(&b, k.ptr + k.len - 8, 8);
-    } else if (k.len >= 4) {
-        uint32_t x, y;
-        memcpy(&x, k.ptr, 4);
-        memcpy(&y, k.ptr + k.len - 4, 4);
-        a = x | (uint64_t)y << 32;
+    if (k.len >= 4) {
+        gw_load_ends(k.ptr, k.len, &a, &b);
     } else if (k.len) {
         const unsigned char *p = (const unsigned char *)k.ptr;
         a = p[0] | (uint64_t)p[k.len / 2] << 8 | (uint64_t)p[k.len - 1] << 16;
