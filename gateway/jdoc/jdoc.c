@@ -13,6 +13,15 @@
  * keys pairwise; larger ones (a body may hold thousands of keys) sort an
  * index of the keys, so a hostile body costs O(n log n), not O(n²).
  *
+ * Rows of a table repeat their keys: each nesting level keeps the keys of
+ * the last small object that closed there (when none had an escape). A key
+ * whose raw bytes equal the kept key at its position, followed by a quote,
+ * is that key — its bytes have no quote, backslash or control character and
+ * are valid UTF-8, since the kept one's had none — so it shares the kept
+ * slice instead of a scan and a copy. An object whose keys are all the
+ * kept ones in their places (or the first of them) has distinct keys — the
+ * kept object passed the check — and skips it.
+ *
  * Recursion depth is bounded by max_depth (limits.json_depth, at most
  * 1024), checked before descending. Lines and columns are computed only
  * when an error is reported.
@@ -26,7 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define DUP_LINEAR 16
+#define DUP_LINEAR  16
+#define KEEP_LEVELS 8 /* nesting levels that keep their last object's keys */
 
 typedef struct {
     gw_arena_t *a;
@@ -38,9 +48,8 @@ typedef struct {
     const unsigned char **at; /* beside each scratch entry: where its key starts (objects) */
     size_t top, cap;
     int heap; /* the scratch is malloc'd (it starts on the caller's stack: SMALL_SCRATCH) */
-    /* the key prints of the last object whose prints were all distinct (rows of a table repeat) */
-    uint64_t seen_fp[DUP_LINEAR];
-    size_t seen_n;
+    gw_slice_t (*kept)[DUP_LINEAR]; /* per level < KEEP_LEVELS: the keys kept (see above) */
+    uint8_t kept_n[KEEP_LEVELS];    /* how many; 0 = none */
     char *sp, *se; /* strings go here, unaligned, one after another (a block of the arena) */
     gw_jdoc_error_t *err;
 } ps_t;
@@ -438,7 +447,9 @@ static int parse_container(ps_t *ps, gw_jdoc_t *v, uint32_t level, int object)
     const unsigned char *open = ps->p;
     size_t base = ps->top;
     char close = object ? '}' : ']';
-    int ret;
+    int ret, plain = 1;
+    size_t hits = 0; /* leading keys that are the kept ones at their positions */
+    gw_slice_t *kept = object && level < KEEP_LEVELS ? ps->kept[level] : NULL;
     ps->p++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == close) {
@@ -453,13 +464,23 @@ static int parse_container(ps_t *ps, gw_jdoc_t *v, uint32_t level, int object)
         if (object) {
             const char *k;
             uint32_t kn;
-            ps->at[ps->top - 1] = ps->p;
-            if (ps->p >= ps->end || *ps->p != '"')
-                return fail(ps, ps->p, 1,
-                            ps->top - base == 1 ? "string or '}' expected" : "string expected");
-            if ((ret = parse_string(ps, &k, &kn)) != 0)
-                return ret;
-            ps->stack[ps->top - 1].key = (gw_slice_t){k, kn};
+            const unsigned char *at = ps->p;
+            size_t idx = ps->top - 1 - base;
+            ps->at[ps->top - 1] = at;
+            if (at >= ps->end || *at != '"')
+                return fail(ps, at, 1, idx == 0 ? "string or '}' expected" : "string expected");
+            if (kept && idx < ps->kept_n[level] && (size_t)(ps->end - at) > kept[idx].len + 1 &&
+                at[kept[idx].len + 1] == '"' &&
+                gw_slice_eq(kept[idx], (gw_slice_t){(const char *)at + 1, kept[idx].len})) {
+                ps->stack[ps->top - 1].key = kept[idx];
+                ps->p = at + kept[idx].len + 2;
+                hits += idx == hits;
+            } else {
+                if ((ret = parse_string(ps, &k, &kn)) != 0)
+                    return ret;
+                ps->stack[ps->top - 1].key = (gw_slice_t){k, kn};
+                plain &= (size_t)(ps->p - at) == (size_t)kn + 2; /* no escape shrank it */
+            }
             skip_ws(ps);
             if (ps->p >= ps->end || *ps->p != ':')
                 return fail(ps, ps->p, 1, "':' expected");
@@ -500,24 +521,20 @@ done:;
     const gw_jdoc_member_t *m = &ps->stack[base];
     if (object) {
         const gw_jdoc_member_t *dup = NULL;
-        if (n <= DUP_LINEAR) {
+        if (kept && hits == n) {
+            /* the kept keys (or the first of them) in their places: distinct, they passed this */
+        } else if (n <= DUP_LINEAR) {
             uint64_t fp[DUP_LINEAR];
-            int same = n == ps->seen_n, distinct = 1;
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < n; i++)
                 fp[i] = key_print(m[i].key);
-                same &= fp[i] == ps->seen_fp[i];
-            }
-            /* the same prints as an object whose prints were distinct: distinct keys, no check */
-            for (size_t i = 0; i < n && !same && !dup; i++)
+            for (size_t i = 0; i < n && !dup; i++)
                 for (size_t k = 0; k < i && !dup; k++)
-                    if (fp[k] == fp[i]) {
-                        distinct = 0;
-                        if (gw_slice_eq(m[i].key, m[k].key))
-                            dup = &m[i];
-                    }
-            if (!same && distinct && !dup) {
-                memcpy(ps->seen_fp, fp, n * sizeof(*fp));
-                ps->seen_n = n;
+                    if (fp[k] == fp[i] && gw_slice_eq(m[i].key, m[k].key))
+                        dup = &m[i];
+            if (kept && !dup) {
+                ps->kept_n[level] = plain ? (uint8_t)n : 0;
+                for (size_t i = 0; plain && i < n; i++)
+                    kept[i] = m[i].key;
             }
         } else if ((ret = dup_sorted(m, n, &dup)) != 0) {
             return ret;
@@ -600,6 +617,7 @@ int gw_jdoc_parse(gw_arena_t *a, const char *text, size_t len, uint32_t max_dept
 {
     gw_jdoc_member_t small[SMALL_SCRATCH];
     const unsigned char *small_at[SMALL_SCRATCH];
+    gw_slice_t kept[KEEP_LEVELS][DUP_LINEAR]; /* valid up to kept_n[level] (zeroed below) */
     ps_t ps = {.a = a,
                .p = (const unsigned char *)text,
                .beg = (const unsigned char *)text,
@@ -607,6 +625,7 @@ int gw_jdoc_parse(gw_arena_t *a, const char *text, size_t len, uint32_t max_dept
                .max_depth = max_depth,
                .stack = small,
                .at = small_at,
+               .kept = kept,
                .cap = SMALL_SCRATCH,
                .err = err};
     memset(err, 0, sizeof(*err));

@@ -941,8 +941,8 @@ static void test_duplicate_keys(void **state)
     assert_int_equal(j->n, 5);
     j = OK(&a, "[{\"k\":1},{\"k\":2}]");
     assert_int_equal(j->n, 2);
-    /* Rows with the key prints of an earlier row skip the pairwise check; a row that repeats a
-     * key never has those prints, also after rows of the same size, in any order. */
+    /* Rows whose keys are the kept keys of an earlier row skip the pairwise check; a row that
+     * repeats a key never has all of them, also after rows of the same size, in any order. */
     FAIL("[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2},{\"a\":1,\"a\":2}]");
     FAIL("[{\"a\":1,\"b\":2},{\"b\":1,\"a\":2},{\"b\":1,\"b\":2}]");
     FAIL("[{\"a\":1,\"b\":2},{\"x\":{\"a\":1,\"b\":2}},{\"a\":1,\"b\":2,\"a\":3}]");
@@ -954,6 +954,63 @@ static void test_duplicate_keys(void **state)
     FAIL("[{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaYbbbbbbbb\":2},"
          "{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaXbbbbbbbb\":2}]");
     FAIL("[{\"a\":1,\"b\":2},{\"aaaaaaaaXbbbbbbbb\":1,\"aaaaaaaaXbbbbbbbb\":2}]");
+    gw_arena_free(&a);
+}
+
+/* Member i's key of item `row` of the array `j`, checked to be `want`. */
+static gw_slice_t row_key(const gw_jdoc_t *j, uint32_t row, uint32_t i, const char *want)
+{
+    assert_true(row < j->n);
+    const gw_jdoc_t *o = &j->u.items[row];
+    assert_int_equal(o->type, GW_JDOC_OBJECT);
+    assert_true(i < o->n);
+    gw_slice_t k = o->u.members[i].key;
+    assert_int_equal(k.len, strlen(want));
+    assert_memory_equal(k.ptr, want, k.len);
+    assert_int_equal(k.ptr[k.len], '\0');
+    return k;
+}
+
+/* Rows of a table share the keys of the row before them instead of copies. */
+static void test_kept_keys(void **state)
+{
+    (void)state;
+    gw_arena_t a;
+    gw_arena_init(&a, 0);
+    const gw_jdoc_t *j = OK(&a, "[{\"ab\":1,\"cd\":2},{\"ab\":3,\"cd\":4},{\"ab\":5,\"cde\":6}]");
+    assert_ptr_equal(row_key(j, 0, 0, "ab").ptr, row_key(j, 1, 0, "ab").ptr);
+    assert_ptr_equal(row_key(j, 0, 1, "cd").ptr, row_key(j, 1, 1, "cd").ptr);
+    assert_ptr_equal(row_key(j, 1, 0, "ab").ptr, row_key(j, 2, 0, "ab").ptr);
+    /* A longer or shorter key than the kept one is its own. */
+    assert_ptr_not_equal(row_key(j, 1, 1, "cd").ptr, row_key(j, 2, 1, "cde").ptr);
+    j = OK(&a, "[{\"abc\":1,\"x\":2},{\"ab\":1,\"x\":2},{\"abcd\":1}]");
+    row_key(j, 1, 0, "ab");
+    assert_ptr_equal(row_key(j, 0, 1, "x").ptr, row_key(j, 1, 1, "x").ptr);
+    row_key(j, 2, 0, "abcd");
+    /* A shorter row of the kept keys is fine; one that repeats a key is checked. */
+    j = OK(&a, "[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2},{\"a\":1,\"b\":2,\"c\":3}]");
+    assert_ptr_equal(row_key(j, 0, 2, "c").ptr, row_key(j, 2, 2, "c").ptr);
+    FAIL("[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2,\"b\":3}]");
+    FAIL("[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2,\"c\":3,\"a\":4}]");
+    /* Keys with an escape are never kept: the raw bytes of the next row are scanned as usual. */
+    j = OK(&a, "[{\"a\\u0062\":1},{\"ab\":2},{\"ab\":3}]");
+    assert_ptr_not_equal(row_key(j, 0, 0, "ab").ptr, row_key(j, 1, 0, "ab").ptr);
+    assert_ptr_equal(row_key(j, 1, 0, "ab").ptr, row_key(j, 2, 0, "ab").ptr);
+    /* Kept `a"` (from an escape) would take `"a"":` for the key `a"`: it is a syntax error. */
+    FAIL("[{\"a\\\"\":1},{\"a\"\":1}]");
+    FAIL("[{\"a\\\\\":1},{\"a\\\":1}]"); /* kept `a\`: `"a\":1}]` is an unterminated key */
+    /* Each level keeps its own: nested rows share with the nested object of the row before. */
+    j = OK(&a, "[{\"s\":{\"f\":1,\"g\":2},\"t\":3},{\"s\":{\"f\":4,\"g\":5},\"t\":6}]");
+    assert_ptr_equal(row_key(j, 0, 1, "t").ptr, row_key(j, 1, 1, "t").ptr);
+    const gw_jdoc_t *s0 = &j->u.items[0].u.members[0].value,
+                    *s1 = &j->u.items[1].u.members[0].value;
+    assert_ptr_equal(s0->u.members[1].key.ptr, s1->u.members[1].key.ptr);
+    /* The text may end anywhere inside a key that starts like a kept one. */
+    static const char *const cut[] = {"[{\"abc\":1},{\"", "[{\"abc\":1},{\"ab",
+                                      "[{\"abc\":1},{\"abc", "[{\"abc\":1},{\"abc\"",
+                                      "[{\"abc\":1},{\"abc\":"};
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+        fail_n(cut[i], strlen(cut[i]), DEPTH);
     gw_arena_free(&a);
 }
 
@@ -1150,6 +1207,7 @@ int main(void)
         cmocka_unit_test(test_nul_outside_string),
         cmocka_unit_test(test_trailing_text),
         cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_kept_keys),
         cmocka_unit_test(test_duplicate_keys_many),
         cmocka_unit_test(test_large_object),
         cmocka_unit_test(test_depth),
