@@ -1,16 +1,17 @@
 /*
  * codec_in: JSON → RFC values, checked against the function description.
  *
- * Jansson has already validated syntax and UTF-8 (bodies are parsed with
- * JSON_REJECT_DUPLICATES and JSON_ALLOW_NUL, so an embedded NUL reaches us
- * and gets a precise error instead of a parse failure). Here every value is
+ * jdoc has already checked syntax, UTF-8 and duplicate keys (an embedded
+ * NUL, as \u0000, reaches us and gets a precise error here). Every value is
  * checked against its ABAP type and normalized to its wire text form; all
  * problems are collected rather than stopping at the first.
  *
  * JSON Pointers are built only when a problem is reported: the walk keeps a
  * chain of path segments on the C stack, so a valid 100,000-row table costs
- * no pointer strings at all. Every value is copied into the arena, so the
- * result does not borrow from the jansson tree.
+ * no pointer strings at all. CHAR and STRING values that need no change
+ * point at the jdoc strings (same arena, see codec.h); the rest are made in
+ * the arena. A table's rows look for a field where the row before had it
+ * first (jdoc gives the rows the same key slices).
  */
 #include "codec/codec_internal.h"
 #include "error/error.h"
@@ -643,12 +644,41 @@ static const gw_rfc_fielddesc_t *find_field(const gw_rfc_typedesc_t *t, gw_slice
 }
 
 /*
+ * Per field of a table's row type: the member (its index and key) that held
+ * it in the last row. jdoc gives the rows of a table the same key slices, so
+ * the next row's member there with the same key pointer is the field's.
+ */
+typedef struct {
+    const char *key; /* NULL: not found last time */
+    uint32_t len, at;
+} seen_t;
+
+/* The member of object `j` for field `fd` (the last row's place first, with `seen`). */
+static const gw_jdoc_t *member_of(const gw_jdoc_t *j, const gw_rfc_fielddesc_t *fd, uint32_t *hint,
+                                  seen_t *seen)
+{
+    if (seen && seen->key && seen->at < j->n && j->u.members[seen->at].key.ptr == seen->key &&
+        j->u.members[seen->at].key.len == seen->len) {
+        *hint = seen->at + 1;
+        return &j->u.members[seen->at].value;
+    }
+    const gw_jdoc_t *x = gw_jdoc_get(j, fd->name, hint);
+    if (seen) {
+        seen->key = x ? j->u.members[*hint - 1].key.ptr : NULL;
+        seen->len = fd->name.len;
+        seen->at = x ? *hint - 1 : 0;
+    }
+    return x;
+}
+
+/*
  * An object → STRUCTURE, fields in description order. `fill` (table rows)
  * emits every field, missing ones as initial values, because the wire sends
- * a table's columns once for all rows.
+ * a table's columns once for all rows; `seen` (table rows, or NULL) is
+ * member_of()'s memory, one per field.
  */
 static int read_struct(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, const path_t *p,
-                       unsigned level, int fill, gw_rfc_value_t *v)
+                       unsigned level, int fill, seen_t *seen, gw_rfc_value_t *v)
 {
     int ret = 0, bad = 0;
     size_t found = 0;
@@ -665,7 +695,7 @@ static int read_struct(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, 
     uint32_t hint = 0;
     for (uint32_t i = 0; i < t->nfields; i++) {
         const gw_rfc_fielddesc_t *fd = &t->fields[i];
-        const gw_jdoc_t *x = gw_jdoc_get(j, fd->name, &hint);
+        const gw_jdoc_t *x = member_of(j, fd, &hint, seen ? &seen[i] : NULL);
         path_t fp = {.up = p, .name = fd->name};
         found += x != NULL;
         if (x == NULL || ((x->type == GW_JDOC_NULL) && !null_is_initial_date(r, fd->type))) {
@@ -727,7 +757,11 @@ static int read_table(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, c
         return GW_EPARAM;
     }
     gw_rfc_value_t *rows = gw_arena_calloc(r->a, n ? n : 1, sizeof(*rows));
+    seen_t *seen = NULL;
     if (rows == NULL)
+        return GW_ENOMEM;
+    if (t->line->type == GW_RFC_STRUCTURE && n > 1 && t->line->nfields &&
+        (seen = gw_arena_calloc(r->a, t->line->nfields, sizeof(*seen))) == NULL)
         return GW_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const gw_jdoc_t *x = &j->u.items[i];
@@ -735,7 +769,7 @@ static int read_table(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, c
         int ret;
         rows[i].type = t->line->type;
         if (t->line->type == GW_RFC_STRUCTURE)
-            ret = read_struct(r, t->line, x, &rp, level + 1, 1, &rows[i]);
+            ret = read_struct(r, t->line, x, &rp, level + 1, 1, seen, &rows[i]);
         else
             ret = read_value(r, t->line, x, &rp, level + 1, &rows[i]);
         if (ret == GW_ENOMEM)
@@ -792,7 +826,7 @@ static int read_value(rd_t *r, const gw_rfc_typedesc_t *t, const gw_jdoc_t *j, c
     case GW_RFC_RAW:
         return read_binary(r, t, j, p, v);
     case GW_RFC_STRUCTURE:
-        return read_struct(r, t, j, p, level, 0, v);
+        return read_struct(r, t, j, p, level, 0, NULL, v);
     case GW_RFC_TABLE:
         return read_table(r, t, j, p, level, v);
     }

@@ -13,6 +13,8 @@
 #include "codec/codec.h"
 #include "error/error.h"
 
+#include "rfc_eq.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,6 +635,66 @@ static void test_table_in(void **state)
     done(&fx);
     expect_error_o("\"ITAB\":[1,2,3,4]", "/ITAB", "has 4 rows; at most 3 are accepted (max_rows)",
                    &o);
+}
+
+/*
+ * A table's rows find their fields where the row before had them (the same
+ * key pointers); whatever the rows' shapes, each converts as it would alone.
+ */
+static void test_table_rows_in(void **state)
+{
+    (void)state;
+    static const char *const rows[] = {
+        "{\"RFCINT4\":1,\"RFCCHAR1\":\"A\"}",
+        "{\"RFCINT4\":2,\"RFCCHAR1\":\"B\"}",
+        "{\"RFCCHAR1\":\"C\",\"RFCINT4\":3}", /* swapped */
+        "{\"RFCCHAR1\":\"D\",\"RFCINT4\":4}",
+        "{\"RFCINT4\":5}",                                               /* fewer */
+        "{\"RFCINT4\":6,\"RFCCHAR1\":\"F\",\"RFCDATE\":\"2024-01-02\"}", /* more */
+        "{\"RFCINT4\":7,\"RFCCHAR1\":\"G\",\"RFCDATE\":\"2024-01-03\"}",
+        "{\"RFCCHAR1\":\"H\"}", /* a field where another was */
+        "{\"RFCDATE\":null,\"RFCINT4\":9,\"RFCCHAR1\":\"I\"}",
+        "{\"RFCDATE\":null,\"RFCINT4\":10,\"RFCCHAR1\":\"J\"}",
+        "{}",
+        "{\"RFCINT4\":12,\"RFCCHAR1\":\"L\"}",
+    };
+    enum { N = sizeof(rows) / sizeof(rows[0]) };
+    char text[2048];
+    size_t len = 0;
+    for (size_t i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", i ? "," : "[", rows[i]);
+    snprintf(text + len, sizeof(text) - len, "]");
+    gw_arena_t a;
+    gw_codec_errors_t errs;
+    gw_rfc_value_t tab, one;
+    gw_arena_init(&a, 0);
+    assert_int_equal(gw_codec_errors_init(&a, &errs, 4), 0);
+    assert_int_equal(gw_codec_value_read(&a, &rfctest_tab, jd(&a, text), "/T", NULL, &tab, &errs),
+                     0);
+    assert_int_equal(tab.u.tab.count, N);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(
+            gw_codec_value_read(&a, &rfctest, jd(&a, rows[i]), "/R", NULL, &one, &errs), 0);
+        /* a row alone has only the fields it names; in a table every field, initial ones too */
+        gw_rfc_value_t filled = tab.u.tab.rows[i];
+        uint32_t k = 0;
+        for (uint32_t f = 0; f < filled.u.st.count && k < one.u.st.count; f++)
+            if (gw_slice_eq(filled.u.st.fields[f].name, one.u.st.fields[k].name))
+                filled.u.st.fields[k++] = filled.u.st.fields[f];
+        filled.u.st.count = k;
+        if (!value_eq(&filled, &one))
+            fail_msg("row %zu differs from the same object alone", i);
+        assert_int_equal(tab.u.tab.rows[i].u.st.count, GW_ARRAY_SIZE(rfctest_fields));
+    }
+    /* A row with an unknown field after rows that found every field in its place. */
+    gw_rfc_value_t v;
+    assert_int_equal(
+        gw_codec_value_read(&a, &rfctest_tab,
+                            jd(&a, "[{\"RFCINT4\":1},{\"RFCINT4\":2},{\"RFCINT5\":3}]"), "/T", NULL,
+                            &v, &errs),
+        GW_EPARAM);
+    assert_string_equal(errs.items[0].pointer, "/T/2/RFCINT5");
+    gw_arena_free(&a);
 }
 
 static void test_deep_in(void **state)
@@ -1551,6 +1613,7 @@ int main(void)
         cmocka_unit_test(test_binary_in),
         cmocka_unit_test(test_struct_in),
         cmocka_unit_test(test_table_in),
+        cmocka_unit_test(test_table_rows_in),
         cmocka_unit_test(test_deep_in),
         cmocka_unit_test(test_params_in),
         cmocka_unit_test(test_all_errors_reported_up_to_limit),
