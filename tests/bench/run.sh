@@ -167,9 +167,9 @@ nginx_cpu() { local t=0 p; for p in $(nginx_workers "$1"); do t=$((t + $(cpu_tic
 # ---- wrk scripts and payloads -------------------------------------------------------------
 report='done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("{\"requests\":%d,\"us\":%d,\"errors\":%d,\"p50_us\":%d,\"p99_us\":%d}\n",
+  io.write(string.format("{\"requests\":%d,\"us\":%d,\"errors\":%d,\"p50_us\":%d,\"p99_us\":%d,\"kinds\":\"connect %d, read %d, write %d, status %d, timeout %d\"}\n",
     summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(99), e.connect, e.read, e.write, e.status, e.timeout))
 end'
 printf '%s\n' "$report" > "$W/get.lua"
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n%s\n' \
@@ -207,6 +207,10 @@ wrk_run() { # what N url lua pid-for-cpu(gw pid, or "ngx:<master>", or -)
   case $who in -) ;; ngx:*) c1=$(nginx_cpu "${who#ngx:}") ;; *) c1=$(cpu_ticks "$who") ;; esac
   req=$(jq -r .requests <<<"$out" 2>/dev/null || echo 0)
   err=$(jq -r .errors <<<"$out" 2>/dev/null || echo 0)
+  if [ "${err:-0}" -gt 0 ]; then # what went wrong, for the record (the row still counts below 1 %)
+    echo "$what $n: $err errors of $req requests ($(jq -r .kinds <<<"$out")); rfmgw's last warnings:" >&2
+    grep -h -E ' (warn|error) ' "$W"/gw*.log | grep -v -E 'readable by every user|lets anonymous' | tail -n 3 >&2 || true
+  fi
   if [ "${req:-0}" -gt 0 ] && [ "$((err * 100))" -le "$req" ]; then
     echo "$what $n $(jq -r --argjson c "$((c1 - c0))" --argjson hz "$hz" --arg who "$who" \
       '[(.requests / (.us / 1e6)), .p50_us, .p99_us,
