@@ -638,6 +638,64 @@ static void test_table_in(void **state)
 }
 
 /*
+ * Converts the rows as one table and each alone; a row must give the same
+ * fields as alone (the table adds the missing ones, initial).
+ */
+static void check_rows_alone(const char *const *rows, size_t n)
+{
+    size_t cap = 64;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(rows[i]) + 1;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s%s", i ? "," : "[", rows[i]);
+    snprintf(text + len, cap - len, "%s]", n ? "" : "[");
+    gw_arena_t a;
+    gw_codec_errors_t errs;
+    gw_rfc_value_t tab, one;
+    gw_arena_init(&a, 0);
+    assert_int_equal(gw_codec_errors_init(&a, &errs, 4), 0);
+    assert_int_equal(gw_codec_value_read(&a, &rfctest_tab, jd(&a, text), "/T", NULL, &tab, &errs),
+                     0);
+    assert_int_equal(tab.u.tab.count, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(
+            gw_codec_value_read(&a, &rfctest, jd(&a, rows[i]), "/R", NULL, &one, &errs), 0);
+        const gw_rfc_value_t *row = &tab.u.tab.rows[i];
+        assert_int_equal(row->u.st.count, GW_ARRAY_SIZE(rfctest_fields));
+        gw_rfc_field_t named[GW_ARRAY_SIZE(rfctest_fields)];
+        gw_rfc_value_t same = {.type = GW_RFC_STRUCTURE};
+        same.u.st.fields = named;
+        for (uint32_t f = 0; f < row->u.st.count && same.u.st.count < one.u.st.count; f++)
+            if (gw_slice_eq(row->u.st.fields[f].name, one.u.st.fields[same.u.st.count].name))
+                named[same.u.st.count++] = row->u.st.fields[f];
+        if (!value_eq(&same, &one))
+            fail_msg("row %zu of '%s' differs from the same object alone", i, text);
+    }
+    gw_arena_free(&a);
+    free(text);
+}
+
+/* Member `which` (0..4) of an RFCTEST row with a value made from `val` (1..26). */
+static size_t random_member(char *out, size_t cap, unsigned which, unsigned val)
+{
+    switch (which) {
+    case 0:
+        return (size_t)snprintf(out, cap, "\"RFCINT4\":%u", val);
+    case 1:
+        return (size_t)snprintf(out, cap, "\"RFCCHAR1\":\"%c\"", 'A' + (int)val - 1);
+    case 2:
+        return (size_t)snprintf(out, cap, "\"RFCDATE\":\"2024-01-%02u\"", val);
+    case 3:
+        return (size_t)snprintf(out, cap, "\"RFCINT2\":-%u", val);
+    default:
+        return (size_t)snprintf(out, cap, "\"RFCFLOAT\":%u.5", val);
+    }
+}
+
+/*
  * A table's rows find their fields where the row before had them (the same
  * key pointers); whatever the rows' shapes, each converts as it would alone.
  */
@@ -658,36 +716,51 @@ static void test_table_rows_in(void **state)
         "{}",
         "{\"RFCINT4\":12,\"RFCCHAR1\":\"L\"}",
     };
-    enum { N = sizeof(rows) / sizeof(rows[0]) };
-    char text[2048];
-    size_t len = 0;
-    for (size_t i = 0; i < N; i++)
-        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", i ? "," : "[", rows[i]);
-    snprintf(text + len, sizeof(text) - len, "]");
+    check_rows_alone(rows, GW_ARRAY_SIZE(rows));
+
+    /* Random tables: each row keeps the shape of the row before, or takes a new one. */
+    enum { M = 5, ROWS = 6 };
+    uint32_t x = 12345;
+#define NEXT() (x = x * 1103515245u + 12345u, x >> 16)
+    for (int t = 0; t < 300; t++) {
+        char buf[ROWS][160];
+        const char *tr[ROWS];
+        unsigned order[M], pick = 0;
+        size_t n = 1 + NEXT() % ROWS;
+        for (size_t r = 0; r < n; r++) {
+            if (r == 0 || NEXT() % 2) { /* a new shape: which members, in which order */
+                for (unsigned k = 0; k < M; k++)
+                    order[k] = k;
+                for (unsigned k = M - 1; k > 0; k--) {
+                    unsigned o = NEXT() % (k + 1), tmp = order[k];
+                    order[k] = order[o];
+                    order[o] = tmp;
+                }
+                pick = NEXT() % (1u << M);
+            }
+            size_t len = 0;
+            buf[r][len++] = '{';
+            for (unsigned k = 0; k < M; k++) {
+                if (!(pick & (1u << k)))
+                    continue;
+                unsigned val = 1 + NEXT() % 26;
+                if (len > 1)
+                    buf[r][len++] = ',';
+                len += random_member(buf[r] + len, sizeof(buf[r]) - len, order[k], val);
+            }
+            snprintf(buf[r] + len, sizeof(buf[r]) - len, "}");
+            tr[r] = buf[r];
+        }
+        check_rows_alone(tr, n);
+    }
+#undef NEXT
+
+    /* A row with an unknown field after rows that found every field in its place. */
     gw_arena_t a;
     gw_codec_errors_t errs;
-    gw_rfc_value_t tab, one;
+    gw_rfc_value_t v;
     gw_arena_init(&a, 0);
     assert_int_equal(gw_codec_errors_init(&a, &errs, 4), 0);
-    assert_int_equal(gw_codec_value_read(&a, &rfctest_tab, jd(&a, text), "/T", NULL, &tab, &errs),
-                     0);
-    assert_int_equal(tab.u.tab.count, N);
-    for (size_t i = 0; i < N; i++) {
-        assert_int_equal(
-            gw_codec_value_read(&a, &rfctest, jd(&a, rows[i]), "/R", NULL, &one, &errs), 0);
-        /* a row alone has only the fields it names; in a table every field, initial ones too */
-        gw_rfc_value_t filled = tab.u.tab.rows[i];
-        uint32_t k = 0;
-        for (uint32_t f = 0; f < filled.u.st.count && k < one.u.st.count; f++)
-            if (gw_slice_eq(filled.u.st.fields[f].name, one.u.st.fields[k].name))
-                filled.u.st.fields[k++] = filled.u.st.fields[f];
-        filled.u.st.count = k;
-        if (!value_eq(&filled, &one))
-            fail_msg("row %zu differs from the same object alone", i);
-        assert_int_equal(tab.u.tab.rows[i].u.st.count, GW_ARRAY_SIZE(rfctest_fields));
-    }
-    /* A row with an unknown field after rows that found every field in its place. */
-    gw_rfc_value_t v;
     assert_int_equal(
         gw_codec_value_read(&a, &rfctest_tab,
                             jd(&a, "[{\"RFCINT4\":1},{\"RFCINT4\":2},{\"RFCINT5\":3}]"), "/T", NULL,
