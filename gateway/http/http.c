@@ -1358,7 +1358,8 @@ static int step_write(bstep_t *st)
 /* 1 when the string `j` has the form of a reference, "${N.path}" (at least 5 bytes). */
 static int is_ref(const gw_jdoc_t *j)
 {
-    return j->type == GW_JDOC_STRING && j->n >= 5 && strncmp(j->u.s, "${", 2) == 0 &&
+    /* "${N}" (the whole answer) or "${N.path}"; any other "${…}" is refused by resolve_refs */
+    return j->type == GW_JDOC_STRING && j->n >= 3 && strncmp(j->u.s, "${", 2) == 0 &&
            j->u.s[j->n - 1] == '}';
 }
 

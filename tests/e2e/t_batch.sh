@@ -79,6 +79,17 @@ expect_status 400 "a step without a route"
 expect_json '.errors[0].pointer == "/steps/1"' "points at the step"
 req POST /api/v1/batch '{"steps":[{"method":"POST","path":"/api/v1/connection-test","body":{"REQUTEXT":"${3.X}"}}]}'
 expect_status 400 "a reference to a later step"
+# "${N}" is step N's whole answer, with one digit as with more: here an object where a text goes.
+for ref in '${0}' '${00}'; do
+  req POST /api/v1/batch "{\"steps\":[{\"method\":\"POST\",\"path\":\"/api/v1/connection-test\",\"body\":{\"REQUTEXT\":\"x\"}},
+    {\"method\":\"POST\",\"path\":\"/api/v1/connection-test\",\"body\":{\"REQUTEXT\":\"$ref\"}}]}"
+  expect_status 400 "$ref is the first step's whole answer (an object), not the text $ref"
+  expect_json '.failedStep == 1 and (.results[1].body.errors[0].detail | test("got an object"))' "$ref: the step's problem says it got an object"
+done
+for ref in '${x}' '${}'; do
+  req POST /api/v1/batch "{\"steps\":[{\"method\":\"GET\",\"path\":\"/api/v1/ping\"},{\"method\":\"POST\",\"path\":\"/api/v1/connection-test\",\"body\":{\"REQUTEXT\":\"$ref\"}}]}"
+  expect_status 400 "$ref names no step"
+done
 req POST /api/v1/batch '{"steps":[]}'
 expect_status 400 "an empty batch"
 req GET /api/v1/batch
