@@ -16,22 +16,10 @@ source tests/bench/lib.sh
 bench_build abapsim rfmgw_http_seq
 bench_workdir rfmgw-ab
 bench_start_sim
-cat > "$W/routes.conf" <<'EOC'
-routes = (
-  { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
-  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; }
-);
-EOC
+bench_routes
 start() { # name binary
-  cat > "$W/$1.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; threads = 0; max_body = 16777216; convert_threads = 1; };
-log = { level = "warn"; };
-mappings = "routes.conf";
-callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
-destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $sim_port;
-  address = "127.0.0.1"; auth = { user = "CC0000000001"; password_file = "secret"; };
-  tls = { ca_file = "pki/ca.pem"; }; pool = { max = 1; min_idle = 1; ping_interval_ms = 0; }; } );
-EOC
+  bench_gw_conf "$W/$1.conf" "threads = 0; max_body = 16777216; convert_threads = 1;" \
+    "pool = { max = 1; min_idle = 1; ping_interval_ms = 0; };"
   "$2" -c "$W/$1.conf" --ready-file "$W/$1.port" 2>"$W/$1.log" &
   pids+=("$!")
   wait_ready "$W/$1.port" $! "$1"

@@ -30,32 +30,15 @@ bench_before_rm() {
 }
 bench_start_sim
 
-cat > "$W/routes.conf" <<'EOC'
-routes = (
-  { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
-  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; }
-);
-EOC
+bench_routes
 # one backend session, no idle pings or retirement during the run: the same work every time
-cat > "$W/gw.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; threads = 2; max_body = 16777216; };
-log = { level = "warn"; };
-mappings = "routes.conf";
-callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
-destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $(cat "$W/sim.port");
-  address = "127.0.0.1"; auth = { user = "CC0000000001"; password_file = "secret"; };
-  tls = { ca_file = "pki/ca.pem"; }; connect_timeout_ms = 60000; call_timeout_ms = 60000;
+bench_gw_conf "$W/gw.conf" "threads = 2; max_body = 16777216;" \
+  "connect_timeout_ms = 60000; call_timeout_ms = 60000;
   pool = { max = 1; min_idle = 1; ping_interval_ms = 0; idle_timeout_ms = 86400000;
-           max_lifetime_ms = 604800000; acquire_timeout_ms = 60000; }; } );
-EOC
+           max_lifetime_ms = 604800000; acquire_timeout_ms = 60000; };"
 sed 's/threads = 2;/threads = 0;/' "$W/gw.conf" > "$W/gw-loop.conf"
 printf '{"REQUTEXT":"hello"}' > "$W/conn.json"
-awk -v n=100 'function row(i) {
-    return sprintf("{\"RFCFLOAT\":%d.25,\"RFCCHAR1\":\"X\",\"RFCINT2\":%d,\"RFCINT1\":%d,\"RFCCHAR4\":\"ABCD\",\"RFCINT4\":%d,\"RFCHEX3\":\"AQID\",\"RFCCHAR2\":\"YZ\",\"RFCTIME\":\"12:34:56\",\"RFCDATE\":\"2026-11-23\",\"RFCDATA1\":\"row %d of the benchmark table\",\"RFCDATA2\":\"ÄÖÜ\"}",
-      i, i % 30000, i % 256, i * 7, i) }
-  BEGIN { printf "{\"IMPORTSTRUCT\":%s,\"RFCTABLE\":[", row(0)
-    for (i = 0; i < n; i++) printf "%s%s", (i ? "," : ""), row(i)
-    printf "]}" }' > "$W/rows100.json"
+awk -v n=100 -f tests/bench/structure_body.awk > "$W/rows100.json"
 
 # path → method, url path, body file, requests
 paths="healthz connection-test structure100"

@@ -53,3 +53,24 @@ EOC
   wait_ready "$W/sim.port" $! sim
   sim_port=$(cat "$W/sim.port")
 }
+
+bench_routes() { # $W/routes.conf: connection-test (STFC_CONNECTION) and structure (STFC_STRUCTURE) on "sim"
+  cat > "$W/routes.conf" <<'EOC'
+routes = (
+  { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
+  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; }
+);
+EOC
+}
+
+bench_gw_conf() { # file listen-settings destination-settings: rfmgw on loopback, open callers, abapsim as "sim"
+  cat > "$1" <<EOC
+listen = { address = "127.0.0.1"; port = 0; $2 };
+log = { level = "warn"; };
+mappings = "routes.conf";
+callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
+destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $sim_port;
+  address = "127.0.0.1"; auth = { user = "CC0000000001"; password_file = "secret"; };
+  tls = { ca_file = "pki/ca.pem"; }; $3 } );
+EOC
+}

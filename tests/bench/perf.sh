@@ -17,21 +17,9 @@ bench_build rfmgw abapsim
 
 bench_workdir rfmgw-perf
 bench_start_sim
-cat > "$W/routes.conf" <<'EOC'
-routes = (
-  { method = "POST"; path = "/api/v1/connection-test"; destination = "sim"; function = "STFC_CONNECTION"; },
-  { method = "POST"; path = "/api/v1/structure"; destination = "sim"; function = "STFC_STRUCTURE"; }
-);
-EOC
-cat > "$W/gw.conf" <<EOC
-listen = { address = "127.0.0.1"; port = 0; threads = ${THREADS:-2}; max_body = 16777216; };
-log = { level = "warn"; };
-mappings = "routes.conf";
-callers = { methods = ( { name = "open"; type = "none"; } ); default = [ "open" ]; };
-destinations = ( { name = "sim"; host = "my100000-api.abapsim.test"; port = $(cat "$W/sim.port");
-  address = "127.0.0.1"; auth = { user = "CC0000000001"; password_file = "secret"; };
-  tls = { ca_file = "pki/ca.pem"; }; call_timeout_ms = 30000; pool = { max = $c; min_idle = $c; }; } );
-EOC
+bench_routes
+bench_gw_conf "$W/gw.conf" "threads = ${THREADS:-2}; max_body = 16777216;" \
+  "call_timeout_ms = 30000; pool = { max = $c; min_idle = $c; };"
 "$build/rfmgw" -c "$W/gw.conf" --ready-file "$W/gw.port" 2>"$W/gw.log" &
 gw=$!
 pids+=("$gw")
