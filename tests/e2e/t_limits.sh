@@ -26,9 +26,24 @@ kreq() { # KEY → $STATUS $HEADERS $BODY
   HEADERS=$(cat "$WORK/l.h"); BODY=$(cat "$WORK/l.body")
 }
 
-codes=""
-for _ in 1 2 3 4; do kreq "$KA"; codes="$codes $STATUS"; done
-[ "$codes" = " 200 200 200 429" ] && ok "caller a: a burst of 3, then 429 ($codes)" || fail "caller a: $codes"
+# burst WHAT OK KEY...: requests until the first 429 (at most 8). The bucket holds 3 and refills
+# 1 a second, so a loaded machine that takes over a second may rightly let more through first.
+burst() {
+  local what=$1 want=$2 n=0 t0 ms
+  shift 2
+  codes=""
+  t0=$(date +%s%N)
+  for i in 1 2 3 4 5 6 7 8; do
+    kreq "${1:-wrong-key-$RANDOM}"
+    codes="$codes $STATUS"
+    [ "$STATUS" = 429 ] && break
+    [ "$STATUS" = "$want" ] && n=$((n + 1))
+  done
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  [ "$STATUS" = 429 ] && [ "${codes# $want $want $want}" != "$codes" ] && [ "$n" -le $((3 + ms / 1000)) ] &&
+    ok "$what: a burst of 3, then 429 ($codes in $ms ms)" || fail "$what: $codes in $ms ms"
+}
+burst "caller a" 200 "$KA"
 expect_json '.type == "urn:rfmgw:problem:rate-limited" and .status == 429' "429 is problem+json"
 expect_header '^retry-after: [1-9]' "…with Retry-After"
 kreq "$KB"
@@ -36,9 +51,7 @@ expect_status 200 "caller b is not limited by caller a"
 sleep 1.2
 kreq "$KA"
 expect_status 200 "caller a again after its bucket refilled"
-codes=""
-for _ in 1 2 3 4; do kreq "wrong-key-$RANDOM"; codes="$codes $STATUS"; done
-[ "$codes" = " 401 401 401 429" ] && ok "failed authentications from one address: 3, then 429 ($codes)" || fail "failed authentications: $codes"
+burst "failed authentications from one address" 401
 kreq "$KB"
 expect_status 429 "…and the address waits, even with a valid key"
 stop_gw
