@@ -239,7 +239,9 @@ static const gw_cfg_decl_t listen_decls[] = {
      "Memory per HTTP connection (libmicrohttpd's connection memory limit): it bounds the "
      "request headers, and half of it is the read buffer a request body arrives through (~4 KiB "
      "per `recv` at the default). Each idle keep-alive connection keeps it resident; a larger "
-     "value means fewer, larger reads for large bodies (docs/performance.md, session 7)."},
+     "value means fewer, larger reads for large bodies: 16384 takes ~9 % off the CPU of a "
+     "2.7 MB request for ~8 KiB more per idle client (docs/performance.md, "
+     "\"`listen.connection_memory`\")."},
     {"timeout_s", GW_CFG_INT, C(listen.timeout_s), "60", 1, 3600, 0,
      "Idle HTTP connections are closed after this many seconds."},
     {"tls_cert", GW_CFG_PATH, C(listen.tls_cert), NULL, 0, 0, 0,

@@ -4,7 +4,9 @@
 # For "did this change make a path cheaper": noise on a 2-core VM moves both binaries alike.
 #
 # Usage: tests/bench/ab.sh OLD_RFMGW NEW_RFMGW [structure ROWS | connection-test]
-#   env: ROUNDS=8 (alternating rounds), CALLS=20 (sequential keep-alive requests per round)
+#   env: ROUNDS=8 (alternating rounds), CALLS=20 (sequential keep-alive requests per round),
+#        OLD_LISTEN / NEW_LISTEN: more listen settings for one side, to compare one binary with
+#        itself under two settings, e.g. NEW_LISTEN="connection_memory = 65536;"
 # Both run listen.threads = 0 (the default), one convert thread, a pool of one session.
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
@@ -17,16 +19,16 @@ bench_build abapsim rfmgw_http_seq
 bench_workdir rfmgw-ab
 bench_start_sim
 bench_routes
-start() { # name binary
-  bench_gw_conf "$W/$1.conf" "threads = 0; max_body = 16777216; convert_threads = 1;" \
+start() { # name binary more-listen-settings
+  bench_gw_conf "$W/$1.conf" "threads = 0; max_body = 16777216; convert_threads = 1; $3" \
     "pool = { max = 1; min_idle = 1; ping_interval_ms = 0; };"
   "$2" -c "$W/$1.conf" --ready-file "$W/$1.port" 2>"$W/$1.log" &
   pids+=("$!")
   wait_ready "$W/$1.port" $! "$1"
   eval "pid_$1=$!"
 }
-start old "$old"
-start new "$new"
+start old "$old" "${OLD_LISTEN:-}"
+start new "$new" "${NEW_LISTEN:-}"
 if [ "$what" = structure ]; then
   awk -v n="$rows" -f tests/bench/structure_body.awk > "$W/body.json"
   url=/api/v1/structure
