@@ -14,6 +14,10 @@
 #   http     nginx `return 200` (workers = rfmgw's HTTP threads) vs rfmgw /healthz, wrk -c64
 #   rows     STFC_STRUCTURE with an R-row RFCTABLE: wsclient --rows R vs POST /api/v1/structure
 #            (rfmgw with the default listen.threads = 0)
+#   floor    at 10,000 rows, what only a gateway does, each part at its cheapest: JSON in and out
+#            (codec_bench, no network) and the body in and the answer out over loopback
+#            (bytes_floor, 4 and 64 KiB reads, nothing else done); with the direct client's CPU,
+#            the lowest per-row ratio (target 8) a gateway converting with this codec can reach
 #   batch    POST /api/v1/batch with one step GET /api/v1/sbook10k (10,000 rows) vs that GET alone:
 #            rfmgw's CPU per request, c=1 (what the batch machinery adds to a large answer)
 #   memory   RssAnon of a fresh rfmgw idle, and its growth per idle keep-alive client with IDLE
@@ -41,7 +45,8 @@ idle=${IDLE:-10000}
 n1=${conns%% *}
 scripts/deps.sh wrk nginx-light valgrind >/dev/null
 source tests/bench/lib.sh
-bench_build rfmgw abapsim rfmgw_wsclient rfmgw_idle_clients rfmgw_mhd_min rfmgw_http_seq
+bench_build rfmgw abapsim rfmgw_wsclient rfmgw_idle_clients rfmgw_mhd_min rfmgw_http_seq rfmgw_codec_bench \
+  rfmgw_bytes_floor
 bb=$build/tests/bench
 # 10,000 idle clients + rfmgw's own sockets need more than the usual 1024 descriptors
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -186,6 +191,25 @@ for r in $rowsets; do
     "$W/rows$r.json" "$report" > "$W/rows$r.lua"
 done
 
+# target 8's floor: what only a gateway does with the same call, each at its cheapest — JSON in and
+# out (codec_bench, no network) and the HTTP body and answer bytes over loopback (bytes_floor;
+# 4096-byte reads as libmicrohttpd's at the default connection_memory, and 65536)
+floor_round() { # rows
+  local cb in_ms out_ms out_bytes rs bf
+  if ! cb=$("$bb/rfmgw_codec_bench" "$1" 5 2>&1); then fail "floor-json: $cb"; return; fi
+  in_ms=$(jq -r 'select(.stage == "json_in") | .median_ms' <<<"$cb")
+  out_ms=$(jq -r 'select(.stage == "json_out") | .median_ms' <<<"$cb")
+  out_bytes=$(jq -r 'select(.stage == "json_out") | .bytes' <<<"$cb")
+  echo "floor-json 1 0 0 0 $(awk -v a="$in_ms" -v b="$out_ms" 'BEGIN { printf "%.1f", (a + b) * 1000 }') 0" >> "$results"
+  for rs in 4 64; do
+    if bf=$("$bb/rfmgw_bytes_floor" "$(wc -c < "$W/rows$1.json")" "$out_bytes" $((rs * 1024)) 100 2>&1); then
+      echo "floor-io${rs}k 1 0 0 0 $(jq -r .cpu_us_per_round <<<"$bf") 0" >> "$results"
+    else
+      fail "floor-io${rs}k: $bf"
+    fi
+  done
+}
+
 # ---- one measurement each -----------------------------------------------------------------
 results="$W/results" # what N req/s p50 p99 cpu_us_per_call errors
 : > "$results"
@@ -273,6 +297,7 @@ for round in $(seq 1 "$rounds"); do
     [ "$r" -ge 10000 ] && rs=$((secs * 3))
     RUN_SECS=$rs ws "direct-rows$r" 1 --rows "$r"
     RUN_SECS=$rs wrk_run "rfmgw-rows$r" 1 "http://127.0.0.1:$(gw_port "loop$n1")/api/v1/structure" "$W/rows$r.lua" "$(gw_pid "loop$n1")"
+    if [ "$r" = 10000 ]; then floor_round "$r"; fi
   done
   # a batch whose one step reads 10,000 rows vs the same call alone: what the batch adds (longer
   # runs: ~45 calls and ~14 CPU ticks of 10 ms in 3 s left the ratio ±15 % from round to round)
@@ -365,6 +390,14 @@ for r in $rowsets; do
     "$(awk -v c="$(med "direct-rows$r" 1 6)" -v r="$r" 'BEGIN { printf "%.3f", c / r }')" "$rr" \
     "$([ "$r" = 10000 ] && echo " (target <= 1.5: $(verdict "$rr" 1.5))")"
 done
+fd=$(med direct-rows10000 1 6) fj=$(med floor-json 1 6)
+if [ "$fj" != nan ] && [ "$fd" != nan ]; then
+  f4=$(awk -v d="$fd" -v j="$fj" -v b="$(med floor-io4k 1 6)" 'BEGIN { printf "%.0f", d + j + b }')
+  f64=$(awk -v d="$fd" -v j="$fj" -v b="$(med floor-io64k 1 6)" 'BEGIN { printf "%.0f", d + j + b }')
+  printf 'rows=10000 floor: direct %.0f µs + JSON in and out %.0f µs (codec_bench) + body and answer over loopback %.0f µs (4096-byte reads; %.0f with 65536) = %s µs: lowest ratio for any gateway that converts with this codec %s (%s with 65536-byte reads); measured %s\n' \
+    "$fd" "$fj" "$(med floor-io4k 1 6)" "$(med floor-io64k 1 6)" "$f4" "$(ratio "$f4" "$fd")" \
+    "$(ratio "$f64" "$fd")" "$(ratio "$(med rfmgw-rows10000 1 6)" "$fd")"
+fi
 printf 'batch: one 10,000-row RFC_READ_TABLE step costs rfmgw %.0f µs CPU, the same call alone %.0f µs: ratio %s\n' \
   "$(med rfmgw-batch10k 1 6)" "$(med rfmgw-get10k 1 6)" "$(ratio "$(med rfmgw-batch10k 1 6)" "$(med rfmgw-get10k 1 6)")"
 if [ -s "$W/mem" ]; then
