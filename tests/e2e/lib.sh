@@ -182,7 +182,8 @@ expect_json() { # jq-filter-that-must-be-true what
 }
 
 expect_header() { # regex what
-  if printf '%s' "$HEADERS" | grep -qiE "$1"; then ok "$2"; else
+  # a here-string, not a pipe: with pipefail, `grep -q` leaving early would fail printf (SIGPIPE)
+  if grep -qiE "$1" <<<"$HEADERS"; then ok "$2"; else
     fail "$2: no header matching '$1' (HTTP $STATUS; headers: $(printf '%s' "$HEADERS" | tr -d '\r' | tr '\n' '|'))"
   fi
 }

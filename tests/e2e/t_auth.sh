@@ -185,7 +185,7 @@ expect_status 200 "caller A records an answer under a key"
 n=$(calls)
 areq POST /api/v1/scoped '{"REQUTEXT":"idem"}' -u "alice:$USER_PW" -H "Idempotency-Key: shared-1"
 expect_status 200 "caller B uses the same key"
-printf '%s' "$HEADERS" | grep -qi '^idempotent-replayed' && fail "B got A's recorded answer" || ok "B does not get A's recorded answer"
+grep -qi '^idempotent-replayed' <<<"$HEADERS" && fail "B got A's recorded answer" || ok "B does not get A's recorded answer"
 [ "$(calls)" -eq $((n + 1)) ] && ok "B's request ran on the backend" || fail "B's request did not run"
 areq POST /api/v1/scoped '{"REQUTEXT":"idem"}' -H "X-API-Key: $KEY_GOOD" -H "Idempotency-Key: shared-1"
 expect_header '^idempotent-replayed: true' "A's own retry is replayed"

@@ -23,7 +23,7 @@ hreq() { # METHOD PATH [curl args…] → $STATUS $HEADERS $BODY
   HEADERS=$(cat "$WORK/c.h"); BODY=$(cat "$WORK/c.body")
 }
 no_header() { # regex what
-  if printf '%s' "$HEADERS" | grep -qiE "$1"; then fail "$2"; else ok "$2"; fi
+  if grep -qiE "$1" <<<"$HEADERS"; then fail "$2"; else ok "$2"; fi
 }
 calls() { grep -c 'CALL STFC_CONNECTION' "$WORK/abapsim.log" || true; }
 security_headers() { # what

@@ -13,7 +13,7 @@ slices() { # pid → the se.slice of each thread, one per line
 }
 start_gw
 default=$(slices "$GW_PID" | sort -u | tr '\n' ' ')
-if slices "$GW_PID" | grep -qx 100000; then fail "a thread has a 100 µs slice without the setting ($default)"; else ok "without the setting the kernel's default slice ($default)"; fi
+if grep -qx 100000 <<<"$(slices "$GW_PID")"; then fail "a thread has a 100 µs slice without the setting ($default)"; else ok "without the setting the kernel's default slice ($default)"; fi
 stop_gw
 
 sed -i 's/threads = \([0-9]*\); };/threads = \1; sched_slice_us = 100; };/' "$WORK/gw.conf"
