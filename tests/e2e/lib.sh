@@ -87,6 +87,21 @@ wait_file() { # file pid name
   echo "FATAL: $3 not ready within 10 s"; exit 1
 }
 
+# log_count FILE REGEX: how many lines of FILE match REGEX (0 without a match or a file)
+log_count() { grep -cE "$2" "$1" 2>/dev/null || true; }
+
+# wait_log FILE REGEX MORE_THAN [SECONDS (10)]: until more than MORE_THAN lines of FILE match
+# REGEX; returns 1 after SECONDS. Instead of a fixed sleep, which a loaded machine outruns.
+wait_log() {
+  local n
+  for _ in $(seq 1 $((${4:-10} * 10))); do
+    n=$(log_count "$1" "$2")
+    [ "${n:-0}" -gt "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 start_sim() {
   rm -f "$WORK/sim.port"
   "$ABAPSIM_BIN" -c "$WORK/sim.conf" --ready-file "$WORK/sim.port" --log-level debug \
