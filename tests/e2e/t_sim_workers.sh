@@ -23,9 +23,12 @@ p1=$!
 p2=$!
 wait "$p1" "$p2"
 
+w0=$(log_count "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on')
 ( req POST /api/v1/wait '{"MILLISECONDS":5000}'; echo "$STATUS" > "$WORK/slow.status" ) &
 pw=$!
-sleep 0.5
+# only once the 5 s call is surely running (else the fast calls could pass without testing anything)
+wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' "$w0" 5 || fail "the 5 s call did not start"
+sleep 0.2
 best=999999
 for _ in 1 2 3; do
   t=$(curl -s -o /dev/null -w '%{time_total}' -H 'Content-Type: application/json' \
@@ -33,7 +36,8 @@ for _ in 1 2 3; do
   ms=$(awk -v t="$t" 'BEGIN { printf "%d", t * 1000 }')
   [ "$ms" -lt "$best" ] && best=$ms
 done
-[ "$best" -lt 100 ] && ok "STFC_CONNECTION answered in $best ms during a 5 s call" \
+# behind the 5 s call it would take seconds; 1 s leaves room for a loaded machine
+[ "$best" -lt 1000 ] && ok "STFC_CONNECTION answered in $best ms during a 5 s call" \
   || fail "STFC_CONNECTION took $best ms during a 5 s call"
 body=$(curl -s "$ADMIN/stats")
 printf '%s' "$body" | jq -e '.sessions >= 2 and .sessions_peak >= 2 and .logons_ok >= 2' >/dev/null \
