@@ -102,6 +102,29 @@ wait_log() {
   return 1
 }
 
+# openapi_validate FILE: @apidevtools/swagger-parser (tests/openapi, installed from npm on first
+# use) must accept the OpenAPI document FILE; skips without node/npm or the package. Installs
+# under a lock on the folder: tests run at once (ctest -j), and `npm ci` first deletes
+# node_modules.
+openapi_validate() {
+  local validator="$RFMGW_SOURCE_DIR/tests/openapi" out
+  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    echo "# SKIP validator: node/npm not installed"
+    return 0
+  fi
+  (
+    flock -x 9
+    if [ ! -d "$validator/node_modules/@apidevtools/swagger-parser" ]; then
+      (cd "$validator" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1) || echo "# npm ci failed"
+    fi
+  ) 9<"$validator"
+  if [ -d "$validator/node_modules/@apidevtools/swagger-parser" ]; then
+    out=$(node "$validator/validate.mjs" "$1" 2>&1) && ok "swagger-parser: $out" || fail "swagger-parser: $out"
+  else
+    echo "# SKIP validator: @apidevtools/swagger-parser could not be installed from npm"
+  fi
+}
+
 start_sim() {
   rm -f "$WORK/sim.port"
   "$ABAPSIM_BIN" -c "$WORK/sim.conf" --ready-file "$WORK/sim.port" --log-level debug \

@@ -31,17 +31,5 @@ n=$(grep -c 'DESCRIBE' "$WORK/abapsim.log" || true)
 req GET /openapi.json
 [ "$(grep -c 'DESCRIBE' "$WORK/abapsim.log" || true)" -eq "$n" ] && ok "the second document comes from the metadata cache" || fail "described again"
 
-validator="$RFMGW_SOURCE_DIR/tests/openapi"
-if command -v npm >/dev/null && command -v node >/dev/null; then
-  if [ ! -d "$validator/node_modules/@apidevtools/swagger-parser" ]; then
-    (cd "$validator" && npm ci --no-audit --no-fund >/dev/null 2>&1) || echo "# npm ci failed"
-  fi
-  if [ -d "$validator/node_modules/@apidevtools/swagger-parser" ]; then
-    out=$(node "$validator/validate.mjs" "$WORK/openapi.json" 2>&1) && ok "swagger-parser: $out" || fail "swagger-parser: $out"
-  else
-    echo "# SKIP validator: @apidevtools/swagger-parser could not be installed from npm"
-  fi
-else
-  echo "# SKIP validator: node/npm not installed"
-fi
+openapi_validate "$WORK/openapi.json"
 finish

@@ -55,17 +55,5 @@ st=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Client-Key: $KEY" --json '{"RE
 st=$(curl -s -o /dev/null -w '%{http_code}' -u 'alice:Alice-Passw0rd-e2e' --json '{"REQUTEXT":"b"}' "$GW/api/v1/staff-only")
 [ "$st" = 200 ] && ok "the basic scheme is accepted" || fail "basic: $st"
 
-validator="$RFMGW_SOURCE_DIR/tests/openapi"
-if command -v npm >/dev/null && command -v node >/dev/null; then
-  if [ ! -d "$validator/node_modules/@apidevtools/swagger-parser" ]; then
-    (cd "$validator" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1) || echo "# npm ci failed"
-  fi
-  if [ -d "$validator/node_modules/@apidevtools/swagger-parser" ]; then
-    out=$(node "$validator/validate.mjs" "$WORK/openapi.json" 2>&1) && ok "swagger-parser: $out" || fail "swagger-parser: $out"
-  else
-    echo "# SKIP validator: @apidevtools/swagger-parser could not be installed from npm"
-  fi
-else
-  echo "# SKIP validator: node/npm not installed"
-fi
+openapi_validate "$WORK/openapi.json"
 finish
