@@ -125,6 +125,21 @@ openapi_validate() {
   fi
 }
 
+# sim_close_all: abapsim closes every session (POST $ADMIN/close-all), and this returns once
+# abapsim has none left and rfmgw has noticed each loss — close-all only asks abapsim's threads,
+# and a call sent before rfmgw notices would go out on a closing connection. 1 after 10 s.
+sim_close_all() {
+  local had lost
+  had=$(curl -s "$ADMIN/stats" | jq -r '.sessions')
+  lost=$(log_count "$WORK/rfmgw.log" 'connection lost')
+  curl -s -o /dev/null -X POST "$ADMIN/close-all" || return 1
+  for _ in $(seq 1 100); do
+    curl -s "$ADMIN/stats" | jq -e '.sessions == 0' >/dev/null && break
+    sleep 0.1
+  done
+  wait_log "$WORK/rfmgw.log" 'connection lost' $((lost + had - 1)) 10
+}
+
 start_sim() {
   rm -f "$WORK/sim.port"
   "$ABAPSIM_BIN" -c "$WORK/sim.conf" --ready-file "$WORK/sim.port" --log-level debug \

@@ -46,7 +46,7 @@ wait "$slow" || true
   || fail "the call in flight: $(cat "$WORK/slow.code") $(cat "$WORK/slow.json")"
 
 # 3. new sessions use the new certificate (from a CA abapsim does not trust): refused
-curl -s -o /dev/null -X POST "$ADMIN/close-all"
+sim_close_all || fail "close-all: abapsim or rfmgw did not let go of the sessions"
 req POST /api/v1/connection-test '{"REQUTEXT":"after"}'
 expect_status 502 "a new session with the reloaded (foreign) certificate"
 expect_json '.detail | test("unknown CA|client certificate refused")' "refused in the TLS handshake"
@@ -59,7 +59,7 @@ register_secret reload-p12
 sed -i 's|auth = { method = "certificate"; cert = "id.pem"; key = "id.key"; };|auth = { method = "certificate"; pkcs12 = "id.p12"; pkcs12_password = "reload-p12"; };|' "$WORK/gw.conf"
 n=$(reloaded)
 sighup_wait "$n" && ok "SIGHUP with a PKCS#12 identity" || fail "no reload: $(tail -3 "$WORK/rfmgw.log")"
-curl -s -o /dev/null -X POST "$ADMIN/close-all"
+sim_close_all || fail "close-all: abapsim or rfmgw did not let go of the sessions"
 req POST /api/v1/connection-test '{"REQUTEXT":"p12"}'
 expect_status 200 "new sessions log on with the reloaded PKCS#12 identity"
 
@@ -70,7 +70,7 @@ kill -HUP "$GW_PID"
 for _ in $(seq 1 100); do grep -q 'SIGHUP: the configuration has errors' "$WORK/rfmgw.log" && break; sleep 0.05; done
 grep -A2 'SIGHUP: the configuration has errors' "$WORK/rfmgw.log" | grep -q 'bad.pem holds no PEM certificate' \
   && ok "an unusable certificate refuses the reload, saying which file" || fail "refusal: $(tail -5 "$WORK/rfmgw.log")"
-curl -s -o /dev/null -X POST "$ADMIN/close-all"
+sim_close_all || fail "close-all: abapsim or rfmgw did not let go of the sessions"
 req POST /api/v1/connection-test '{"REQUTEXT":"kept"}'
 expect_status 200 "the running (PKCS#12) identity is kept"
 
@@ -81,7 +81,7 @@ expect_status 200 "the certificate identity robot before its files change"
 cp "$WORK/pki/other-client.pem" "$WORK/robot.pem"; cp "$WORK/pki/other-client.key" "$WORK/robot.key"
 n=$(reloaded)
 sighup_wait "$n" && ok "SIGHUP after the identity's files changed" || fail "no reload: $(tail -3 "$WORK/rfmgw.log")"
-curl -s -o /dev/null -X POST "$ADMIN/close-all"
+sim_close_all || fail "close-all: abapsim or rfmgw did not let go of the sessions"
 req POST /api/v1/as-robot '{"REQUTEXT":"robot-foreign"}'
 expect_status 502 "new sessions of identity robot use its reloaded (foreign) certificate"
 req POST /api/v1/connection-test '{"REQUTEXT":"own"}'

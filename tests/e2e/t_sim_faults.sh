@@ -60,13 +60,8 @@ reset_faults
 req POST /api/v1/connection-test '{"REQUTEXT":"after"}'
 expect_status 200 "back to normal after the faults are reset"
 
-lost=$(log_count "$WORK/rfmgw.log" 'connection lost')
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$ADMIN/close-all")
-[ "$code" = 200 ] && ok "POST /close-all" || fail "POST /close-all: $code"
-# close-all only asks abapsim's threads to close: wait until they have, and rfmgw has noticed
-for _ in $(seq 1 50); do curl -s "$ADMIN/stats" | jq -e '.sessions == 0' >/dev/null && break; sleep 0.1; done
-curl -s "$ADMIN/stats" | jq -e '.sessions == 0' >/dev/null && ok "every session closed" || fail "stats: $(curl -s "$ADMIN/stats")"
-wait_log "$WORK/rfmgw.log" 'connection lost' "$lost" 5 || fail "rfmgw did not notice close-all"
+sim_close_all && ok "POST /close-all: every session closed, and rfmgw noticed" \
+  || fail "close-all: $(curl -s "$ADMIN/stats")"
 req POST /api/v1/connection-test '{"REQUTEXT":"reconnected"}'
 expect_status 200 "the gateway reconnects after close-all"
 stop_gw
