@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 make_pki
 write_sim_conf
 start_sim
-GW_CALL_TIMEOUT_MS=1000
+GW_CALL_TIMEOUT_MS=3000 # room for a loaded machine: K2 (1.5 s) must not time out, K3 (6 s) must
 GW_EXTRA_TOP="limits = { convert_body = 40; };" write_gw_conf "$SIM_PORT"
 start_gw
 
@@ -35,19 +35,19 @@ expect_status 422 "the same key with another body"
 expect_json '.type == "urn:rfmgw:problem:idempotency-key-reused"' "idempotency-key-reused"
 
 w0=$(log_count "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on')
-( ik K2 POST /api/v1/wait '{"MILLISECONDS":600}'; echo "$STATUS" > "$WORK/k2.status" ) &
+( ik K2 POST /api/v1/wait '{"MILLISECONDS":1500}'; echo "$STATUS" > "$WORK/k2.status" ) &
 p2=$!
 # the second request only once the first is surely running (rfmgw has sent its call), not after
 # a fixed sleep: on a loaded machine the background curl may start late
 wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' "$w0" 5 || true
-ik K2 POST /api/v1/wait '{"MILLISECONDS":600}'
+ik K2 POST /api/v1/wait '{"MILLISECONDS":1500}'
 expect_status 409 "while the first request with the key runs"
 wait "$p2"
 [ "$(cat "$WORK/k2.status")" = 200 ] && ok "the first one finished" || fail "first K2: $(cat "$WORK/k2.status")"
 
-ik K3 POST /api/v1/wait '{"MILLISECONDS":2500}'
+ik K3 POST /api/v1/wait '{"MILLISECONDS":6000}'
 expect_status 504 "a call that times out"
-ik K3 POST /api/v1/wait '{"MILLISECONDS":2500}'
+ik K3 POST /api/v1/wait '{"MILLISECONDS":6000}'
 expect_status 409 "its outcome is unknown: never run twice"
 expect_json '.detail | test("unknown")' "says the outcome is unknown"
 
