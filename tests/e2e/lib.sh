@@ -15,7 +15,12 @@ FAILS=0
 PASSES=0
 
 cleanup() {
-  local rc=$?
+  local rc=$? live p
+  # only PIDs still ours: one already waited for may since belong to another test's process
+  live=" $(jobs -p | tr '\n' ' ') "
+  local mine=()
+  for p in "${PIDS[@]}"; do [[ $live == *" $p "* ]] && mine+=("$p"); done
+  PIDS=("${mine[@]}")
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -34,7 +39,7 @@ cleanup() {
 keep_logs() {
   [ -n "${RFMGW_LOG_DIR:-}" ] || return 0
   mkdir -p "$RFMGW_LOG_DIR"
-  for f in "$WORK"/*.log; do [ -f "$f" ] && cp "$f" "$RFMGW_LOG_DIR/$(basename "$0" .sh)${GW_BACKEND:+.$GW_BACKEND}.$(basename "$f")"; done
+  for f in "$WORK"/*.log; do [ -f "$f" ] && cp "$f" "$RFMGW_LOG_DIR/$(basename "$0" .sh)${GW_BACKEND:+.$GW_BACKEND}${GW_HTTP_THREADS:+.threads}.$(basename "$f")"; done
   return 0
 }
 # register_secret VALUE…: values that must never appear in a log

@@ -11,12 +11,16 @@ add_routes '{ method = "POST"; path = "/api/v1/read"; destination = "sim"; funct
 { printf '{"QUERY_TABLE":"SCARR","ROWCOUNT":1,"OPTIONS":['
   for i in $(seq 1 28000); do [ $i -gt 1 ] && printf ','; printf '{"TEXT":"CARRID = %sLH%s OR"}' "'" "'"; done
   printf ']}'; } > "$WORK/big.json"
+# established TCP connections whose local port is rfmgw's (hex in /proc/net/tcp, state 01)
+conns() { awk -v p="$(printf ':%04X' "${GW##*:}")" '$2 ~ p"$" && $4 == "01"' /proc/net/tcp | wc -l; }
 for i in 1 2 3; do
   start_gw
   ( curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H 'Content-Type: application/json' \
       --data-binary @"$WORK/big.json" "$GW/api/v1/read" > "$WORK/c.$i" ) &
   cp=$!
-  sleep 0.25
+  # SIGTERM once the request is on its way (a loaded machine may start curl late)
+  for _ in $(seq 1 200); do [ "$(conns)" -gt 0 ] && break; sleep 0.02; done
+  sleep 0.05
   kill -TERM "$GW_PID"
   rc=0; wait "$GW_PID" || rc=$?
   wait "$cp" || true
