@@ -74,7 +74,7 @@ sed -i 's/ nwrfc = { pse = "fake.pse"; };//' "$WORK/gw.conf"
 start_gw
 req POST /api/v1/wait '{"MILLISECONDS":20000}'
 expect_status 504 "a 20 s call with a 0.5 s timeout"
-for _ in $(seq 1 30); do grep -q 'canceled' "$WORK/abapsim.log" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q 'canceled' "$WORK/abapsim.log" && break; sleep 0.1; done
 grep -q 'session [0-9]*: canceled' "$WORK/abapsim.log" && ok "the SDK call was cancelled (RfcCancel)" || fail "no RfcCancel reached the SDK"
 t0=$(date +%s%N)
 req POST /api/v1/connection-test '{"REQUTEXT":"after the timeout"}'

@@ -142,7 +142,7 @@ grep -q '"@end"' "$WORK/err.ndjson" && fail "a failed stream must not say @end" 
 #    and exits cleanly (no abort on a suspended connection)
 slow_reader 6 > "$WORK/term.ndjson" &
 slow=$!
-sleep 1
+for _ in $(seq 1 100); do [ -s "$WORK/term.ndjson" ] && break; sleep 0.1; done
 stop_gw
 kill $slow 2>/dev/null || true
 wait $slow 2>/dev/null || true
