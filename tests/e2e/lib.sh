@@ -107,6 +107,20 @@ wait_log() {
   return 1
 }
 
+# in_flight MS STATUS_FILE [SENDER…]: POST /api/v1/wait (Z_RFMGW_WAIT for MS ms) in the
+# background, through SENDER (default req; e.g. `ik KEY`), its HTTP status into STATUS_FILE when
+# it ends and its PID in BG. Returns once rfmgw has handed the call to its pool (it logs `CALL
+# Z_RFMGW_WAIT on`), so the next request surely comes after it: a fixed sleep is outrun by a
+# loaded machine, which may start the background request late.
+in_flight() {
+  local ms=$1 out=$2 w0
+  shift 2
+  w0=$(log_count "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on')
+  ( "${@:-req}" POST /api/v1/wait "{\"MILLISECONDS\":$ms}"; echo "$STATUS" > "$out" ) &
+  BG=$!
+  wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' "$w0" 10 || fail "the ${ms} ms call did not reach the pool"
+}
+
 # openapi_validate FILE: @apidevtools/swagger-parser (tests/openapi, installed from npm on first
 # use) must accept the OpenAPI document FILE; skips without node/npm or the package. Installs
 # under a lock on the folder: tests run at once (ctest -j), and `npm ci` first deletes

@@ -34,12 +34,8 @@ ik K1 POST /api/v1/connection-test '{"REQUTEXT":"other"}'
 expect_status 422 "the same key with another body"
 expect_json '.type == "urn:rfmgw:problem:idempotency-key-reused"' "idempotency-key-reused"
 
-w0=$(log_count "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on')
-( ik K2 POST /api/v1/wait '{"MILLISECONDS":1500}'; echo "$STATUS" > "$WORK/k2.status" ) &
-p2=$!
-# the second request only once the first is surely running (rfmgw has sent its call), not after
-# a fixed sleep: on a loaded machine the background curl may start late
-wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' "$w0" 5 || true
+in_flight 1500 "$WORK/k2.status" ik K2
+p2=$BG
 ik K2 POST /api/v1/wait '{"MILLISECONDS":1500}'
 expect_status 409 "while the first request with the key runs"
 wait "$p2"

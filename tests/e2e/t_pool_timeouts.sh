@@ -27,13 +27,10 @@ n=$(grep -c ': logon user CC0000000001' "$WORK/abapsim.log" || true)
 
 # pool max 1, queue 1: one runs, one waits, the third is refused at once (each only once the one
 # before has surely reached the pool: rfmgw logs a call when it hands it over)
-w0=$(log_count "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on')
-( req POST /api/v1/wait '{"MILLISECONDS":3000}'; echo "$STATUS" > "$WORK/a.status" ) &
-pa=$!
-wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' "$w0" 5 || fail "the running call did not start"
-( req POST /api/v1/wait '{"MILLISECONDS":100}'; echo "$STATUS" > "$WORK/b.status" ) &
-pb=$!
-wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' $((w0 + 1)) 5 || fail "the queued call did not start"
+in_flight 3000 "$WORK/a.status"
+pa=$BG
+in_flight 100 "$WORK/b.status"
+pb=$BG
 t0=$(date +%s%N)
 req POST /api/v1/connection-test '{"REQUTEXT":"third"}'
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -53,13 +50,8 @@ req POST /api/v1/connection-test '{"REQUTEXT":"after hang-up"}'
 expect_status 200 "served normally after a client hung up mid-call"
 
 # SIGTERM while a call is in flight: the call completes, rfmgw exits 0
-n0=$(grep -c 'CALL Z_RFMGW_WAIT' "$WORK/rfmgw.log" || true)
-( req POST /api/v1/wait '{"MILLISECONDS":600}'; echo "$STATUS" > "$WORK/c.status" ) &
-pc=$!
-for _ in $(seq 1 100); do
-  [ "$(grep -c 'CALL Z_RFMGW_WAIT' "$WORK/rfmgw.log" || true)" -gt "$n0" ] && break
-  sleep 0.05
-done
+in_flight 600 "$WORK/c.status"
+pc=$BG
 stop_gw
 wait "$pc"
 [ "$(cat "$WORK/c.status")" = 200 ] && ok "the call in flight finished during the graceful shutdown" || fail "in-flight call: $(cat "$WORK/c.status")"

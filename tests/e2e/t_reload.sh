@@ -27,10 +27,8 @@ req POST /api/v1/connection-test '{"REQUTEXT":"x"}'
 expect_status 200 "the reloaded password logs on"
 
 # a request in flight during a reload finishes
-w0=$(log_count "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on')
-( req POST /api/v1/wait '{"MILLISECONDS":700}'; echo "$STATUS" > "$WORK/w.status" ) &
-pw=$!
-wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' "$w0" 5 || fail "the call did not start"
+in_flight 700 "$WORK/w.status"
+pw=$BG
 kill -HUP "$GW_PID"
 wait "$pw"
 [ "$(cat "$WORK/w.status")" = 200 ] && ok "a call in flight finished across the reload" || fail "in flight: $(cat "$WORK/w.status")"

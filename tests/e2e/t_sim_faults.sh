@@ -85,10 +85,8 @@ reset_faults
 faults '{"max_sessions":1}'
 write_gw_conf "$SIM_PORT" "" "" 'pool = { max = 2; };'
 start_gw
-w0=$(log_count "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on')
-( req POST /api/v1/wait '{"MILLISECONDS":800}'; echo "$STATUS" > "$WORK/a.status" ) &
-pa=$!
-wait_log "$WORK/rfmgw.log" 'CALL Z_RFMGW_WAIT on' "$w0" 5 || fail "the first call did not start"
+in_flight 800 "$WORK/a.status"
+pa=$BG
 # the gateway's second connection is refused with HTTP 503; the request itself may still be
 # served by the first session once it is free
 req POST /api/v1/connection-test '{"REQUTEXT":"second session"}'
