@@ -146,8 +146,12 @@ def code():
 time.sleep(0.2)
 print("with 3 held:", code(), flush=True)
 held.pop().close()
-time.sleep(0.3)
-print("with 2 held:", code(), flush=True)
+for _ in range(25):  # until rfmgw has seen the close (a loaded machine takes a while)
+    c = code()
+    if c == "200":
+        break
+    time.sleep(0.2)
+print("with 2 held:", c, flush=True)
 EOP
 grep -q "with 3 held: 000" "$WORK/perip.log" && ok "a 4th connection from one address is refused" || fail "per-IP limit: $(cat "$WORK/perip.log")"
 grep -q "with 2 held: 200" "$WORK/perip.log" && ok "…and served once one closed" || fail "per-IP limit: $(cat "$WORK/perip.log")"

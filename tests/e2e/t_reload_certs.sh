@@ -34,7 +34,7 @@ expect_status 200 "certificate logon before the reload"
 
 # 2. a call in flight while the files change and SIGHUP arrives: it completes
 curl -s -o "$WORK/slow.json" -w '%{http_code}' --max-time 20 -H 'Content-Type: application/json' \
-  --data '{"MILLISECONDS":2000}' "$GW/api/v1/wait" > "$WORK/slow.code" &
+  --data '{"MILLISECONDS":4000}' "$GW/api/v1/wait" > "$WORK/slow.code" &
 slow=$!
 for _ in $(seq 1 100); do grep -q 'CALL Z_RFMGW_WAIT on' "$WORK/rfmgw.log" && break; sleep 0.05; done
 cp "$WORK/pki/other-client.pem" "$WORK/id.pem"; cp "$WORK/pki/other-client.key" "$WORK/id.key"
