@@ -29,13 +29,7 @@ start() { # name binary more-listen-settings
 }
 start old "$old" "${OLD_LISTEN:-}"
 start new "$new" "${NEW_LISTEN:-}"
-if [ "$what" = structure ]; then
-  awk -v n="$rows" -f tests/bench/structure_body.awk > "$W/body.json"
-  url=/api/v1/structure
-else
-  printf '{"REQUTEXT":"hello"}' > "$W/body.json"
-  url=/api/v1/connection-test
-fi
+bench_body "$what" "$rows"
 calls=${CALLS:-20}
 # µs of CPU so far, per thread name ("rfmgw", "rfmgw-loop", "rfmgw-convert") and in all
 threads() {

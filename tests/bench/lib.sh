@@ -63,6 +63,16 @@ routes = (
 EOC
 }
 
+bench_body() { # structure ROWS | connection-test → $W/body.json and $url (one of bench_routes)
+  if [ "$1" = structure ]; then
+    awk -v n="$2" -f tests/bench/structure_body.awk > "$W/body.json"
+    url=/api/v1/structure
+  else
+    printf '{"REQUTEXT":"hello"}' > "$W/body.json"
+    url=/api/v1/connection-test
+  fi
+}
+
 bench_gw_conf() { # file listen-settings destination-settings: rfmgw on loopback, open callers, abapsim as "sim"
   cat > "$1" <<EOC
 listen = { address = "127.0.0.1"; port = 0; $2 };

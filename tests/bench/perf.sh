@@ -26,13 +26,7 @@ pids+=("$gw")
 for _ in $(seq 1 100); do [ -s "$W/gw.port" ] && break; sleep 0.1; done
 port=$(cat "$W/gw.port")
 
-if [ "$what" = structure ]; then
-  awk -v n="$rows" -f tests/bench/structure_body.awk > "$W/body.json"
-  url=/api/v1/structure
-else
-  printf '{"REQUTEXT":"hello"}' > "$W/body.json"
-  url=/api/v1/connection-test
-fi
+bench_body "$what" "$rows"
 printf 'wrk.method = "POST"\nlocal f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n' \
   "$W/body.json" > "$W/post.lua"
 
